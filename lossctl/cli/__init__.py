@@ -1,0 +1,149 @@
+"""The command line: a thin layer that parses options, calls the core and prints.
+
+This module is the single error boundary: a :class:`~lossctl.errors.LossctlError`
+becomes ``Error: ...`` on stderr and exit code 2; any other exception is a bug,
+reported in one line with exit code 3 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from lossctl import __version__
+from lossctl.cli import state
+from lossctl.errors import ExitCode, LossctlError
+
+ISSUES_URL = "https://github.com/lossctl/lossctl/issues"
+
+
+class LossctlGroup(TyperGroup):
+    """Typer group whose ``main`` is the one place errors become exit codes."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        # Global flags are accepted anywhere on the line: `lossctl eval f.csv --debug`.
+        state.debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
+        state.no_color = "--no-color" in argv or "NO_COLOR" in os.environ
+        argv = [a for a in argv if a not in ("--debug", "--no-color")]
+        code: int
+        try:
+            rv = super().main(
+                args=argv,
+                prog_name=prog_name or "lossctl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = rv if isinstance(rv, int) else 0
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            code = ExitCode.USAGE_OR_INPUT
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            state.error(f"{exc.format_message()}{hint}")
+            code = ExitCode.USAGE_OR_INPUT
+        except click.Abort:
+            state.error("aborted.")
+            code = 130
+        except click.ClickException as exc:
+            state.error(exc.format_message())
+            code = exc.exit_code
+        except LossctlError as exc:
+            if state.debug:
+                import traceback
+
+                traceback.print_exc()
+            state.error(str(exc))
+            code = int(exc.exit_code)
+        except BrokenPipeError:
+            # `lossctl ... | head`: the reader left; stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = ExitCode.OK
+        except KeyboardInterrupt:
+            state.error("interrupted.")
+            code = 130
+        except Exception as exc:
+            if state.debug:
+                import traceback
+
+                traceback.print_exc()
+            state.error(
+                f"internal error ({type(exc).__name__}: {exc}). This is a bug in lossctl "
+                f"{__version__}; please report it at {ISSUES_URL} with the command line "
+                "and, if you can, --debug output."
+            )
+            code = ExitCode.INTERNAL
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=LossctlGroup,
+    name="lossctl",
+    help=(
+        "Evaluate, compare and explain loss functions on prediction files "
+        "(CSV, TSV, Parquet, JSON Lines, Feather)."
+    ),
+    epilog="Exit codes: 0 success, 1 a gate failed, 2 usage or input error, 3 internal error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lossctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of errors (any position).")
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (also NO_COLOR=1; any position).")
+    ] = False,
+) -> None:
+    """lossctl: how good is each model, under the loss that fits the problem."""
+
+
+def _register() -> None:
+    from lossctl.cli import catalog
+
+    app.command("losses")(catalog.losses)
+    app.command("explain")(catalog.explain)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

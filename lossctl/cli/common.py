@@ -1,0 +1,81 @@
+"""Options shared by several commands, and the config/plugin plumbing."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from lossctl.config import Config
+    from lossctl.losses import Registry
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class TaskChoice(StrEnum):
+    auto = "auto"
+    regression = "regression"
+    binary = "binary"
+    multiclass = "multiclass"
+
+
+PluginOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--plugin",
+        help="A Python file declaring custom losses (LOSSES = [LossSpec(...)]); repeatable.",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Read option defaults from this TOML file.", show_default=False),
+]
+NoConfigOpt = Annotated[
+    bool, typer.Option("--no-config", help="Ignore lossctl.toml and [tool.lossctl].")
+]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format.", show_default="table"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+
+
+def load_config(config: Path | None, no_config: bool) -> Config:
+    from lossctl import config as cfg
+
+    return cfg.load_config(Path.cwd(), explicit=config, disabled=no_config)
+
+
+def registry(plugins: list[Path] | None, conf: Config) -> Registry:
+    """Built-in losses, installed entry points, then config plugins, then --plugin files."""
+    from lossctl.plugins import load_registry
+
+    paths = [*conf.get("plugin", []), *(plugins or [])]
+    return load_registry(paths)
+
+
+def output_format(fmt: OutputFormat | None, as_json: bool, conf: Config) -> str:
+    from lossctl.errors import UsageError
+
+    if as_json:
+        if fmt is not None and fmt is not OutputFormat.json:
+            raise UsageError(f"--json conflicts with --format {fmt.value}; pass only one.")
+        return "json"
+    if fmt is not None:
+        return fmt.value
+    value = conf.get("format", "table")
+    if value not in OutputFormat.__members__:
+        raise UsageError(
+            f"format '{value}' in {conf.path} is not one of {', '.join(OutputFormat.__members__)}."
+        )
+    return str(value)

@@ -1,0 +1,354 @@
+"""The data that describes a loss: :class:`Param`, :class:`Domain`, :class:`LossSpec`.
+
+A loss is a pure numpy function ``fn(y_true, y_pred, **params) -> ndarray (n,)`` plus
+one :class:`LossSpec`. Validation of parameters, domain checks on the data, help
+text and ``explain`` all come from the spec, so adding a loss is one function and
+one spec entry.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from lossctl.errors import DomainError, PluginError, UsageError
+
+TASKS: tuple[str, ...] = ("regression", "binary", "multiclass")
+PREDICTION_KINDS: tuple[str, ...] = ("value", "probability", "logit", "score")
+FINALIZERS: dict[str, Callable[[float], float]] = {"sqrt": math.sqrt}
+#: float64 machine epsilon (2.22e-16), the clip value scikit-learn uses.
+MACHINE_EPS: float = sys.float_info.epsilon
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: How many offending row numbers a domain error shows.
+SHOW_ROWS = 5
+
+Closed = Literal["both", "left", "right", "neither"]
+LossFn = Callable[..., np.ndarray]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A numeric setting of a loss, with its default and valid range.
+
+    ``closed`` says which ends of ``[low, high]`` are allowed. A ``default`` of
+    ``None`` means the setting is off unless given (e.g. focal's ``alpha``);
+    ``none`` or ``off`` on the command line turns such a setting off again.
+    """
+
+    name: str
+    default: float | None
+    low: float | None = None
+    high: float | None = None
+    closed: Closed = "both"
+    help: str = ""
+
+    def range_text(self) -> str:
+        """The valid range in words: ``> 0``, ``in [0, 1)``, ``any real number``."""
+        lo_ok = self.closed in ("both", "left")
+        hi_ok = self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            left, right = "[" if lo_ok else "(", "]" if hi_ok else ")"
+            return f"in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+        if self.low is not None:
+            return f"{'>=' if lo_ok else '>'} {_fmt(self.low)}"
+        if self.high is not None:
+            return f"{'<=' if hi_ok else '<'} {_fmt(self.high)}"
+        return "any real number"
+
+    def validate(self, value: Any, loss: str) -> float | None:
+        """Parse and range-check a value; a :class:`UsageError` names the valid range."""
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+            if self.default is None:
+                return None
+            raise UsageError(
+                f"loss '{loss}': parameter '{self.name}' needs a number {self.range_text()}."
+            )
+        if isinstance(value, bool):
+            raise UsageError(
+                f"loss '{loss}': parameter '{self.name}' must be a number, got {value!r}."
+            )
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"loss '{loss}': parameter '{self.name}' must be a number {self.range_text()}, "
+                f"got {value!r}."
+            ) from None
+        lo_ok = self.closed in ("both", "left")
+        hi_ok = self.closed in ("both", "right")
+        bad = not math.isfinite(x)
+        if self.low is not None:
+            bad |= x < self.low or (x == self.low and not lo_ok)
+        if self.high is not None:
+            bad |= x > self.high or (x == self.high and not hi_ok)
+        if bad:
+            raise UsageError(
+                f"loss '{loss}': parameter '{self.name}' must be {self.range_text()}, got {value}."
+            )
+        return x
+
+    def default_text(self) -> str:
+        return "unset" if self.default is None else f"{self.default:.3g}"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Valid values of one input of a loss: an interval, optionally a finite set.
+
+    ``text`` is how the values are described in errors ("> -1", "0 or 1").
+    """
+
+    text: str = "finite"
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    values: tuple[float, ...] | None = None
+    fix: str = ""
+
+    def ok(self, a: np.ndarray) -> np.ndarray:
+        """Boolean mask (per row) of the values inside the domain; NaN and inf are outside."""
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(a)
+            if self.values is not None:
+                good &= np.isin(a, np.asarray(self.values, dtype=np.float64))
+            if self.low > -math.inf:
+                good &= (a > self.low) if self.low_open else (a >= self.low)
+            if self.high < math.inf:
+                good &= (a < self.high) if self.high_open else (a <= self.high)
+        if good.ndim > 1:
+            good = good.all(axis=tuple(range(1, good.ndim)))
+        return good
+
+
+FINITE = Domain()
+
+
+def check_mask(
+    loss: str, role: str, values: np.ndarray, good: np.ndarray, expected: str, fix: str = ""
+) -> None:
+    """Raise a :class:`DomainError` for the rows where ``good`` is False."""
+    if good.all():
+        return
+    bad = np.flatnonzero(~good)
+    first = values[bad[0]]
+    shown = float(first) if np.ndim(first) == 0 else tuple(float(v) for v in np.ravel(first))
+    raise DomainError(
+        loss,
+        role,
+        expected,
+        count=int(bad.size),
+        rows=tuple(int(i) for i in bad[:SHOW_ROWS]),
+        values=(shown,) if isinstance(shown, float) else (),
+        fix=fix,
+    )
+
+
+def check_domain(loss: str, role: str, a: np.ndarray, domain: Domain) -> None:
+    """Check one input against its :class:`Domain`."""
+    check_mask(loss, role, a, domain.ok(a), domain.text, domain.fix)
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything lossctl knows about one loss.
+
+    Attributes:
+        name: the canonical name (lowercase, ``[a-z][a-z0-9_]*``).
+        fn: ``fn(y_true, y_pred, **params) -> ndarray (n,)``, elementwise, no reduction.
+        task: ``regression``, ``binary`` or ``multiclass``.
+        prediction_kind: ``value``, ``probability``, ``logit`` or ``score``.
+        formula: the per-sample formula in plain text.
+        summary: one line for ``lossctl losses``.
+        explain: what the loss measures, for ``lossctl explain``.
+        reference: the libraries whose definition it matches.
+        use_when: when to choose it.
+        watch_out: its pitfalls (outliers, imbalance, probabilities vs logits, ...).
+        see_also: related losses by name.
+        aliases: other names accepted on the command line.
+        params: the settings, with defaults and ranges.
+        finalize: name of the step applied to the weighted mean (``"sqrt"`` for RMSE).
+        robust_to_outliers: True when a single huge error cannot dominate the cost.
+        y_true_domain, y_pred_domain: valid values (checked before ``fn`` runs).
+        check: extra validation ``check(name, y_true, y_pred, params)`` raising DomainError.
+        check_params: extra parameter validation raising UsageError.
+        zero_at_perfect: ``fn(y, y) == 0`` holds (used by the registry-driven tests).
+        origin: ``"builtin"`` or where a plugin loss came from.
+    """
+
+    name: str
+    fn: LossFn
+    task: str
+    prediction_kind: str
+    formula: str
+    summary: str
+    explain: str
+    reference: str
+    use_when: str = ""
+    watch_out: str = ""
+    see_also: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    finalize: str | None = None
+    robust_to_outliers: bool = False
+    y_true_domain: Domain = FINITE
+    y_pred_domain: Domain = FINITE
+    check: Callable[[str, np.ndarray, np.ndarray, Mapping[str, float | None]], None] | None = None
+    check_params: Callable[[str, Mapping[str, float | None]], None] | None = None
+    zero_at_perfect: bool = True
+    origin: str = field(default="builtin", compare=False)
+
+    def __post_init__(self) -> None:
+        problems = spec_problems(self)
+        if problems:
+            raise PluginError(f"invalid loss spec '{self.name}': {'; '.join(problems)}.")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    @property
+    def cost_text(self) -> str:
+        """How the per-sample values become the cost."""
+        mean = "weighted mean of the per-sample values: sum(w*l) / sum(w)"
+        if self.finalize == "sqrt":
+            return f"square root of the {mean}"
+        return mean
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | None]:
+        """Defaults overlaid with ``given``, each validated; unknown names are a UsageError."""
+        known = {p.name: p for p in self.params}
+        for key in given:
+            if key not in known:
+                valid = ", ".join(known) if known else "none"
+                raise UsageError(
+                    f"loss '{self.name}' has no parameter '{key}'; its parameters: {valid}."
+                )
+        out = {
+            p.name: p.validate(given[p.name], self.name) if p.name in given else p.default
+            for p in self.params
+        }
+        if self.check_params is not None:
+            self.check_params(self.name, out)
+        return out
+
+
+def spec_problems(spec: LossSpec) -> list[str]:
+    """What is wrong with a spec (empty when it is valid); used for plugins too."""
+    problems: list[str] = []
+    if not isinstance(spec.name, str) or not _NAME_RE.match(spec.name):
+        problems.append("name must match [a-z][a-z0-9_]*")
+    for alias in spec.aliases:
+        if not isinstance(alias, str) or not _NAME_RE.match(alias):
+            problems.append(f"alias {alias!r} must match [a-z][a-z0-9_]*")
+    if not callable(spec.fn):
+        problems.append("fn must be callable")
+    if spec.task not in TASKS:
+        problems.append(f"task must be one of {', '.join(TASKS)}, got {spec.task!r}")
+    if spec.prediction_kind not in PREDICTION_KINDS:
+        problems.append(
+            f"prediction_kind must be one of {', '.join(PREDICTION_KINDS)}, "
+            f"got {spec.prediction_kind!r}"
+        )
+    if spec.finalize is not None and spec.finalize not in FINALIZERS:
+        problems.append(f"finalize must be None or one of {', '.join(FINALIZERS)}")
+    for attr in ("formula", "summary", "explain", "reference"):
+        value = getattr(spec, attr)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{attr} must be a non-empty string")
+    seen: set[str] = set()
+    for p in spec.params:
+        if not isinstance(p, Param):
+            problems.append(f"params must be Param objects, got {p!r}")
+            continue
+        if p.name in seen:
+            problems.append(f"parameter '{p.name}' is declared twice")
+        seen.add(p.name)
+        if p.default is not None:
+            try:
+                p.validate(p.default, spec.name if isinstance(spec.name, str) else "?")
+            except UsageError:
+                problems.append(f"default of '{p.name}' ({p.default}) is outside {p.range_text()}")
+        if not p.help:
+            problems.append(f"parameter '{p.name}' needs help text")
+    return problems
+
+
+@dataclass(frozen=True)
+class BoundLoss:
+    """A loss with its parameters resolved: what ``-l huber:delta=2`` becomes.
+
+    ``key`` is the spec text exactly as given (the key of the JSON output).
+    """
+
+    spec: LossSpec
+    params: Mapping[str, float | None]
+    key: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def check(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+        """Raise :class:`DomainError` when an input lies outside the loss's domain."""
+        spec = self.spec
+        if spec.task != "multiclass":
+            check_domain(spec.name, "y_true", y_true, spec.y_true_domain)
+            check_domain(spec.name, "y_pred", y_pred, spec.y_pred_domain)
+        if spec.check is not None:
+            spec.check(spec.name, y_true, y_pred, self.params)
+
+    def per_sample(
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True
+    ) -> np.ndarray:
+        """The per-sample losses as float64 (n,); inputs are validated unless ``check=False``."""
+        y_true = np.asarray(y_true, dtype=np.float64)
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        if y_true.shape[0] != y_pred.shape[0]:
+            raise UsageError(
+                f"loss '{self.name}': y_true has {y_true.shape[0]} rows but y_pred has "
+                f"{y_pred.shape[0]}."
+            )
+        if check:
+            self.check(y_true, y_pred)
+        kwargs = {k: v for k, v in self.params.items()}
+        return np.asarray(self.spec.fn(y_true, y_pred, **kwargs), dtype=np.float64)
+
+    def finalize(self, mean: float) -> float:
+        """Apply the spec's finalize step (sqrt for RMSE) to a weighted mean."""
+        if self.spec.finalize is None:
+            return mean
+        return FINALIZERS[self.spec.finalize](mean)
+
+    def cost(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        weight: np.ndarray | None = None,
+    ) -> float:
+        """The cost: finalize(sum(w*l) / sum(w)), the scikit-learn convention."""
+        losses = self.per_sample(y_true, y_pred)
+        if weight is None:
+            return self.finalize(float(np.mean(losses)))
+        w = np.asarray(weight, dtype=np.float64)
+        check_mask(self.name, "weight", w, np.isfinite(w) & (w >= 0), "finite and >= 0")
+        total = float(w.sum())
+        if total <= 0:
+            raise DomainError(self.name, "weight", "not all 0", count=w.size, rows=())
+        return self.finalize(float(np.dot(w, losses) / total))

@@ -1,0 +1,97 @@
+"""Custom losses from plugins: Python files and the ``lossctl.losses`` entry-point group.
+
+A plugin declares losses exactly like the built-in ones: a module-level ``LOSSES``
+sequence of :class:`~lossctl.losses.spec.LossSpec` (for a file), or an entry
+point that resolves to a ``LossSpec`` or a sequence of them (for a package)::
+
+    [project.entry-points."lossctl.losses"]
+    my_losses = "my_package.losses:LOSSES"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from lossctl.errors import PluginError
+from lossctl.losses import Registry, builtin_registry
+from lossctl.losses.spec import LossSpec
+
+ENTRY_POINT_GROUP = "lossctl.losses"
+
+
+def _as_specs(obj: object, where: str) -> list[LossSpec]:
+    items: Iterable[object]
+    if isinstance(obj, LossSpec):
+        items = [obj]
+    elif isinstance(obj, (list, tuple)):
+        items = obj
+    else:
+        raise PluginError(
+            f"{where}: expected a LossSpec or a list of LossSpec, got {type(obj).__name__}."
+        )
+    specs = []
+    for item in items:
+        if not isinstance(item, LossSpec):
+            raise PluginError(f"{where}: {item!r} is not a lossctl LossSpec.")
+        specs.append(dataclasses.replace(item, origin=where))
+    if not specs:
+        raise PluginError(f"{where}: declares no losses.")
+    return specs
+
+
+def load_plugin_file(path: str | Path) -> list[LossSpec]:
+    """Import a plugin file and return its ``LOSSES``; any failure is a PluginError."""
+    p = Path(path)
+    if not p.is_file():
+        raise PluginError(f"plugin file {p} not found; pass the path of a .py file to --plugin.")
+    module_name = f"lossctl_plugin_{abs(hash(str(p.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, p)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"plugin {p} cannot be imported; is it a .py file?")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except PluginError as exc:  # an invalid LossSpec raises while the module runs
+        sys.modules.pop(module_name, None)
+        raise PluginError(f"plugin {p}: {exc}") from None
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise PluginError(f"plugin {p} failed to import: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, "LOSSES"):
+        raise PluginError(
+            f"plugin {p} defines no LOSSES; add LOSSES = [LossSpec(...), ...] at module level."
+        )
+    return _as_specs(module.LOSSES, f"plugin {p}")
+
+
+def load_entry_points() -> list[LossSpec]:
+    """Losses declared by installed packages in the ``lossctl.losses`` entry-point group."""
+    from importlib.metadata import entry_points
+
+    specs: list[LossSpec] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point '{ep.name}' ({ep.value})"
+        try:
+            obj = ep.load()
+        except PluginError as exc:
+            raise PluginError(f"{where}: {exc}") from None
+        except Exception as exc:
+            raise PluginError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+        specs.extend(_as_specs(obj, where))
+    return specs
+
+
+def load_registry(plugins: Sequence[str | Path] = (), entry_points: bool = True) -> Registry:
+    """The built-in registry plus installed entry points plus plugin files."""
+    extra: list[LossSpec] = []
+    if entry_points:
+        extra.extend(load_entry_points())
+    for path in plugins:
+        extra.extend(load_plugin_file(path))
+    base = builtin_registry()
+    return base.with_specs(extra) if extra else base

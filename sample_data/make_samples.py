@@ -1,0 +1,191 @@
+"""Generate the sample prediction files shipped in ``sample_data/``.
+
+Every file holds real out-of-fold predictions of scikit-learn models on a
+dataset bundled with scikit-learn, so no network access is needed. All
+randomness is pinned (``random_state`` everywhere) and the script is
+deterministic: running it twice writes byte-identical CSV files.
+
+Each table is written next to this script as both ``<name>.csv`` and
+``<name>.parquet``.
+
+Usage::
+
+    python sample_data/make_samples.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_iris,
+    load_wine,
+)
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+OUT_DIR = Path(__file__).parent
+N_SPLITS = 5
+SEED = 0
+SUM_TOL = 1e-9
+
+
+def kfold() -> KFold:
+    """Return the shuffled K-fold splitter used for regression."""
+    return KFold(n_splits=N_SPLITS, shuffle=True, random_state=SEED)
+
+
+def stratified_kfold() -> StratifiedKFold:
+    """Return the shuffled stratified K-fold splitter used for classification."""
+    return StratifiedKFold(n_splits=N_SPLITS, shuffle=True, random_state=SEED)
+
+
+def logistic_pipeline() -> Pipeline:
+    """Return a standardized logistic regression (multinomial for >2 classes)."""
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(max_iter=1000, random_state=SEED),
+    )
+
+
+def oof(
+    estimator: BaseEstimator,
+    x: np.ndarray,
+    y: np.ndarray,
+    cv: KFold | StratifiedKFold,
+    method: str = "predict",
+) -> np.ndarray:
+    """Return out-of-fold predictions of ``estimator`` using ``method``."""
+    return np.asarray(cross_val_predict(estimator, x, y, cv=cv, method=method))
+
+
+def write(df: pd.DataFrame, name: str) -> None:
+    """Write ``df`` as ``<name>.csv`` and ``<name>.parquet`` next to this script."""
+    df.to_csv(OUT_DIR / f"{name}.csv", index=False, float_format=None, lineterminator="\n")
+    df.to_parquet(OUT_DIR / f"{name}.parquet", index=False, engine="pyarrow")
+    print(f"wrote {name}.csv / {name}.parquet ({len(df)} rows, {len(df.columns)} columns)")
+
+
+def check_probabilities(probs: np.ndarray, name: str) -> None:
+    """Assert that ``probs`` lie in [0, 1] (and rows sum to 1 if 2-D)."""
+    assert np.all(np.isfinite(probs)), f"{name}: non-finite probability"
+    assert probs.min() >= 0.0 and probs.max() <= 1.0, f"{name}: probability outside [0, 1]"
+    if probs.ndim == 2:
+        row_err = np.abs(probs.sum(axis=1) - 1.0).max()
+        assert row_err <= SUM_TOL, f"{name}: row sums deviate from 1 by {row_err}"
+
+
+def make_diabetes() -> dict[str, float]:
+    """Write the diabetes regression files; return RMSE per model."""
+    data = load_diabetes(scaled=False)
+    x, y = data.data, data.target
+    sex_idx = list(data.feature_names).index("sex")
+    sex_codes = x[:, sex_idx]
+    assert set(np.unique(sex_codes)) == {1.0, 2.0}
+    # Which code is which sex is not documented, so keep the raw code.
+    sex = np.where(sex_codes == 1.0, "sex_1", "sex_2")
+
+    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+    gbr = GradientBoostingRegressor(random_state=SEED)
+    y_ridge = oof(ridge, x, y, kfold())
+    y_gbr = oof(gbr, x, y, kfold())
+
+    ids = np.arange(len(y))
+    write(
+        pd.DataFrame({"id": ids, "y_true": y, "y_pred": y_ridge, "y_pred_gbr": y_gbr, "sex": sex}),
+        "diabetes_regression",
+    )
+    write(pd.DataFrame({"id": ids, "y_true": y, "y_pred": y_ridge}), "diabetes_ridge")
+    write(pd.DataFrame({"id": ids, "y_true": y, "y_pred": y_gbr}), "diabetes_gbr")
+
+    def rmse(pred: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((y - pred) ** 2)))
+
+    return {"diabetes ridge RMSE": rmse(y_ridge), "diabetes gbr RMSE": rmse(y_gbr)}
+
+
+def make_breast_cancer() -> dict[str, float]:
+    """Write the breast cancer binary files; return accuracy per model."""
+    data = load_breast_cancer()
+    x, y = data.data, data.target  # 1 = benign, 0 = malignant
+    ids = np.arange(len(y))
+
+    logreg = logistic_pipeline()
+    prob = oof(logreg, x, y, stratified_kfold(), "predict_proba")[:, 1]
+    logit = oof(logreg, x, y, stratified_kfold(), "decision_function")
+    rf = RandomForestClassifier(n_estimators=200, random_state=SEED)
+    prob_rf = oof(rf, x, y, stratified_kfold(), "predict_proba")[:, 1]
+    check_probabilities(prob, "breast_cancer prob")
+    check_probabilities(prob_rf, "breast_cancer prob_rf")
+    # Probabilities and logits come from the same fitted folds.
+    assert np.allclose(prob, 1.0 / (1.0 + np.exp(-logit)), rtol=0, atol=1e-9)
+
+    y_pm = np.where(y == 1, 1, -1)
+    svc = make_pipeline(StandardScaler(), LinearSVC(random_state=SEED))
+    score = oof(svc, x, y_pm, stratified_kfold(), "decision_function")
+
+    write(
+        pd.DataFrame({"id": ids, "y_true": y, "prob": prob, "prob_rf": prob_rf}),
+        "breast_cancer_binary",
+    )
+    write(pd.DataFrame({"id": ids, "y_true": y_pm, "score": score}), "breast_cancer_scores")
+    write(pd.DataFrame({"id": ids, "y_true": y, "logit": logit}), "breast_cancer_logits")
+
+    return {
+        "breast_cancer logreg accuracy": float(np.mean((prob >= 0.5) == y)),
+        "breast_cancer rf accuracy": float(np.mean((prob_rf >= 0.5) == y)),
+        "breast_cancer linear svc accuracy": float(np.mean(np.where(score >= 0, 1, -1) == y_pm)),
+    }
+
+
+def make_wine() -> dict[str, float]:
+    """Write the wine multiclass probability file; return accuracy."""
+    data = load_wine()
+    x, y = data.data, data.target
+    names = [str(n) for n in data.target_names]
+    probs = oof(logistic_pipeline(), x, y, stratified_kfold(), "predict_proba")
+    check_probabilities(probs, "wine")
+
+    df = pd.DataFrame({"id": np.arange(len(y)), "y_true": np.asarray(names, dtype=object)[y]})
+    for k, name in enumerate(names):
+        df[f"prob_{name}"] = probs[:, k]
+    write(df, "wine_multiclass")
+    return {"wine logreg accuracy": float(np.mean(probs.argmax(axis=1) == y))}
+
+
+def make_iris() -> dict[str, float]:
+    """Write the iris multiclass logit file; return accuracy."""
+    data = load_iris()
+    x, y = data.data, data.target
+    logits = oof(logistic_pipeline(), x, y, stratified_kfold(), "decision_function")
+    assert logits.shape == (len(y), 3)
+
+    df = pd.DataFrame({"id": np.arange(len(y)), "y_true": y})
+    for k, name in enumerate(data.target_names):
+        df[f"logit_{name}"] = logits[:, k]
+    write(df, "iris_multiclass_logits")
+    return {"iris logreg accuracy": float(np.mean(logits.argmax(axis=1) == y))}
+
+
+def main() -> None:
+    """Generate every sample file and print quick quality numbers."""
+    metrics: dict[str, float] = {}
+    metrics.update(make_diabetes())
+    metrics.update(make_breast_cancer())
+    metrics.update(make_wine())
+    metrics.update(make_iris())
+    for key, value in metrics.items():
+        print(f"{key}: {value:.4f}")
+
+
+if __name__ == "__main__":
+    main()
