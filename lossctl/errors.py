@@ -78,7 +78,7 @@ class DomainError(InputError):
         plural = "s" if self.count != 1 else ""
         msg = (
             f"loss '{self.loss}': {where} must be {self.expected}; "
-            f"{self.count} row{plural} violate this (row{plural} {shown}{more}){first}."
+            f"{self.count} bad row{plural} (row{plural} {shown}{more}){first}."
         )
         if self.fix:
             msg += f" {self.fix}"

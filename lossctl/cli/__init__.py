@@ -12,9 +12,13 @@ import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.22 vendors click as typer._click; older releases use click itself
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from lossctl import __version__
 from lossctl.cli import state
@@ -49,19 +53,19 @@ class LossctlGroup(TyperGroup):
                 **extra,
             )
             code = rv if isinstance(rv, int) else 0
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        except click_exc.NoArgsIsHelpError as exc:
+            sys.stderr.write((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
             code = ExitCode.USAGE_OR_INPUT
-        except click.UsageError as exc:
+        except click_exc.UsageError as exc:
             hint = ""
             if exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
             state.error(f"{exc.format_message()}{hint}")
             code = ExitCode.USAGE_OR_INPUT
-        except click.Abort:
+        except typer.Abort:
             state.error("aborted.")
             code = 130
-        except click.ClickException as exc:
+        except click_exc.ClickException as exc:
             state.error(exc.format_message())
             code = exc.exit_code
         except LossctlError as exc:
