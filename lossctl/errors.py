@@ -7,6 +7,7 @@ else escaping the core is a bug (exit code 3).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -60,26 +61,27 @@ class DomainError(InputError):
         super().__init__(self.describe())
 
     def describe(
-        self, column: str | None = None, source: str | None = None, offset: int = 1
+        self,
+        column: str | None = None,
+        source: str | None = None,
+        row_numbers: Sequence[int] | None = None,
     ) -> str:
         """The one-line message, naming the column and file when known.
 
-        Row numbers count data rows from 1 (the header is not counted); ``offset``
-        is the number of the first checked row.
+        ``row_numbers`` maps the checked positions to the row numbers shown (data
+        rows counted from 1, header not counted); by default position + 1.
         """
         where = f"column '{column}'" if column else self.role
         if source:
             where += f" of {source}"
-        shown = ", ".join(str(r + offset) for r in self.rows)
+        numbers = [row_numbers[r] if row_numbers is not None else r + 1 for r in self.rows]
+        shown = ", ".join(str(int(r)) for r in numbers)
         more = ", ..." if self.count > len(self.rows) else ""
-        first = ""
-        if self.values:
-            first = f" (first value: {self.values[0]!r})"
+        first = f" (first value: {self.values[0]!r})" if self.values else ""
         plural = "s" if self.count != 1 else ""
-        msg = (
-            f"loss '{self.loss}': {where} must be {self.expected}; "
-            f"{self.count} bad row{plural} (row{plural} {shown}{more}){first}."
-        )
+        where_rows = f" (row{plural} {shown}{more})" if shown else ""
+        msg = f"loss '{self.loss}': {where} must be {self.expected}"
+        msg += f"; {self.count} bad row{plural}{where_rows}{first}." if self.count else "."
         if self.fix:
             msg += f" {self.fix}"
         return msg

@@ -139,8 +139,9 @@ def _root(
 
 
 def _register() -> None:
-    from lossctl.cli import catalog
+    from lossctl.cli import catalog, evaluate
 
+    app.command("eval")(evaluate.eval_command)
     app.command("losses")(catalog.losses)
     app.command("explain")(catalog.explain)
 

@@ -36,6 +36,12 @@ def error(message: str) -> None:
     sys.stderr.flush()
 
 
+def gate_failed(message: str) -> None:
+    """One line per failed gate on stderr (exit code 1 follows)."""
+    sys.stderr.write(f"Gate failed: {message}\n")
+    sys.stderr.flush()
+
+
 def warn(message: str) -> None:
     sys.stderr.write(f"Warning: {message}\n")
     sys.stderr.flush()

@@ -1,0 +1,212 @@
+"""``lossctl eval``: one prediction file to per-sample losses and aggregate costs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lossctl.cli import state
+from lossctl.cli.common import (
+    ConfigOpt,
+    FormatOpt,
+    JsonOpt,
+    NoConfigOpt,
+    PluginOpt,
+    TaskChoice,
+    load_config,
+    output_format,
+    registry,
+)
+
+DATA = "Data"
+OUTPUT = "Output"
+GATES = "Gates"
+
+
+class NanChoice(StrEnum):
+    raise_ = "raise"
+    omit = "omit"
+
+
+class InputFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+    feather = "feather"
+
+
+LossOpt = Annotated[
+    list[str] | None,
+    typer.Option("--loss", "-l", metavar="SPEC", show_default=False, rich_help_panel=DATA,
+                 help="Loss NAME[:key=value...]; repeatable or comma list (default: by task)."),
+]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", "-t", metavar="COL", show_default=False, rich_help_panel=DATA,
+                 help="True-value column (or K target-probability columns / a glob)."),
+]
+PredOpt = Annotated[
+    list[str] | None,
+    typer.Option("--pred", "-p", metavar="COL", show_default=False, rich_help_panel=DATA,
+                 help="Prediction column; repeat or glob ('prob_*') for K class columns."),
+]
+WeightOpt = Annotated[
+    str | None,
+    typer.Option("--weight", "-w", metavar="COL", show_default=False, rich_help_panel=DATA,
+                 help="Sample-weight column (finite, >= 0, not all 0)."),
+]
+TaskOpt = Annotated[
+    TaskChoice | None,
+    typer.Option("--task", show_default="auto", rich_help_panel=DATA,
+                 help="Task; auto decides from the losses, then the data."),
+]
+NanOpt = Annotated[
+    NanChoice | None,
+    typer.Option("--nan", show_default="raise", rich_help_panel=DATA,
+                 help="Rows with NaN/inf/empty used values: raise an error, or omit them."),
+]
+PosLabelOpt = Annotated[
+    str | None,
+    typer.Option("--pos-label", metavar="LABEL", show_default=False, rich_help_panel=DATA,
+                 help="Binary target with two text labels: the positive one."),
+]
+InputFormatOpt = Annotated[
+    InputFormat | None,
+    typer.Option("--input-format", show_default=False, rich_help_panel=DATA,
+                 help="Override the format from the suffix (needed for non-CSV stdin)."),
+]
+ChunkOpt = Annotated[
+    int | None,
+    typer.Option("--chunk-size", metavar="N", show_default="1000000", rich_help_panel=DATA,
+                 help="Rows per chunk when streaming."),
+]
+PrecisionOpt = Annotated[
+    int | None,
+    typer.Option("--precision", metavar="N", show_default="6", rich_help_panel=OUTPUT,
+                 help="Significant digits in table/markdown/csv (JSON: full precision)."),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
+                 help="Print nothing on success; errors and gate failures still go to stderr."),
+]
+MaxOpt = Annotated[
+    list[str] | None,
+    typer.Option("--max", metavar="KEY=VALUE", show_default=False, rich_help_panel=GATES,
+                 help="Fail (exit 1) if the cost of loss KEY exceeds VALUE; repeatable."),
+]
+
+
+def _pick(cli: object, conf: object, default: object = None) -> object:
+    if cli is None or cli == []:
+        return conf if conf is not None else default
+    return cli
+
+
+def eval_command(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Prediction file, or - for stdin.")],
+    loss: LossOpt = None,
+    target: TargetOpt = None,
+    pred: PredOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="COL", show_default=False, rich_help_panel=DATA,
+                     help="Results per group of this column, plus the overall row."),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id", metavar="COL", show_default=False, rich_help_panel=DATA,
+                     help="Row-id column (names rows in --per-sample)."),
+    ] = None,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+    per_sample: Annotated[
+        str | None,
+        typer.Option("--per-sample", metavar="PATH", show_default=False, rich_help_panel=OUTPUT,
+                     help="Write one row per input row with each loss (.csv/.tsv/.parquet, - "
+                     "for stdout)."),
+    ] = None,
+    max_: MaxOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Evaluate one prediction file: per-sample losses and the aggregate cost of each loss."""
+    from lossctl.errors import ExitCode, UsageError
+    from lossctl.pipeline import EvalOptions, run_eval
+    from lossctl.render.numbers import fmt as fmt_num
+
+    conf = load_config(config, no_config)
+    kind = output_format(fmt, as_json, conf)
+    digits = int(_pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    if not 1 <= digits <= 17:
+        raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
+    if per_sample == "-" and kind != "table" and not quiet:
+        raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
+    opts = EvalOptions(
+        path=file,
+        losses=_pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
+        target=_pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=_pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=_pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        id=_pick(id_col, conf.get("id")),  # type: ignore[arg-type]
+        by=_pick(by, conf.get("by")),  # type: ignore[arg-type]
+        task=str(_pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(_pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=_pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=_pick(input_format.value if input_format else None,
+                           conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=_pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        max=_pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
+        per_sample=per_sample,
+        registry=registry(plugin, conf),
+    )
+    report = run_eval(opts)
+    if per_sample == "-":
+        quiet = True  # stdout carries the per-sample rows
+    if not quiet:
+        for w in report.warnings:
+            state.warn(w)
+        if report.n_dropped:
+            state.warn(f"--nan omit dropped {report.n_dropped} of {report.n_rows} rows.")
+        _print(report, kind, digits)
+    if report.gate is not None and not report.gate.passed:
+        for f in report.gate.failures:
+            state.gate_failed(
+                f"{f.loss} = {fmt_num(f.cost, digits)} > max {fmt_num(f.max, digits)}"
+            )
+        return int(ExitCode.GATE_FAILED)
+    return 0
+
+
+def _print(report: object, kind: str, digits: int) -> None:
+    from lossctl.render import csv as rcsv
+    from lossctl.render import json as rjson
+    from lossctl.render import markdown as rmd
+    from lossctl.render import table as rtable
+    from lossctl.report import EvalReport
+
+    assert isinstance(report, EvalReport)
+    if kind == "json":
+        state.write(rjson.eval_json(report))
+    elif kind == "markdown":
+        state.write(rmd.eval_markdown(report, digits))
+    elif kind in ("csv", "tsv"):
+        state.write(rcsv.eval_delimited(report, "," if kind == "csv" else "\t", digits))
+    else:
+        state.out().print(rtable.eval_table(report, digits))
+
+
+__all__ = ["Path", "eval_command"]

@@ -1,0 +1,63 @@
+"""Reports as rich tables for the terminal."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from lossctl.render.numbers import fmt
+from lossctl.report import EvalReport
+
+
+def eval_title(report: EvalReport) -> str:
+    rows = f"{report.n_used:,} rows"
+    if report.n_dropped:
+        rows += f" ({report.n_dropped:,} dropped)"
+    pred = ", ".join(report.columns.pred)
+    if len(report.columns.pred) > 3:
+        pred = f"{report.columns.pred[0]} ... {report.columns.pred[-1]}"
+    target = ", ".join(report.columns.target[:2]) + (
+        ", ..." if len(report.columns.target) > 2 else ""
+    )
+    weight = f", weight {report.columns.weight}" if report.columns.weight else ""
+    return (
+        f"{report.source} · {report.task} ({report.prediction_kind}) · {rows} · "
+        f"target {target}, pred {pred}{weight}"
+    )
+
+
+def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAVY)
+    table.add_column("loss", style="bold cyan", no_wrap=True)
+    for col in ("cost", "std", "min", "max"):
+        table.add_column(col, justify="right", style="bold" if col == "cost" else None)
+    failed = {f.loss for f in report.gate.failures} if report.gate else set()
+    for key, s in report.losses.items():
+        cost = Text(fmt(s.cost, precision), style="bold red" if key in failed else "bold")
+        table.add_row(
+            key, cost, fmt(s.std, precision), fmt(s.min, precision), fmt(s.max, precision)
+        )
+    parts: list[RenderableType] = [Text(eval_title(report), style="bold"), table]
+    if report.groups:
+        gt = Table(title=f"cost by {report.by}", title_justify="left", box=box.SIMPLE_HEAVY)
+        gt.add_column(report.by or "group", style="bold", no_wrap=True)
+        gt.add_column("rows", justify="right")
+        for key in report.losses:
+            gt.add_column(key, justify="right")
+        for name, g in report.groups.items():
+            gt.add_row(
+                name, f"{g.n_used:,}", *(fmt(g.losses[k].cost, precision) for k in report.losses)
+            )
+        gt.add_section()
+        gt.add_row(
+            "overall",
+            f"{report.n_used:,}",
+            *(fmt(s.cost, precision) for s in report.losses.values()),
+            style="bold",
+        )
+        parts.append(gt)
+    if report.gate is not None and report.gate.passed:
+        parts.append(Text("gates passed", style="green"))
+    return Group(*parts)

@@ -1,0 +1,74 @@
+"""Frozen results: the contract between the evaluation core and the renderers.
+
+Floats are kept at full precision; rounding and colour happen only in the
+human renderers, and JSON is built from these objects, never from a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LossStats:
+    """Aggregate of one loss key: the cost and the distribution of per-sample values."""
+
+    key: str
+    name: str
+    params: dict[str, float | None]
+    cost: float
+    sum: float
+    std: float
+    min: float
+    max: float
+    n: int
+    weight_sum: float
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    name: str
+    n_used: int
+    losses: dict[str, LossStats]
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    loss: str
+    cost: float
+    max: float
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    failures: tuple[GateFailure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Columns:
+    target: tuple[str, ...]
+    pred: tuple[str, ...]
+    weight: str | None
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """The result of ``lossctl eval``."""
+
+    source: str
+    task: str
+    prediction_kind: str
+    columns: Columns
+    n_rows: int
+    n_used: int
+    n_dropped: int
+    losses: dict[str, LossStats]
+    groups: dict[str, GroupStats] | None = None
+    by: str | None = None
+    gate: GateResult | None = None
+    warnings: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
