@@ -16,8 +16,24 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from lossctl.losses import BoundLoss, LossSpec
+    from lossctl.report import EvalReport
 
-__all__ = ["LOSSES", "__version__", "get_loss"]
+__all__ = ["LOSSES", "__version__", "evaluate", "get_loss"]
+
+
+def evaluate(path: str, losses: str | list[str] = (), **options: Any) -> EvalReport:
+    """Evaluate a prediction file, as ``lossctl eval`` does, and return the report.
+
+    ``options`` are :class:`lossctl.pipeline.EvalOptions` fields: ``target``,
+    ``pred``, ``weight``, ``by``, ``task``, ``nan``, ``chunk_size``, ``max``, ...
+    """
+    from lossctl.pipeline import EvalOptions, run_eval
+
+    specs = [losses] if isinstance(losses, str) else list(losses)
+    for key in ("target", "pred", "max"):
+        if isinstance(options.get(key), str):
+            options[key] = [options[key]]
+    return run_eval(EvalOptions(path=str(path), losses=specs, **options))
 
 
 def get_loss(spec: str, task: str | None = None, **params: Any) -> BoundLoss:

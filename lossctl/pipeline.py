@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError, UsageError
-from lossctl.evaluate import Evaluation, per_sample_losses
 from lossctl.gates import check_max, parse_max, result
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 from lossctl.report import Columns, EvalReport
@@ -76,9 +76,7 @@ def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
         yield item
 
 
-def bind_losses(
-    registry: Registry, specs: Sequence[str], task: str
-) -> list[BoundLoss]:
+def bind_losses(registry: Registry, specs: Sequence[str], task: str) -> list[BoundLoss]:
     return [registry.bind(parse_spec(s), task) for s in specs]
 
 
@@ -101,8 +99,13 @@ def prepare(opts: EvalOptions) -> Prepared:
 
     source = open_source(opts.path, opts.input_format, opts.chunk_size or DEFAULT_CHUNK_SIZE)
     columns = resolve_columns(
-        source.columns, source.name, target=opts.target, pred=opts.pred,
-        weight=opts.weight, id=opts.id, by=opts.by,
+        source.columns,
+        source.name,
+        target=opts.target,
+        pred=opts.pred,
+        weight=opts.weight,
+        id=opts.id,
+        by=opts.by,
     )
     chunks = source.chunks(columns.needed)
     first = next(chunks, None)
@@ -124,15 +127,17 @@ def prepare(opts: EvalOptions) -> Prepared:
 
 
 def _column_of(role: str, columns: ColumnMap) -> str:
-    cols = columns.target if role == "y_true" else columns.pred if role == "y_pred" else (
-        (columns.weight or "weight"),
+    cols = (
+        columns.target
+        if role == "y_true"
+        else columns.pred
+        if role == "y_pred"
+        else ((columns.weight or "weight"),)
     )
     return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
 
 
-def compute_block(
-    prepared: Prepared, arrays: Arrays
-) -> dict[str, np.ndarray]:
+def compute_block(prepared: Prepared, arrays: Arrays) -> dict[str, np.ndarray]:
     """Per-sample losses of one block; domain errors name the file, column and rows."""
     try:
         return per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)

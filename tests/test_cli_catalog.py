@@ -66,8 +66,13 @@ def test_losses_json(runner):
     assert names == [(s.name, s.task) for s in BUILTIN]
     huber = next(d for d in doc["losses"] if d["name"] == "huber")
     assert huber["params"][0] == {
-        "name": "delta", "default": 1.0, "range": "> 0", "low": 0.0, "high": None,
-        "closed": "right", "help": huber["params"][0]["help"],
+        "name": "delta",
+        "default": 1.0,
+        "range": "> 0",
+        "low": 0.0,
+        "high": None,
+        "closed": "right",
+        "help": huber["params"][0]["help"],
     }
     rmse = next(d for d in doc["losses"] if d["name"] == "rmse")
     assert rmse["finalize"] == "sqrt"
@@ -190,8 +195,10 @@ def test_plugin_loss_computes_through_the_registry():
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("raise ImportError('no module named foo')",
-         "failed to import: ImportError: no module named foo"),
+        (
+            "raise ImportError('no module named foo')",
+            "failed to import: ImportError: no module named foo",
+        ),
         ("X = 1", "defines no LOSSES"),
         ("LOSSES = [1]", "1 is not a lossctl LossSpec"),
         (
@@ -298,26 +305,31 @@ def _lossctl() -> list[str]:
 
 
 def test_installed_command_runs():
-    res = subprocess.run([*_lossctl(), "losses", "--json"], capture_output=True, text=True,
-                         check=False)
+    res = subprocess.run(
+        [*_lossctl(), "losses", "--json"], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 0
     assert len(json.loads(res.stdout)["losses"]) == len(BUILTIN)
-    res = subprocess.run([*_lossctl(), "explain", "nope"], capture_output=True, text=True,
-                         check=False)
+    res = subprocess.run(
+        [*_lossctl(), "explain", "nope"], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 2
     assert res.stderr.startswith("Error: unknown loss 'nope'")
     assert "Traceback" not in res.stderr
 
 
 def test_python_dash_m():
-    res = subprocess.run([sys.executable, "-m", "lossctl", "--version"], capture_output=True,
-                         text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "lossctl", "--version"], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 0 and res.stdout.strip() == f"lossctl {__version__}"
 
 
 def test_help_does_not_import_numpy_or_pandas():
-    code = ("import sys; from lossctl.cli import app; "
-            "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
-            "print(sorted(m for m in ('numpy', 'pandas', 'pyarrow', 'scipy') if m in sys.modules))")
+    code = (
+        "import sys; from lossctl.cli import app; "
+        "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
+        "print(sorted(m for m in ('numpy', 'pandas', 'pyarrow', 'scipy') if m in sys.modules))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]"

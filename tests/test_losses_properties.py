@@ -36,8 +36,10 @@ def test_huber_bounds(r, delta):
 def test_smooth_l1_is_huber_over_beta(r, beta):
     y = np.zeros_like(r)
     np.testing.assert_allclose(
-        ps(f"smooth_l1:beta={beta!r}", y, r), ps(f"huber:delta={beta!r}", y, r) / beta,
-        rtol=1e-9, atol=1e-300,
+        ps(f"smooth_l1:beta={beta!r}", y, r),
+        ps(f"huber:delta={beta!r}", y, r) / beta,
+        rtol=1e-9,
+        atol=1e-300,
     )
 
 
@@ -66,16 +68,20 @@ def test_quantile_at_median_is_half_mae(r):
     np.testing.assert_allclose(ps("quantile:alpha=0.5", y, r), 0.5 * np.abs(r), rtol=1e-15)
 
 
-@given(x=arrays(np.float64, st.integers(1, 30), elements=st.floats(-15, 15)),
-       y=arrays(np.float64, 30, elements=st.sampled_from([0.0, 1.0])))
+@given(
+    x=arrays(np.float64, st.integers(1, 30), elements=st.floats(-15, 15)),
+    y=arrays(np.float64, 30, elements=st.sampled_from([0.0, 1.0])),
+)
 def test_bce_logits_equals_bce_of_sigmoid(x, y):
     y = y[: len(x)]
     p = 1.0 / (1.0 + np.exp(-x))
     np.testing.assert_allclose(ps("bce_logits", y, x), ps("bce", y, p), rtol=1e-6, atol=1e-12)
 
 
-@given(p=arrays(np.float64, 20, elements=st.floats(0, 1)),
-       y=arrays(np.float64, 20, elements=st.sampled_from([0.0, 1.0])))
+@given(
+    p=arrays(np.float64, 20, elements=st.floats(0, 1)),
+    y=arrays(np.float64, 20, elements=st.sampled_from([0.0, 1.0])),
+)
 def test_focal_with_gamma_zero_is_bce(p, y):
     np.testing.assert_allclose(ps("focal:gamma=0", y, p), ps("bce", y, p), rtol=1e-12)
     assert np.all(ps("focal:gamma=2", y, p) <= ps("bce", y, p) * (1 + 1e-12))
@@ -119,14 +125,18 @@ def test_categorical_hinge_equals_crammer_singer_when_a_wrong_score_is_non_negat
     )
 
 
-@given(y=arrays(np.float64, 20, elements=st.floats(0.01, 100)),
-       p=arrays(np.float64, 20, elements=st.floats(0.01, 100)))
+@given(
+    y=arrays(np.float64, 20, elements=st.floats(0.01, 100)),
+    p=arrays(np.float64, 20, elements=st.floats(0.01, 100)),
+)
 def test_tweedie_special_powers(y, p):
     np.testing.assert_allclose(ps("tweedie_deviance:power=0", y, p), ps("mse", y, p))
     np.testing.assert_allclose(ps("tweedie_deviance:power=1", y, p), ps("poisson_deviance", y, p))
     np.testing.assert_allclose(ps("tweedie_deviance:power=2", y, p), ps("gamma_deviance", y, p))
     # Continuity: power 1 + 1e-7 is close to Poisson.
     np.testing.assert_allclose(
-        ps("tweedie_deviance:power=1.0000001", y, p), ps("poisson_deviance", y, p),
-        rtol=1e-4, atol=1e-5,
+        ps("tweedie_deviance:power=1.0000001", y, p),
+        ps("poisson_deviance", y, p),
+        rtol=1e-4,
+        atol=1e-5,
     )

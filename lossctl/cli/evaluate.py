@@ -41,63 +41,123 @@ class InputFormat(StrEnum):
 
 LossOpt = Annotated[
     list[str] | None,
-    typer.Option("--loss", "-l", metavar="SPEC", show_default=False, rich_help_panel=DATA,
-                 help="Loss NAME[:key=value...]; repeatable or comma list (default: by task)."),
+    typer.Option(
+        "--loss",
+        "-l",
+        metavar="SPEC",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="Loss NAME[:key=value...]; repeatable or comma list (default: by task).",
+    ),
 ]
 TargetOpt = Annotated[
     list[str] | None,
-    typer.Option("--target", "-t", metavar="COL", show_default=False, rich_help_panel=DATA,
-                 help="True-value column (or K target-probability columns / a glob)."),
+    typer.Option(
+        "--target",
+        "-t",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="True-value column (or K target-probability columns / a glob).",
+    ),
 ]
 PredOpt = Annotated[
     list[str] | None,
-    typer.Option("--pred", "-p", metavar="COL", show_default=False, rich_help_panel=DATA,
-                 help="Prediction column; repeat or glob ('prob_*') for K class columns."),
+    typer.Option(
+        "--pred",
+        "-p",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="Prediction column; repeat or glob ('prob_*') for K class columns.",
+    ),
 ]
 WeightOpt = Annotated[
     str | None,
-    typer.Option("--weight", "-w", metavar="COL", show_default=False, rich_help_panel=DATA,
-                 help="Sample-weight column (finite, >= 0, not all 0)."),
+    typer.Option(
+        "--weight",
+        "-w",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="Sample-weight column (finite, >= 0, not all 0).",
+    ),
 ]
 TaskOpt = Annotated[
     TaskChoice | None,
-    typer.Option("--task", show_default="auto", rich_help_panel=DATA,
-                 help="Task; auto decides from the losses, then the data."),
+    typer.Option(
+        "--task",
+        show_default="auto",
+        rich_help_panel=DATA,
+        help="Task; auto decides from the losses, then the data.",
+    ),
 ]
 NanOpt = Annotated[
     NanChoice | None,
-    typer.Option("--nan", show_default="raise", rich_help_panel=DATA,
-                 help="Rows with NaN/inf/empty used values: raise an error, or omit them."),
+    typer.Option(
+        "--nan",
+        show_default="raise",
+        rich_help_panel=DATA,
+        help="Rows with NaN/inf/empty used values: raise an error, or omit them.",
+    ),
 ]
 PosLabelOpt = Annotated[
     str | None,
-    typer.Option("--pos-label", metavar="LABEL", show_default=False, rich_help_panel=DATA,
-                 help="Binary target with two text labels: the positive one."),
+    typer.Option(
+        "--pos-label",
+        metavar="LABEL",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="Binary target with two text labels: the positive one.",
+    ),
 ]
 InputFormatOpt = Annotated[
     InputFormat | None,
-    typer.Option("--input-format", show_default=False, rich_help_panel=DATA,
-                 help="Override the format from the suffix (needed for non-CSV stdin)."),
+    typer.Option(
+        "--input-format",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="Override the format from the suffix (needed for non-CSV stdin).",
+    ),
 ]
 ChunkOpt = Annotated[
     int | None,
-    typer.Option("--chunk-size", metavar="N", show_default="1000000", rich_help_panel=DATA,
-                 help="Rows per chunk when streaming."),
+    typer.Option(
+        "--chunk-size",
+        metavar="N",
+        show_default="1000000",
+        rich_help_panel=DATA,
+        help="Rows per chunk when streaming.",
+    ),
 ]
 PrecisionOpt = Annotated[
     int | None,
-    typer.Option("--precision", metavar="N", show_default="6", rich_help_panel=OUTPUT,
-                 help="Significant digits in table/markdown/csv (JSON: full precision)."),
+    typer.Option(
+        "--precision",
+        metavar="N",
+        show_default="6",
+        rich_help_panel=OUTPUT,
+        help="Significant digits in table/markdown/csv (JSON: full precision).",
+    ),
 ]
 QuietOpt = Annotated[
     bool,
-    typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
-                 help="Print nothing on success; errors and gate failures still go to stderr."),
+    typer.Option(
+        "--quiet",
+        "-q",
+        rich_help_panel=OUTPUT,
+        help="Print nothing on success; errors and gate failures still go to stderr.",
+    ),
 ]
 MaxOpt = Annotated[
     list[str] | None,
-    typer.Option("--max", metavar="KEY=VALUE", show_default=False, rich_help_panel=GATES,
-                 help="Fail (exit 1) if the cost of loss KEY exceeds VALUE; repeatable."),
+    typer.Option(
+        "--max",
+        metavar="KEY=VALUE",
+        show_default=False,
+        rich_help_panel=GATES,
+        help="Fail (exit 1) if the cost of loss KEY exceeds VALUE; repeatable.",
+    ),
 ]
 
 
@@ -118,13 +178,23 @@ def eval_command(
     pos_label: PosLabelOpt = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", metavar="COL", show_default=False, rich_help_panel=DATA,
-                     help="Results per group of this column, plus the overall row."),
+        typer.Option(
+            "--by",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=DATA,
+            help="Results per group of this column, plus the overall row.",
+        ),
     ] = None,
     id_col: Annotated[
         str | None,
-        typer.Option("--id", metavar="COL", show_default=False, rich_help_panel=DATA,
-                     help="Row-id column (names rows in --per-sample)."),
+        typer.Option(
+            "--id",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=DATA,
+            help="Row-id column (names rows in --per-sample).",
+        ),
     ] = None,
     input_format: InputFormatOpt = None,
     chunk_size: ChunkOpt = None,
@@ -134,9 +204,13 @@ def eval_command(
     quiet: QuietOpt = False,
     per_sample: Annotated[
         str | None,
-        typer.Option("--per-sample", metavar="PATH", show_default=False, rich_help_panel=OUTPUT,
-                     help="Write one row per input row with each loss (.csv/.tsv/.parquet, - "
-                     "for stdout)."),
+        typer.Option(
+            "--per-sample",
+            metavar="PATH",
+            show_default=False,
+            rich_help_panel=OUTPUT,
+            help="Write one row per input row with each loss (.csv/.tsv/.parquet, - for stdout).",
+        ),
     ] = None,
     max_: MaxOpt = None,
     plugin: PluginOpt = None,
@@ -166,8 +240,7 @@ def eval_command(
         task=str(_pick(task.value if task else None, conf.get("task"), "auto")),
         nan=str(_pick(nan.value if nan else None, conf.get("nan"), "raise")),
         pos_label=_pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=_pick(input_format.value if input_format else None,
-                           conf.get("input_format")),  # type: ignore[arg-type]
+        input_format=_pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
         chunk_size=_pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
         max=_pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
         per_sample=per_sample,

@@ -131,12 +131,51 @@ class Source:
         except InputError:
             raise
         except Exception as exc:
-            raise _read_error(exc, self.name, fmt) from None
+            located = self._locate_conversion_error(exc, columns)
+            raise (located or _read_error(exc, self.name, fmt)) from None
+
+    def _locate_conversion_error(self, exc: Exception, columns: list[str]) -> InputError | None:
+        """For 'CSV conversion error' in a later block: find the bad value and its row."""
+        import re
+
+        import pyarrow as pa
+
+        m = re.search(r"CSV column #(\d+): CSV conversion error to (\w+)", str(exc))
+        if m is None or self.fmt.format not in ("csv", "tsv"):
+            return None
+        col = self.columns[int(m.group(1))] if int(m.group(1)) < len(self.columns) else None
+        if col is None:
+            return None
+        import pandas as pd
+        import pyarrow.csv as pcsv
+
+        read, parse, convert = _csv_options(self.fmt.format, [col], {col: pa.string()})
+        reader = pcsv.open_csv(
+            self._raw(), read_options=read, parse_options=parse, convert_options=convert
+        )
+        start = 0
+        for batch in reader:
+            text = batch.column(0).to_pandas()
+            numbers = pd.to_numeric(text, errors="coerce")
+            bad = numbers.isna() & text.notna() & (text.str.strip() != "")
+            if bad.any():
+                pos = int(bad.to_numpy().argmax())
+                return bad_value_error(col, self.name, text.iloc[pos], start + pos + 1)
+            start += len(text)
+        return None
 
     def _seekable(self) -> Any:
         if self.path != "-" and self.fmt.compression is None:
             return self.path
         return io.BytesIO(self._raw().read())  # stdin/compressed Parquet: read whole
+
+
+def bad_value_error(column: str, source: str, value: object, row: int) -> InputError:
+    """The error for a non-numeric value in a numeric column."""
+    return InputError(
+        f"column '{column}' of {source} must be numeric; found {value!r} at row {row}. "
+        "Fix the value, or pick another column."
+    )
 
 
 def _decompress(data: IO[bytes], codec: str | None, name: str) -> IO[bytes]:
@@ -165,6 +204,7 @@ def _decompress(data: IO[bytes], codec: str | None, name: str) -> IO[bytes]:
 def _read_error(exc: Exception, name: str, fmt: str) -> InputError:
     """Turn a reader exception into a one-line input error."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.rstrip(".")
     if isinstance(exc, FileNotFoundError):
         return InputError(f"file {name} not found; check the path.")
     if isinstance(exc, (IsADirectoryError, PermissionError)):

@@ -16,6 +16,7 @@ import numpy as np
 
 from lossctl.errors import InputError, UsageError
 from lossctl.inputs.columns import ColumnMap
+from lossctl.inputs.readers import bad_value_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,9 +44,9 @@ class Arrays:
         return int(self.rows.shape[0])
 
 
-def _rows_text(rows: np.ndarray) -> str:
+def _rows_text(rows: np.ndarray, total: int | None = None) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:SHOW_ROWS])
-    return shown + (", ..." if len(rows) > SHOW_ROWS else "")
+    return shown + (", ..." if (total if total is not None else len(rows)) > SHOW_ROWS else "")
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -71,13 +72,8 @@ def to_float(s: pd.Series, column: str, source: str, start: int) -> np.ndarray:
     converted = pd.to_numeric(s, errors="coerce")
     bad = converted.isna() & s.notna() & (s.astype("string").str.strip() != "")
     if bad.any():
-        pos = np.flatnonzero(bad.to_numpy())
-        first = s.iloc[pos[0]]
-        raise InputError(
-            f"column '{column}' of {source} must be numeric; {len(pos)} non-numeric value"
-            f"{'s' if len(pos) > 1 else ''} in this block, first {first!r} at row "
-            f"{start + pos[0] + 1}. Fix the value, or pick another column."
-        )
+        pos = int(bad.to_numpy().argmax())
+        raise bad_value_error(column, source, s.iloc[pos], start + pos + 1)
     return converted.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -206,7 +202,7 @@ class Validator:
             where = np.flatnonzero(bad)
             self.nan_count += where.size
             if len(self.nan_rows) < SHOW_ROWS:
-                self.nan_rows.extend((rows[where[: SHOW_ROWS]]).tolist())
+                self.nan_rows.extend((rows[where[:SHOW_ROWS]]).tolist())
             for c, arr in ((cm.target, y_true), (cm.pred, y_pred), ((cm.weight,), weight)):
                 if arr is not None and c[0]:
                     hits = int(_row_not_finite(arr).sum())
@@ -224,8 +220,9 @@ class Validator:
         if weight is not None and (weight < 0).any():
             pos = np.flatnonzero(weight < 0)
             raise InputError(
-                f"column '{cm.weight}' of {self.source} has negative weights at rows "
-                f"{_rows_text(rows[pos])}; weights must be finite and >= 0."
+                f"column '{cm.weight}' of {self.source} has {len(pos)} negative weight"
+                f"{'s' if len(pos) > 1 else ''} (row{'s' if len(pos) > 1 else ''} "
+                f"{_rows_text(rows[pos])}); weights must be finite and >= 0."
             )
         if self.task == "multiclass" and y_pred.shape[0]:
             sums = y_pred.sum(axis=1)
@@ -248,10 +245,11 @@ class Validator:
         """Raise the --nan raise error once every chunk has been counted."""
         if self.nan_count and self.nan == "raise":
             cols = ", ".join(f"'{c}' ({k})" for c, k in self.nan_columns.items())
+            first = _rows_text(np.array(self.nan_rows), self.nan_count)
             raise InputError(
                 f"{self.nan_count} row{'s' if self.nan_count > 1 else ''} of {self.source} "
                 f"have NaN, inf or empty values in {cols}; first at row"
-                f"{'s' if self.nan_count > 1 else ''} {_rows_text(np.array(self.nan_rows))}. "
+                f"{'s' if self.nan_count > 1 else ''} {first}. "
                 "Fix them, or pass --nan omit to drop those rows."
             )
 
@@ -321,6 +319,9 @@ def prediction_kind(frame: pd.DataFrame, columns: ColumnMap, task: str) -> str:
 
     if task == "regression":
         return "value"
+    if all(c.lower().startswith(("prob", "p_")) for c in columns.pred):
+        # Named as probabilities: values outside [0, 1] are then an error, not logits.
+        return "probability"
     values = frame[list(columns.pred)]
     try:
         arr = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
