@@ -12,7 +12,7 @@ def _row(cells: list[str]) -> str:
 
 
 def eval_markdown(report: EvalReport, precision: int = 6) -> str:
-    lines = [f"**lossctl eval** · {eval_title(report)}", ""]
+    lines = [f"**lossctl eval** · {eval_title(report).replace(chr(10), ' · ')}", ""]
     lines.append(_row(["loss", "cost", "std", "min", "max"]))
     lines.append("|---|---:|---:|---:|---:|")
     failed = {f.loss for f in report.gate.failures} if report.gate else set()

@@ -12,19 +12,17 @@ from lossctl.report import EvalReport
 
 
 def eval_title(report: EvalReport) -> str:
+    """Two lines: the file, task and rows; then the columns used."""
     rows = f"{report.n_used:,} rows"
     if report.n_dropped:
         rows += f" ({report.n_dropped:,} dropped)"
-    pred = ", ".join(report.columns.pred)
-    if len(report.columns.pred) > 3:
-        pred = f"{report.columns.pred[0]} ... {report.columns.pred[-1]}"
-    target = ", ".join(report.columns.target[:2]) + (
-        ", ..." if len(report.columns.target) > 2 else ""
-    )
-    weight = f", weight {report.columns.weight}" if report.columns.weight else ""
+    cols = report.columns
+    pred = ", ".join(cols.pred) if len(cols.pred) <= 3 else f"{cols.pred[0]} ... {cols.pred[-1]}"
+    target = ", ".join(cols.target) if len(cols.target) <= 2 else f"{cols.target[0]}, ..."
+    weight = f" · weight {cols.weight}" if cols.weight else ""
     return (
-        f"{report.source} · {report.task} ({report.prediction_kind}) · {rows} · "
-        f"target {target}, pred {pred}{weight}"
+        f"{report.source} · {report.task} ({report.prediction_kind}) · {rows}\n"
+        f"target {target} · pred {pred}{weight}"
     )
 
 
