@@ -24,8 +24,15 @@ LOSSES = [
         fn=asymmetric_mse,
         task="regression",
         prediction_kind="value",
-        params=(Param("under", 2.0, low=0.0, closed="neither",
-                      help="Cost multiplier of under-prediction (stock-outs)."),),
+        params=(
+            Param(
+                "under",
+                2.0,
+                low=0.0,
+                closed="neither",
+                help="Cost multiplier of under-prediction (stock-outs).",
+            ),
+        ),
         formula="under * r² if r < 0 else r², r = y_pred - y_true",
         summary="Squared error that punishes under-prediction more (demand forecasts).",
         explain=(

@@ -10,6 +10,7 @@ The Python API mirrors the command line::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["LOSSES", "__version__", "evaluate", "get_loss"]
 
 
-def evaluate(path: str, losses: str | list[str] = (), **options: Any) -> EvalReport:
+def evaluate(path: str, losses: str | Sequence[str] = (), **options: Any) -> EvalReport:
     """Evaluate a prediction file, as ``lossctl eval`` does, and return the report.
 
     ``options`` are :class:`lossctl.pipeline.EvalOptions` fields: ``target``,

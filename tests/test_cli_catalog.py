@@ -333,3 +333,13 @@ def test_help_does_not_import_numpy_or_pandas():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]"
+
+
+def test_explain_without_a_name_is_a_guide(runner):
+    res = run(runner, "explain")
+    assert res.exit_code == 0
+    text = " ".join(res.stdout.split())
+    for needle in ("Loss and cost", "gradient", "huber", "hinge", "cross_entropy"):
+        assert needle in text
+    doc = json.loads(run(runner, "explain", "--json").stdout)
+    assert doc["guide"][0]["title"] == "Loss and cost"

@@ -50,7 +50,10 @@ def losses(
 
 
 def explain(
-    name: Annotated[str, typer.Argument(help="A loss name or alias, e.g. huber or log_loss.")],
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A loss name or alias, e.g. huber or log_loss; none for a guide."),
+    ] = None,
     task: Annotated[
         TaskChoice | None,
         typer.Option(
@@ -63,12 +66,24 @@ def explain(
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
 ) -> None:
-    """Explain a loss: formula, parameters, what it measures, when to use it, pitfalls."""
+    """Explain a loss: formula, parameters, what it measures, when to use it, pitfalls.
+
+    Without a name: how to choose a loss.
+    """
     from lossctl.errors import UsageError
     from lossctl.losses import parse_spec
     from lossctl.render import catalog as render
 
     conf = load_config(config, no_config)
+    if name is None:
+        kind = output_format(fmt, as_json, conf)
+        if kind == "json":
+            state.write(render.guide_json())
+        elif kind == "markdown":
+            state.write(render.guide_markdown())
+        else:
+            state.out().print(render.guide_renderable())
+        return
     reg = registry(plugin, conf)
     parsed = parse_spec(name)
     specs = list(reg.candidates(parsed.name))

@@ -178,7 +178,7 @@ def bad_value_error(column: str, source: str, value: object, row: int) -> InputE
     )
 
 
-def _decompress(data: IO[bytes], codec: str | None, name: str) -> IO[bytes]:
+def _decompress(data: IO[bytes], codec: str | None, name: str) -> Any:
     if codec is None:
         return data
     if codec == "gzip":
@@ -196,7 +196,7 @@ def _decompress(data: IO[bytes], codec: str | None, name: str) -> IO[bytes]:
     import pyarrow as pa
 
     try:
-        return pa.CompressedInputStream(pa.PythonFile(data, mode="r"), "zstd")  # type: ignore[return-value]
+        return pa.CompressedInputStream(pa.PythonFile(data, mode="r"), "zstd")
     except Exception as exc:
         raise InputError(f"cannot read zstd-compressed {name}: {exc}") from None
 

@@ -203,12 +203,17 @@ class Validator:
             self.nan_count += where.size
             if len(self.nan_rows) < SHOW_ROWS:
                 self.nan_rows.extend((rows[where[:SHOW_ROWS]]).tolist())
-            for c, arr in ((cm.target, y_true), (cm.pred, y_pred), ((cm.weight,), weight)):
-                if arr is not None and c[0]:
-                    hits = int(_row_not_finite(arr).sum())
-                    if hits:
-                        key = ", ".join(c) if len(c) <= 2 else f"{c[0]}, ..."
-                        self.nan_columns[key] = self.nan_columns.get(key, 0) + hits
+            used: list[tuple[tuple[str, ...], np.ndarray]] = [
+                (cm.target, y_true),
+                (cm.pred, y_pred),
+            ]
+            if cm.weight and weight is not None:
+                used.append(((cm.weight,), weight))
+            for c, arr in used:
+                hits = int(_row_not_finite(arr).sum())
+                if hits:
+                    key = ", ".join(c) if len(c) <= 2 else f"{c[0]}, ..."
+                    self.nan_columns[key] = self.nan_columns.get(key, 0) + hits
             keep = ~bad
             y_true, y_pred, rows = y_true[keep], y_pred[keep], rows[keep]
             if weight is not None:

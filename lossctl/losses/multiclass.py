@@ -146,7 +146,7 @@ def make_check(
         k = y_pred.shape[1]
         check_mask(name, "y_pred", y_pred, np.isfinite(y_pred).all(axis=1), "finite")
         if probabilities:
-            ok = ((y_pred >= 0) & (y_pred <= 1)).all(axis=1)
+            ok = np.asarray(((y_pred >= 0) & (y_pred <= 1)).all(axis=1))
             check_mask(
                 name,
                 "y_pred",
@@ -305,7 +305,11 @@ MULTICLASS: tuple[LossSpec, ...] = (
             "rule, less dominated by a few confident mistakes than cross-entropy."
         ),
         use_when="Judging multiclass probability quality with a bounded score.",
-        watch_out="Small differences among tiny probabilities barely move it.",
+        watch_out=(
+            "Small differences among tiny probabilities barely move it. With K = 2 class "
+            "columns it is twice the binary Brier score (scikit-learn halves it by default "
+            "for two classes)."
+        ),
         see_also=("cross_entropy", "zero_one"),
         check=make_check(probabilities=True, labels_only=False),
         robust_to_outliers=True,

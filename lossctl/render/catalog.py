@@ -204,3 +204,25 @@ def explain_markdown(spec: LossSpec) -> str:
 def explain_json(specs: Sequence[LossSpec]) -> str:
     doc = {"schema_version": SCHEMA_VERSION, "losses": [spec_data(s) for s in specs]}
     return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def guide_renderable() -> RenderableType:
+    from lossctl.losses.guide import GUIDE
+
+    parts: list[RenderableType] = [Text("Choosing a loss", style="bold cyan"), Text("")]
+    for title, body in GUIDE:
+        parts += _section(title, body)
+    return Group(*parts)
+
+
+def guide_markdown() -> str:
+    from lossctl.losses.guide import GUIDE
+
+    return "\n".join(f"**{title}.** {body}\n" for title, body in GUIDE)
+
+
+def guide_json() -> str:
+    from lossctl.losses.guide import GUIDE
+
+    doc = {"schema_version": SCHEMA_VERSION, "guide": [{"title": t, "text": b} for t, b in GUIDE]}
+    return json.dumps(doc, indent=2, sort_keys=True)
