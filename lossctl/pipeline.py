@@ -229,3 +229,200 @@ def build_report(prepared: Prepared, evaluation: Evaluation, gates: Sequence[Any
         gate=gate,
         warnings=tuple(prepared.validator.warnings()),
     )
+
+
+# -- compare -------------------------------------------------------------------------------
+
+
+@dataclass
+class CompareOptions:
+    """Everything ``lossctl compare`` takes, with the contract's defaults."""
+
+    files: Sequence[str]
+    names: Sequence[str] = ()
+    baseline: str | None = None
+    losses: Sequence[str] = ()
+    target: Sequence[str] = ()
+    pred: Sequence[str] = ()
+    weight: str | None = None
+    id: str | None = None
+    task: str = "auto"
+    nan: str = "raise"
+    pos_label: str | None = None
+    input_format: str | None = None
+    chunk_size: int | None = None
+    test: str = "bootstrap"
+    resamples: int = 2000
+    seed: int = 0
+    confidence: float = 0.95
+    horizon: int = 1
+    fail_if_worse: bool = False
+    tolerance: float = 0.0
+    max: Sequence[str] = ()
+    registry: Registry | None = None
+
+
+@dataclass
+class _ModelSpec:
+    name: str
+    path: str
+    pred: list[str]
+
+
+def _model_specs(opts: CompareOptions) -> list[_ModelSpec]:
+    from pathlib import Path
+
+    files = list(opts.files)
+    if not files:
+        raise UsageError("compare needs prediction files: two or more, or one with several --pred.")
+    if len(files) == 1:
+        if len(opts.pred) < 2:
+            raise UsageError(
+                f"compare needs at least two models: give two or more files, or pass --pred once "
+                f"per model column of {files[0]} (e.g. --pred y_pred --pred y_pred_gbr)."
+            )
+        specs = [_ModelSpec(p, files[0], [p]) for p in opts.pred]
+    else:
+        stems = [Path(f).name.split(".")[0] if f != "-" else "stdin" for f in files]
+        if len(set(stems)) < len(stems):
+            stems = [f for f in files]
+        specs = [_ModelSpec(s, f, list(opts.pred)) for s, f in zip(stems, files, strict=True)]
+        if files.count("-") > 1:
+            raise UsageError("standard input (-) can be only one of the compared files.")
+    if opts.names:
+        names = [n.strip() for item in opts.names for n in item.split(",") if n.strip()]
+        if len(names) != len(specs):
+            raise UsageError(f"--names gives {len(names)} names for {len(specs)} models.")
+        for spec, name in zip(specs, names, strict=True):
+            spec.name = name
+    if len({s.name for s in specs}) < len(specs):
+        raise UsageError("model names must be unique; pass --names a,b,c.")
+    return specs
+
+
+def _collect(prepared: Prepared, name: str, path: str) -> Any:
+    """Read a whole model: per-sample losses over every row, NaN where a row was dropped."""
+    from lossctl.compare import Collected
+
+    chunks: dict[str, list[np.ndarray]] = {loss.key: [] for loss in prepared.losses}
+    y_parts: list[np.ndarray] = []
+    valid_parts: list[np.ndarray] = []
+    w_parts: list[np.ndarray] = []
+    id_parts: list[np.ndarray] = []
+    cm = prepared.columns
+    for arrays, raw in prepared.arrays():
+        n = len(raw)
+        keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
+        valid_parts.append(keep)
+        if prepared.validator.nan_count and prepared.validator.nan == "raise":
+            continue
+        shape = (n, *arrays.y_true.shape[1:])
+        y = np.full(shape, np.nan)
+        y[keep] = arrays.y_true
+        y_parts.append(y)
+        if cm.weight:
+            w = np.full(n, np.nan)
+            w[keep] = arrays.weight
+            w_parts.append(w)
+        if cm.id:
+            id_parts.append(raw[cm.id].to_numpy())
+        values = compute_block(prepared, arrays) if len(arrays) else {}
+        for key in chunks:
+            full = np.full(n, np.nan)
+            if values:
+                full[keep] = values[key]
+            chunks[key].append(full)
+    prepared.validator.finish()
+    return Collected(
+        name=name,
+        source=prepared.source.name,
+        columns=cm.pred,
+        y_true=np.concatenate(y_parts),
+        valid=np.concatenate(valid_parts),
+        losses={k: np.concatenate(v) for k, v in chunks.items()},
+        weight=np.concatenate(w_parts) if cm.weight else None,
+        ids=np.concatenate(id_parts) if cm.id else None,
+    )
+
+
+def run_compare(opts: CompareOptions) -> Any:
+    """Compare models on the same rows: the whole of ``lossctl compare`` minus printing."""
+    from lossctl.compare import align_by_id, align_by_position, common_rows, compare_losses
+    from lossctl.plugins import load_registry
+    from lossctl.report import CompareReport, GateFailure, ModelInfo, TestInfo
+    from lossctl.stats import TESTS
+
+    if opts.test not in TESTS:
+        raise UsageError(f"unknown --test '{opts.test}'; expected one of {', '.join(TESTS)}.")
+    if not 0 < opts.confidence < 1:
+        raise UsageError(f"--confidence must be in (0, 1), got {opts.confidence}.")
+    if opts.resamples < 1:
+        raise UsageError(f"--resamples must be >= 1, got {opts.resamples}.")
+    if opts.tolerance < 0:
+        raise UsageError(f"--tolerance must be >= 0, got {opts.tolerance}.")
+    registry = opts.registry or load_registry()
+    specs = _model_specs(opts)
+    baseline = opts.baseline or specs[0].name
+    if baseline not in {s.name for s in specs}:
+        raise UsageError(
+            f"--baseline '{baseline}' is not one of the models: {', '.join(s.name for s in specs)}."
+        )
+    gates = parse_max(opts.max)
+    collected = []
+    task, kind, loss_specs = opts.task, "", list(split_specs(opts.losses))
+    losses: list[BoundLoss] = []
+    for spec in specs:
+        prepared = prepare(EvalOptions(
+            path=spec.path, losses=loss_specs, target=opts.target, pred=spec.pred,
+            weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
+            input_format=opts.input_format, chunk_size=opts.chunk_size,
+            max=opts.max, registry=registry,
+        ))  # fmt: skip
+        if not losses:
+            # The first model decides the task and the default losses; the others follow.
+            task, kind, losses = prepared.task, prepared.kind, prepared.losses
+            loss_specs = [loss.key for loss in losses]
+        collected.append(_collect(prepared, spec.name, spec.path))
+    models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
+    keep = common_rows(models)
+    if not keep.any():
+        raise InputError("no row is valid for every model; nothing to compare.")
+    comparisons = compare_losses(
+        models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
+        confidence=opts.confidence, horizon=opts.horizon, rows=keep,
+    )  # fmt: skip
+    failures: list[GateFailure] = []
+    if opts.fail_if_worse:
+        for key, comp in comparisons.items():
+            for name, v in comp.vs_baseline.items():
+                worse = v.delta > 0 and (v.relative is None or v.relative > opts.tolerance)
+                if worse and v.significant is not False:
+                    allowed = comp.costs[baseline] * (1.0 + opts.tolerance)
+                    failures.append(GateFailure(key, comp.costs[name], allowed, name, "worse"))
+    for gate in gates:
+        comp = comparisons[gate.key]
+        for name, c in comp.costs.items():
+            if not c <= gate.value:
+                failures.append(GateFailure(gate.key, c, gate.value, name))
+    gate_result = result(failures) if (opts.fail_if_worse or gates) else None
+    n_rows = models[0].n
+    return CompareReport(
+        task=task,
+        prediction_kind=kind,
+        baseline=baseline,
+        models={m.name: ModelInfo(m.name, m.source, m.columns) for m in models},
+        aligned_by=opts.id or "row",
+        n_rows=n_rows,
+        n_used=int(keep.sum()),
+        n_dropped=n_rows - int(keep.sum()),
+        losses=comparisons,
+        test=TestInfo(
+            opts.test,
+            opts.resamples if opts.test in ("bootstrap", "permutation") else None,
+            opts.seed if opts.test in ("bootstrap", "permutation") else None,
+            opts.confidence,
+            opts.horizon if opts.test == "dm" else None,
+        ),
+        weight=opts.weight,
+        gate=gate_result,
+    )

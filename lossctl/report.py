@@ -35,10 +35,14 @@ class GroupStats:
 
 @dataclass(frozen=True)
 class GateFailure:
+    """A failed gate: ``kind`` "max" (--max) or "worse" (--fail-if-worse, where ``max``
+    is the baseline cost times 1 + tolerance)."""
+
     loss: str
     cost: float
     max: float
     model: str | None = None
+    kind: str = "max"
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,62 @@ class EvalReport:
     gate: GateResult | None = None
     warnings: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Versus:
+    """One candidate against the baseline on one loss key."""
+
+    delta: float
+    relative: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    p_value_adjusted: float | None
+    significant: bool | None
+    win_rate: float
+
+
+@dataclass(frozen=True)
+class LossComparison:
+    key: str
+    name: str
+    params: dict[str, float | None]
+    costs: dict[str, float]
+    best: str
+    vs_baseline: dict[str, Versus]
+    test: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    source: str
+    column: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    method: str
+    resamples: int | None
+    seed: int | None
+    confidence: float
+    horizon: int | None = None
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """The result of ``lossctl compare``."""
+
+    task: str
+    prediction_kind: str
+    baseline: str
+    models: dict[str, ModelInfo]
+    aligned_by: str
+    n_rows: int
+    n_used: int
+    n_dropped: int
+    losses: dict[str, LossComparison]
+    test: TestInfo
+    weight: str | None = None
+    gate: GateResult | None = None
+    warnings: tuple[str, ...] = ()

@@ -139,9 +139,10 @@ def _root(
 
 
 def _register() -> None:
-    from lossctl.cli import catalog, evaluate
+    from lossctl.cli import catalog, compare, evaluate
 
     app.command("eval")(evaluate.eval_command)
+    app.command("compare")(compare.compare_command)
     app.command("losses")(catalog.losses)
     app.command("explain")(catalog.explain)
 

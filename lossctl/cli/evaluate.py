@@ -161,7 +161,7 @@ MaxOpt = Annotated[
 ]
 
 
-def _pick(cli: object, conf: object, default: object = None) -> object:
+def pick(cli: object, conf: object, default: object = None) -> object:
     if cli is None or cli == []:
         return conf if conf is not None else default
     return cli
@@ -224,25 +224,25 @@ def eval_command(
 
     conf = load_config(config, no_config)
     kind = output_format(fmt, as_json, conf)
-    digits = int(_pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
     if not 1 <= digits <= 17:
         raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
     if per_sample == "-" and kind != "table" and not quiet:
         raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
     opts = EvalOptions(
         path=file,
-        losses=_pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
-        target=_pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=_pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=_pick(weight, conf.get("weight")),  # type: ignore[arg-type]
-        id=_pick(id_col, conf.get("id")),  # type: ignore[arg-type]
-        by=_pick(by, conf.get("by")),  # type: ignore[arg-type]
-        task=str(_pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(_pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=_pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=_pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=_pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
-        max=_pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
+        losses=pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
+        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
+        by=pick(by, conf.get("by")),  # type: ignore[arg-type]
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
         per_sample=per_sample,
         registry=registry(plugin, conf),
     )

@@ -6,7 +6,7 @@ import csv
 import io
 
 from lossctl.render.numbers import fmt
-from lossctl.report import EvalReport, LossStats
+from lossctl.report import CompareReport, EvalReport, LossStats
 
 EVAL_COLUMNS = ("group", "loss", "name", "cost", "std", "min", "max", "sum", "n")
 
@@ -34,4 +34,35 @@ def eval_delimited(report: EvalReport, delimiter: str = ",", precision: int = 6)
     for name, g in (report.groups or {}).items():
         for s in g.losses.values():
             w.writerow(_cells(name, s, precision))
+    return buf.getvalue()
+
+
+COMPARE_COLUMNS = (
+    "loss", "model", "baseline", "cost", "delta", "relative", "ci_low", "ci_high", "p_value",
+    "p_value_adjusted", "significant", "win_rate",
+)  # fmt: skip
+
+
+def compare_delimited(report: CompareReport, delimiter: str = ",", precision: int = 6) -> str:
+    """Long format: one row per (loss, model)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    w.writerow(COMPARE_COLUMNS)
+    for key, comp in report.losses.items():
+        for name, c in comp.costs.items():
+            v = comp.vs_baseline.get(name)
+            if v is None:
+                w.writerow([key, name, "true", fmt(c, precision)] + [""] * 8)
+                continue
+            ci = v.ci or (None, None)
+            w.writerow([
+                key, name, "false", fmt(c, precision), fmt(v.delta, precision),
+                fmt(v.relative, precision) if v.relative is not None else "",
+                fmt(ci[0], precision) if ci[0] is not None else "",
+                fmt(ci[1], precision) if ci[1] is not None else "",
+                fmt(v.p_value, precision) if v.p_value is not None else "",
+                fmt(v.p_value_adjusted, precision) if v.p_value_adjusted is not None else "",
+                "" if v.significant is None else str(v.significant).lower(),
+                fmt(v.win_rate, precision),
+            ])  # fmt: skip
     return buf.getvalue()

@@ -7,7 +7,7 @@ from typing import Any
 
 from lossctl import __version__
 from lossctl.render.numbers import json_safe
-from lossctl.report import EvalReport, GateResult, LossStats
+from lossctl.report import CompareReport, EvalReport, GateResult, LossStats
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +32,7 @@ def gate_data(gate: GateResult) -> dict[str, Any]:
         item: dict[str, Any] = {"loss": f.loss, "cost": f.cost, "max": f.max}
         if f.model is not None:
             item["model"] = f.model
+            item["kind"] = f.kind
         failures.append(item)
     return {"passed": gate.passed, "failures": failures}
 
@@ -75,3 +76,63 @@ def dumps(doc: dict[str, Any]) -> str:
 
 def eval_json(report: EvalReport) -> str:
     return dumps(eval_data(report))
+
+
+def compare_data(report: CompareReport) -> dict[str, Any]:
+    losses: dict[str, Any] = {}
+    for key, c in report.losses.items():
+        losses[key] = {
+            "name": c.name,
+            "params": c.params,
+            "costs": c.costs,
+            "best": c.best,
+            "vs_baseline": {
+                name: {
+                    "delta": v.delta,
+                    "relative": v.relative,
+                    "ci": list(v.ci) if v.ci is not None else None,
+                    "p_value": v.p_value,
+                    "p_value_adjusted": v.p_value_adjusted,
+                    "significant": v.significant,
+                    "win_rate": v.win_rate,
+                }
+                for name, v in c.vs_baseline.items()
+            },
+        }
+    t = report.test
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "lossctl_version": __version__,
+        "command": "compare",
+        "task": report.task,
+        "prediction_kind": report.prediction_kind,
+        "baseline": report.baseline,
+        "models": {
+            name: {
+                "source": m.source,
+                "column": m.column[0] if len(m.column) == 1 else list(m.column),
+            }
+            for name, m in report.models.items()
+        },
+        "aligned_by": report.aligned_by,
+        "weight": report.weight,
+        "n_rows": report.n_rows,
+        "n_used": report.n_used,
+        "n_dropped": report.n_dropped,
+        "test": {
+            "method": t.method,
+            "resamples": t.resamples,
+            "seed": t.seed,
+            "confidence": t.confidence,
+            "horizon": t.horizon,
+        },
+        "losses": losses,
+        "warnings": list(report.warnings),
+    }
+    if report.gate is not None:
+        doc["gate"] = gate_data(report.gate)
+    return doc
+
+
+def compare_json(report: CompareReport) -> str:
+    return dumps(compare_data(report))

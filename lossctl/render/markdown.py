@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lossctl.render.numbers import fmt
 from lossctl.render.table import eval_title
-from lossctl.report import EvalReport
+from lossctl.report import CompareReport, EvalReport
 
 
 def _row(cells: list[str]) -> str:
@@ -54,5 +54,40 @@ def eval_markdown(report: EvalReport, precision: int = 6) -> str:
         for f in report.gate.failures:
             lines.append(
                 f"Gate: ❌ `{f.loss}` = {fmt(f.cost, precision)} > max {fmt(f.max, precision)}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def compare_markdown(report: CompareReport, precision: int = 6) -> str:
+    from lossctl.render import verdict
+
+    names = list(report.models)
+    lines = [
+        f"**lossctl compare** · {report.task} · {len(names)} models · {report.n_used} rows",
+        "",
+    ]
+    header = [f"{n} (baseline)" if n == report.baseline else n for n in names]
+    lines.append(_row(["loss", *header]))
+    lines.append("|---|" + "---:|" * len(names))
+    for key, comp in report.losses.items():
+        cells = []
+        for name in names:
+            c = fmt(comp.costs[name], precision)
+            c = f"**{c}**" if comp.best == name else c
+            if name != report.baseline:
+                v = comp.vs_baseline[name]
+                c += f" ({verdict.change(v, comp.costs[report.baseline], 3)}{verdict.mark(v)})"
+            cells.append(c)
+        lines.append(_row([f"`{key}`", *cells]))
+    lines += ["", f"_{verdict.legend(report)}_", ""]
+    lines += [f"- {line}" for line in verdict.verdicts(report)]
+    if report.gate is not None:
+        lines.append("")
+        if report.gate.passed:
+            lines.append("Gate: ✅ passed")
+        for f in report.gate.failures:
+            lines.append(
+                f"Gate: ❌ `{f.loss}` of {f.model}: {fmt(f.cost, precision)} > "
+                f"{fmt(f.max, precision)}"
             )
     return "\n".join(lines) + "\n"

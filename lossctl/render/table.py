@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossctl.render.numbers import fmt
-from lossctl.report import EvalReport
+from lossctl.report import CompareReport, EvalReport
 
 
 def eval_title(report: EvalReport) -> str:
@@ -58,4 +58,41 @@ def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
         parts.append(gt)
     if report.gate is not None and report.gate.passed:
         parts.append(Text("gates passed", style="green"))
+    return Group(*parts)
+
+
+def compare_table(report: CompareReport, precision: int = 6) -> RenderableType:
+    from lossctl.render import verdict
+
+    names = list(report.models)
+    title = Text(
+        f"lossctl compare · {report.task} · {len(names)} models · {report.n_used:,} rows",
+        style="bold",
+    )
+    table = Table(box=box.SIMPLE_HEAVY)
+    table.add_column("loss", style="bold cyan", no_wrap=True)
+    for name in names:
+        label = f"{name}\n(baseline)" if name == report.baseline else name
+        table.add_column(label, justify="right")
+    for key, comp in report.losses.items():
+        cells: list[Text] = []
+        base_cost = comp.costs[report.baseline]
+        for name in names:
+            cell = Text(
+                fmt(comp.costs[name], precision), style="bold green" if comp.best == name else ""
+            )
+            if name != report.baseline:
+                v = comp.vs_baseline[name]
+                style = (
+                    "red"
+                    if v.significant and v.delta > 0
+                    else ("green" if v.significant and v.delta < 0 else "dim")
+                )
+                cell.append(
+                    f"\n{verdict.change(v, base_cost, 3)} {verdict.mark(v)}".rstrip(), style=style
+                )
+            cells.append(cell)
+        table.add_row(key, *cells)
+    parts: list[RenderableType] = [title, table, Text(verdict.legend(report), style="dim")]
+    parts += [Text(line) for line in verdict.verdicts(report)]
     return Group(*parts)

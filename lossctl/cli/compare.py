@@ -1,0 +1,259 @@
+"""``lossctl compare``: is model B really better than model A?"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from lossctl.cli import state
+from lossctl.cli.common import (
+    ConfigOpt,
+    FormatOpt,
+    JsonOpt,
+    NoConfigOpt,
+    PluginOpt,
+    load_config,
+    output_format,
+    registry,
+)
+from lossctl.cli.evaluate import (
+    ChunkOpt,
+    InputFormatOpt,
+    LossOpt,
+    MaxOpt,
+    NanOpt,
+    PosLabelOpt,
+    PrecisionOpt,
+    QuietOpt,
+    TargetOpt,
+    TaskOpt,
+    WeightOpt,
+    pick,
+)
+
+STATS = "Statistics"
+MODELS = "Models"
+GATES = "Gates"
+
+
+class TestChoice(StrEnum):
+    bootstrap = "bootstrap"
+    permutation = "permutation"
+    ttest = "ttest"
+    wilcoxon = "wilcoxon"
+    dm = "dm"
+    mcnemar = "mcnemar"
+    none = "none"
+
+
+def compare_command(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...",
+            help="Prediction files (one per model), or one file "
+            "with a --pred per model; - for stdin.",
+        ),
+    ],
+    pred: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pred",
+            "-p",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="One file: one --pred per model (a glob for multiclass). Several "
+            "files: the prediction column(s) of each.",
+        ),
+    ] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--names",
+            metavar="A,B,...",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="Model names (default: file stems, or the --pred columns).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="NAME",
+            show_default="first model",
+            rich_help_panel=MODELS,
+            help="The model the others are compared with.",
+        ),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="Pair rows by this id column instead of by position.",
+        ),
+    ] = None,
+    loss: LossOpt = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    test: Annotated[
+        TestChoice | None,
+        typer.Option(
+            "--test",
+            show_default="bootstrap",
+            rich_help_panel=STATS,
+            help="Paired test of each candidate against the baseline.",
+        ),
+    ] = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option(
+            "--resamples",
+            metavar="B",
+            show_default="2000",
+            rich_help_panel=STATS,
+            help="Bootstrap / permutation resamples.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            show_default="0",
+            rich_help_panel=STATS,
+            help="Random seed: the same seed gives the same output.",
+        ),
+    ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            show_default="0.95",
+            rich_help_panel=STATS,
+            help="Interval level; significance is at 1 - confidence.",
+        ),
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon",
+            metavar="H",
+            show_default="1",
+            rich_help_panel=STATS,
+            help="Forecast horizon of the Diebold-Mariano test.",
+        ),
+    ] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+    fail_if_worse: Annotated[
+        bool,
+        typer.Option(
+            "--fail-if-worse",
+            rich_help_panel=GATES,
+            help="Exit 1 if a candidate is significantly worse than the baseline.",
+        ),
+    ] = False,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--tolerance",
+            show_default="0",
+            rich_help_panel=GATES,
+            help="Relative worsening allowed by --fail-if-worse (0.01 = 1%).",
+        ),
+    ] = None,
+    max_: MaxOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Compare models on the same rows, with paired significance tests against a baseline."""
+    from lossctl.errors import ExitCode
+    from lossctl.pipeline import CompareOptions, run_compare
+    from lossctl.render import verdict
+    from lossctl.render.numbers import fmt as fmt_num
+
+    conf = load_config(config, no_config)
+    kind = output_format(fmt, as_json, conf)
+    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    opts = CompareOptions(
+        files=files,
+        names=names or [],
+        baseline=pick(baseline, conf.get("baseline")),  # type: ignore[arg-type]
+        losses=pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
+        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        test=str(pick(test.value if test else None, conf.get("test"), "bootstrap")),
+        resamples=int(pick(resamples, conf.get("resamples"), 2000)),  # type: ignore[call-overload]
+        seed=int(pick(seed, conf.get("seed"), 0)),  # type: ignore[call-overload]
+        confidence=float(pick(confidence, conf.get("confidence"), 0.95)),  # type: ignore[arg-type]
+        horizon=int(pick(horizon, conf.get("horizon"), 1)),  # type: ignore[call-overload]
+        fail_if_worse=fail_if_worse,
+        tolerance=float(pick(tolerance, conf.get("tolerance"), 0.0)),  # type: ignore[arg-type]
+        max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
+        registry=registry(plugin, conf),
+    )
+    report = run_compare(opts)
+    if not quiet:
+        if report.n_used < report.n_rows:
+            state.warn(
+                f"--nan omit dropped {report.n_rows - report.n_used} of {report.n_rows} rows "
+                "(a row dropped for any model is dropped for all)."
+            )
+        _print(report, kind, digits)
+    if report.gate is not None and not report.gate.passed:
+        for f in report.gate.failures:
+            if f.kind == "worse":
+                comp = report.losses[f.loss]
+                v = comp.vs_baseline[str(f.model)]
+                base = fmt_num(comp.costs[report.baseline], digits)
+                state.gate_failed(
+                    f"{f.model} is significantly worse than {report.baseline} on {f.loss}: "
+                    f"{fmt_num(f.cost, digits)} vs {base} "
+                    f"({verdict.pct(v.relative)}, tolerance {verdict.pct(opts.tolerance)})"
+                )
+            else:
+                state.gate_failed(
+                    f"{f.loss} of {f.model} = {fmt_num(f.cost, digits)} "
+                    f"> max {fmt_num(f.max, digits)}"
+                )
+        return int(ExitCode.GATE_FAILED)
+    return 0
+
+
+def _print(report: object, kind: str, digits: int) -> None:
+    from lossctl.render import csv as rcsv
+    from lossctl.render import json as rjson
+    from lossctl.render import markdown as rmd
+    from lossctl.render import table as rtable
+    from lossctl.report import CompareReport
+
+    assert isinstance(report, CompareReport)
+    if kind == "json":
+        state.write(rjson.compare_json(report))
+    elif kind == "markdown":
+        state.write(rmd.compare_markdown(report, digits))
+    elif kind in ("csv", "tsv"):
+        state.write(rcsv.compare_delimited(report, "," if kind == "csv" else "\t", digits))
+    else:
+        state.out().print(rtable.compare_table(report, digits))

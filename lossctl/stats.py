@@ -1,0 +1,317 @@
+"""Paired statistics on per-sample losses: is the candidate's cost different from the baseline's?
+
+Every test takes the per-sample losses of the baseline ``a`` and the candidate ``b``
+on the same rows (and optional weights) and returns a :class:`TestResult` for the
+cost difference ``delta = cost(b) - cost(a)``. The cost is ``finalize(sum(w*l)/sum(w))``,
+so for rmse/rmsle the bootstrap resamples the sufficient statistics and finalizes
+each resample: its interval is an interval of the RMSE difference.
+
+scipy.stats provides the tests and distributions (``ttest_rel``, ``wilcoxon``,
+``permutation_test``, ``binomtest``, ``t``); the paired bootstrap is our own,
+because scipy's ``bootstrap`` holds every resample's index matrix and is an order
+of magnitude slower on millions of rows (see ``benchmarks/bootstrap.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossctl.errors import UsageError
+
+TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
+Finalize = Callable[[float], float] | None
+#: Rows per bootstrap block: 2**16, so one random 64-bit word gives four indices
+#: with no modulo bias, and a block of per-sample values stays in the L2 cache.
+BLOCK = 1 << 16
+#: Random indices drawn per call inside a block (bounds the temporary memory).
+PER_CALL = 1 << 20
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of one paired test. ``ci`` is for ``delta``; None where a test has none."""
+
+    delta: float
+    ci: tuple[float, float] | None
+    p_value: float | None
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
+    return float(x.mean()) if w is None else float(np.dot(w, x) / w.sum())
+
+
+def cost(x: np.ndarray, w: np.ndarray | None, finalize: Finalize) -> float:
+    m = weighted_mean(x, w)
+    return finalize(m) if finalize is not None else m
+
+
+def win_rate(a: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Share of rows where the candidate's loss is lower than the baseline's; ties count half."""
+    score = (b < a).astype(np.float64) + 0.5 * (b == a)
+    return weighted_mean(score, w)
+
+
+# -- paired bootstrap -------------------------------------------------------------------------
+
+
+def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) -> np.ndarray:
+    """Column sums of ``resamples`` bootstrap samples of the rows: a (resamples, k) array.
+
+    A bootstrap sample draws n row indices uniformly with replacement. The rows are
+    cut into blocks of ``BLOCK``; how many of the n draws land in each block is one
+    multinomial draw per resample, and within a block the draws are uniform, which
+    is the same distribution as n independent uniform indices, but every gather
+    stays inside one cache-sized block. Blocks run on a thread pool, each with its
+    own generator derived from ``seed``, so results do not depend on the number of
+    threads. Memory: O(PER_CALL) per thread, never an n x resamples matrix.
+    """
+    n = columns[0].shape[0]
+    m = (n + BLOCK - 1) // BLOCK
+    sizes = np.full(m, BLOCK, dtype=np.int64)
+    sizes[-1] = n - BLOCK * (m - 1)
+    root = np.random.SeedSequence(seed)
+    count_seq, *block_seqs = root.spawn(m + 1)
+    counts = np.random.default_rng(count_seq).multinomial(n, sizes / n, size=resamples)
+    # Two float columns travel as one complex128 column: one gather instead of two.
+    packed: list[np.ndarray] = []
+    for i in range(0, len(columns), 2):
+        if i + 1 < len(columns):
+            packed.append(columns[i] + 1j * columns[i + 1])
+        else:
+            packed.append(np.ascontiguousarray(columns[i], dtype=np.float64))
+
+    def block(j: int) -> np.ndarray:
+        bitgen = np.random.PCG64(block_seqs[j])
+        gen = np.random.Generator(bitgen)
+        lo, size = j * BLOCK, int(sizes[j])
+        parts = [p[lo : lo + size] for p in packed]
+        out = np.zeros((resamples, len(columns)))
+        idx_buf = np.empty(PER_CALL + 4, dtype=np.intp)
+        start = 0
+        while start < resamples:
+            c = counts[start:, j]
+            cum = np.cumsum(c)
+            k = max(1, int(np.searchsorted(cum, PER_CALL, side="right")))
+            c, total = c[:k], int(cum[k - 1])
+            if total:
+                if size == BLOCK:  # four unbiased 16-bit indices per 64-bit word
+                    raw = bitgen.random_raw((total + 3) // 4).view(np.uint16)[:total]
+                else:
+                    raw = gen.integers(0, size, total)
+                idx = idx_buf[:total]
+                np.copyto(idx, raw, casting="unsafe")
+                offsets = np.concatenate(([0], np.cumsum(c)[:-1]))
+                empty = c == 0
+                col = 0
+                for part in parts:
+                    sums = np.add.reduceat(np.take(part, idx), offsets)
+                    sums[empty] = 0
+                    if np.iscomplexobj(sums):
+                        out[start : start + k, col] = sums.real
+                        out[start : start + k, col + 1] = sums.imag
+                        col += 2
+                    else:
+                        out[start : start + k, col] = sums
+                        col += 1
+            start += k
+        return out
+
+    workers = max(1, min(m, os.cpu_count() or 1))
+    if workers == 1:
+        blocks = [block(j) for j in range(m)]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            blocks = list(pool.map(block, range(m)))
+    return np.sum(blocks, axis=0)
+
+
+def bootstrap_deltas(
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray | None,
+    finalize: Finalize,
+    resamples: int,
+    seed: int,
+) -> np.ndarray:
+    """The cost difference on each paired bootstrap resample of the rows."""
+    n = a.shape[0]
+    if finalize is None:
+        # Linear statistic: resample the per-row difference (and weights).
+        if w is None:
+            sums = _resampled_sums([b - a], resamples, seed)
+            return sums[:, 0] / n
+        sums = _resampled_sums([w * (b - a), w], resamples, seed)
+        return sums[:, 0] / sums[:, 1]
+    fin = np.vectorize(finalize, otypes=[np.float64])
+    if w is None:
+        sums = _resampled_sums([a, b], resamples, seed)
+        return fin(sums[:, 1] / n) - fin(sums[:, 0] / n)
+    sums = _resampled_sums([w * a, w * b, w], resamples, seed)
+    return fin(sums[:, 1] / sums[:, 2]) - fin(sums[:, 0] / sums[:, 2])
+
+
+def bootstrap(
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray | None = None,
+    finalize: Finalize = None,
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> TestResult:
+    """Paired bootstrap: percentile interval and two-sided p-value of the cost difference.
+
+    p = 2 min(#(delta* <= 0) + 1, #(delta* >= 0) + 1) / (B + 1), capped at 1: the
+    share of resamples on the other side of 0, with the +1 correction so p >= 1/(B+1).
+    """
+    deltas = bootstrap_deltas(a, b, w, finalize, resamples, seed)
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(deltas, [alpha / 2, 1 - alpha / 2])
+    below = int(np.sum(deltas <= 0))
+    above = int(np.sum(deltas >= 0))
+    p = min(1.0, 2.0 * (min(below, above) + 1) / (resamples + 1))
+    delta = cost(b, w, finalize) - cost(a, w, finalize)
+    return TestResult(delta, (float(lo), float(hi)), p)
+
+
+# -- tests from scipy ----------------------------------------------------------------------------
+
+
+def permutation(
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray | None = None,
+    finalize: Finalize = None,
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> TestResult:
+    """Paired sign-flip permutation test.
+
+    scipy ``permutation_test`` with ``permutation_type='samples'`` swaps the two
+    models' losses within each row: the sign flip of the per-row difference.
+    """
+    from scipy import stats
+
+    fin = (lambda v: v) if finalize is None else np.vectorize(finalize, otypes=[np.float64])
+    ws = None if w is None else w / w.sum()
+
+    def statistic(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        if ws is None:
+            return fin(np.mean(y, axis=axis)) - fin(np.mean(x, axis=axis))
+        return fin(np.sum(y * ws, axis=axis)) - fin(np.sum(x * ws, axis=axis))
+
+    res = stats.permutation_test(
+        (a, b), statistic, permutation_type="samples", vectorized=True,
+        n_resamples=resamples, alternative="two-sided", rng=np.random.default_rng(seed),
+        batch=max(1, min(resamples, (1 << 24) // max(1, a.shape[0]))),
+    )  # fmt: skip
+    return TestResult(cost(b, w, finalize) - cost(a, w, finalize), None, float(res.pvalue))
+
+
+def ttest(
+    a: np.ndarray, b: np.ndarray, finalize: Finalize = None, *, confidence: float = 0.95
+) -> TestResult:
+    """Paired t-test on the per-sample differences (scipy ``ttest_rel``)."""
+    from scipy import stats
+
+    delta = cost(b, None, finalize) - cost(a, None, finalize)
+    d = b - a
+    if not np.any(d != d[0]):  # constant differences: no variance to test
+        return TestResult(delta, (delta, delta) if finalize is None else None, _const_p(d))
+    res = stats.ttest_rel(b, a)
+    ci = None
+    if finalize is None:  # the interval is of the mean per-sample difference
+        low, high = res.confidence_interval(confidence)
+        ci = (float(low), float(high))
+    return TestResult(delta, ci, float(res.pvalue))
+
+
+def _const_p(d: np.ndarray) -> float:
+    return 1.0 if d.size == 0 or d[0] == 0 else 0.0
+
+
+def wilcoxon(a: np.ndarray, b: np.ndarray, finalize: Finalize = None) -> TestResult:
+    """Wilcoxon signed-rank test on the per-sample differences (scipy ``wilcoxon``)."""
+    from scipy import stats
+
+    delta = cost(b, None, finalize) - cost(a, None, finalize)
+    d = b - a
+    if not np.any(d != 0):
+        return TestResult(delta, None, 1.0)
+    res = stats.wilcoxon(d)
+    return TestResult(delta, None, float(res.pvalue))
+
+
+def diebold_mariano(
+    a: np.ndarray,
+    b: np.ndarray,
+    finalize: Finalize = None,
+    *,
+    horizon: int = 1,
+    confidence: float = 0.95,
+) -> TestResult:
+    """Diebold-Mariano test with the Harvey-Leybourne-Newbold small-sample correction.
+
+    d_t = b_t - a_t (rows in time order). The long-run variance of d is the
+    autocovariance sum up to lag h - 1 (the h-step forecast errors are MA(h-1));
+    DM = mean(d) / sqrt(V / n), multiplied by sqrt((n + 1 - 2h + h(h - 1)/n) / n), and
+    referred to Student's t with n - 1 degrees of freedom (scipy ``stats.t``).
+    """
+    from scipy import stats
+
+    delta = cost(b, None, finalize) - cost(a, None, finalize)
+    d = b - a
+    n = d.shape[0]
+    if horizon < 1 or horizon >= n:
+        raise UsageError(f"--horizon must be between 1 and n - 1 = {n - 1}, got {horizon}.")
+    mean = float(d.mean())
+    z = d - mean
+    v = float(np.dot(z, z)) / n
+    for lag in range(1, horizon):
+        v += 2.0 * float(np.dot(z[lag:], z[:-lag])) / n
+    if v <= 0:
+        return TestResult(delta, None, _const_p(d))
+    se = math.sqrt(v / n)
+    hln = math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    stat = mean / se * hln
+    p = float(2.0 * stats.t.sf(abs(stat), df=n - 1))
+    ci = None
+    if finalize is None:
+        q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
+        half = q * se / hln
+        ci = (mean - half, mean + half)
+    return TestResult(delta, ci, p)
+
+
+def mcnemar(a: np.ndarray, b: np.ndarray) -> TestResult:
+    """Exact McNemar test on paired 0/1 errors (scipy ``binomtest`` on the discordant pairs)."""
+    from scipy import stats
+
+    only_a_wrong = int(np.sum((a > 0) & (b == 0)))
+    only_b_wrong = int(np.sum((a == 0) & (b > 0)))
+    discordant = only_a_wrong + only_b_wrong
+    delta = float(b.mean() - a.mean())
+    if discordant == 0:
+        return TestResult(delta, None, 1.0)
+    res = stats.binomtest(only_b_wrong, discordant, 0.5)
+    return TestResult(delta, None, float(res.pvalue))
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment: p_(i) * (m - i + 1), made monotone, capped at 1."""
+    present = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    m = len(present)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(present)):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
