@@ -69,7 +69,8 @@ def align_by_position(models: Sequence[Collected]) -> list[Collected]:
                 "position, so every file needs the same rows in the same order. Pass --id COL "
                 "to pair by an id column instead."
             )
-        same = _same(base.y_true, m.y_true)
+        # Rows dropped (--nan omit) for either model are not compared.
+        same = _same(base.y_true, m.y_true) | ~(base.valid & m.valid)
         if not same.all():
             row = int(np.argmin(same))
             raise InputError(
@@ -139,7 +140,7 @@ def align_by_id(models: Sequence[Collected], id_col: str) -> list[Collected]:
         pos[order_base] = order_m
         out.append(m.take(pos))
     for m in out[1:]:
-        same = _same(base.y_true, m.y_true)
+        same = _same(base.y_true, m.y_true) | ~(base.valid & m.valid)
         if not same.all():
             row = int(np.argmin(same))
             raise InputError(

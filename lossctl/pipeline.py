@@ -6,6 +6,7 @@ This module wires the pieces; it does not print. The CLI and the Python API
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,22 +59,13 @@ class Prepared:
     kind: str
     losses: list[BoundLoss]
     validator: Validator
-    first: Any  # the first chunk, already read
+    first: Any  # the first chunk, already read to decide the task
+    rest: Iterator[Any]  # the chunks after it (one pass: arrays() can run once)
 
     def arrays(self) -> Iterator[tuple[Arrays, pd.DataFrame]]:
         """Validated blocks with their raw frame, the first chunk included."""
-        chunks = self.source.chunks(self.columns.needed)
-        for chunk in _prepend(self.first, chunks):
+        for chunk in itertools.chain([self.first], self.rest):
             yield self.validator.convert(chunk.frame, chunk.start), chunk.frame
-
-
-def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    if first is not None:
-        yield first
-    for item in rest:
-        if first is not None and item.start == first.start:
-            continue
-        yield item
 
 
 def bind_losses(registry: Registry, specs: Sequence[str], task: str) -> list[BoundLoss]:
@@ -107,7 +99,7 @@ def prepare(opts: EvalOptions) -> Prepared:
         id=opts.id,
         by=opts.by,
     )
-    chunks = source.chunks(columns.needed)
+    chunks = source.chunks(columns.needed, columns.text)
     first = next(chunks, None)
     if first is None:
         raise InputError(f"{source.name} has a header but no data rows.")
@@ -123,7 +115,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     specs = [*specs, *(k for k in gate_only if k not in specs)]
     losses = bind_losses(registry, specs, task)
     validator = Validator(columns, task, source.name, opts.nan, opts.pos_label)
-    return Prepared(source, columns, task, kind, losses, validator, first)
+    return Prepared(source, columns, task, kind, losses, validator, first, chunks)
 
 
 def _column_of(role: str, columns: ColumnMap) -> str:

@@ -44,6 +44,11 @@ class ColumnMap:
         return len(self.pred) > 1
 
     @property
+    def text(self) -> list[str]:
+        """Columns read as text: ids and groups (``007`` stays ``007``)."""
+        return [c for c in (self.id, self.by) if c and c not in (*self.target, *self.pred)]
+
+    @property
     def needed(self) -> list[str]:
         """Every column to read, each once, in a stable order."""
         cols = [*self.target, *self.pred, self.weight, self.id, self.by]
@@ -175,6 +180,12 @@ def resolve_columns(
             )
 
     classes = class_names(pred_cols)
+    if len(pred) == 1 and pred[0].count("*") == 1 and not any(ch in pred[0] for ch in "?["):
+        # --pred 'a_prob_*': the class is what the star matched.
+        head, tail = pred[0].split("*")
+        matched = tuple(c[len(head) : len(c) - len(tail)] for c in pred_cols)
+        if len(pred_cols) > 1 and all(matched) and len(set(matched)) == len(matched):
+            classes = matched
     if target:
         target_cols = expand(target, cols, source, "--target")
     else:

@@ -97,10 +97,13 @@ class Source:
     def name(self) -> str:
         return "<stdin>" if self.path == "-" else self.path
 
-    def chunks(self, columns: Sequence[str]) -> Iterator[Chunk]:
-        """Stream the given columns as DataFrame chunks of at most ``chunk_size`` rows."""
+    def chunks(self, columns: Sequence[str], text: Sequence[str] = ()) -> Iterator[Chunk]:
+        """Stream the given columns as DataFrame chunks of at most ``chunk_size`` rows.
+
+        ``text`` columns (ids, groups) are read from CSV as strings, as written.
+        """
         start = 0
-        for batch in _rechunk(self._batches(list(columns)), self.chunk_size):
+        for batch in _rechunk(self._batches(list(columns), list(text)), self.chunk_size):
             frame = batch.to_pandas()
             yield Chunk(frame, start)
             start += len(frame)
@@ -117,11 +120,12 @@ class Source:
             data = open(self.path, "rb")  # noqa: SIM115 - closed by the caller's reader
         return _decompress(data, self.fmt.compression, self.name)
 
-    def _batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str], text: list[str]) -> Iterator[pa.RecordBatch]:
         fmt = self.fmt.format
         try:
             if fmt in ("csv", "tsv"):
-                yield from _csv_batches(self._raw(), fmt, columns, self.int_columns)
+                floats = [c for c in self.int_columns if c not in text]
+                yield from _csv_batches(self._raw(), fmt, columns, floats, text)
             elif fmt == "jsonl":
                 yield from _jsonl_batches(self._raw(), columns, self.int_columns)
             elif fmt == "parquet":
@@ -253,7 +257,11 @@ def _csv_options(fmt: str, columns: list[str] | None, types: dict[str, Any] | No
 
 
 def _csv_batches(
-    data: IO[bytes], fmt: str, columns: list[str], float_columns: Sequence[str]
+    data: IO[bytes],
+    fmt: str,
+    columns: list[str],
+    float_columns: Sequence[str],
+    text_columns: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -262,6 +270,7 @@ def _csv_batches(
     # "2.5" later would fail mid-stream, so integer columns are read as float64
     # (labels stay exact: float64 holds integers up to 2**53).
     types = {c: pa.float64() for c in float_columns if c in columns}
+    types.update({c: pa.string() for c in text_columns if c in columns})
     read, parse, convert = _csv_options(fmt, columns, types)
     yield from pcsv.open_csv(data, read_options=read, parse_options=parse, convert_options=convert)
 
