@@ -94,17 +94,52 @@ class Accumulator:
         )
 
 
+@dataclass(frozen=True)
+class GroupIndex:
+    """Where each group's rows are in a block, computed once and shared by every loss."""
+
+    codes: np.ndarray
+    labels: Sequence[str]
+    counts: np.ndarray
+    present: np.ndarray
+    order: np.ndarray
+    bounds: np.ndarray
+
+    @classmethod
+    def of(cls, codes: np.ndarray, labels: Sequence[str]) -> GroupIndex:
+        counts = np.bincount(codes, minlength=len(labels))
+        present = np.flatnonzero(counts)
+        order = np.argsort(codes, kind="stable")  # rows grouped: runs for reduceat
+        bounds = np.concatenate(([0], np.cumsum(counts[present])[:-1])).astype(np.intp)
+        return cls(codes, labels, counts, present, order, bounds)
+
+
 def grouped(
-    groups: np.ndarray, values: np.ndarray, weight: np.ndarray | None
+    index: GroupIndex, values: np.ndarray, weight: np.ndarray | None
 ) -> dict[str, Accumulator]:
-    """One accumulator per distinct group label of a block."""
-    labels, inverse = np.unique(groups, return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(labels) + 1))
+    """One accumulator per group of a block."""
+    codes, k = index.codes, len(index.labels)
+    ws = index.counts.astype(np.float64) if weight is None else np.bincount(codes, weight, k)
+    sums = np.bincount(codes, values if weight is None else weight * values, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(ws > 0, sums / ws, 0.0)
+    d = values - means[codes]
+    d *= d
+    if weight is not None:
+        d *= weight
+    m2 = np.bincount(codes, d, k)
+    if index.present.size == 1:  # one group in this block: no reordering needed
+        mins, maxs = np.array([values.min()]), np.array([values.max()])
+    else:
+        sorted_values = values[index.order]
+        mins = np.minimum.reduceat(sorted_values, index.bounds)
+        maxs = np.maximum.reduceat(sorted_values, index.bounds)
     out: dict[str, Accumulator] = {}
-    for i, label in enumerate(labels):
-        idx = order[bounds[i] : bounds[i + 1]]
-        out[str(label)] = Accumulator.of(values[idx], None if weight is None else weight[idx])
+    for j, g in enumerate(index.present):
+        out[str(index.labels[g])] = Accumulator(
+            int(index.counts[g]), float(ws[g]), float(sums[g]), float(means[g]), float(m2[g]),
+            float(mins[j]), float(maxs[j]),
+        )  # fmt: skip
     return out
 
 
@@ -122,22 +157,26 @@ class Evaluation:
         self,
         per_sample: Mapping[str, np.ndarray],
         weight: np.ndarray | None = None,
-        groups: np.ndarray | None = None,
+        groups: tuple[np.ndarray, Sequence[str]] | None = None,
     ) -> None:
-        """Add one block of per-sample losses (keyed by loss key)."""
+        """Add one block of per-sample losses (keyed by loss key).
+
+        ``groups`` is (codes, labels): row i belongs to group ``labels[codes[i]]``.
+        """
         n = 0
+        index = GroupIndex.of(*groups) if groups is not None and len(groups[0]) else None
         for key, values in per_sample.items():
             n = values.shape[0]
             acc = Accumulator.of(values, weight)
             self.overall[key] = self.overall.get(key, Accumulator()) + acc
-            if groups is not None:
-                for g, gacc in grouped(groups, values, weight).items():
+            if index is not None:
+                for g, gacc in grouped(index, values, weight).items():
                     slot = self.groups.setdefault(g, {})
                     slot[key] = slot.get(key, Accumulator()) + gacc
-        if groups is not None and n:
-            labels, counts = np.unique(groups, return_counts=True)
-            for g, c in zip(labels, counts, strict=True):
-                self.group_rows[str(g)] = self.group_rows.get(str(g), 0) + int(c)
+        if index is not None:
+            for g in index.present:
+                label = str(index.labels[g])
+                self.group_rows[label] = self.group_rows.get(label, 0) + int(index.counts[g])
         self.n_used += n
 
     def merge(self, other: Evaluation) -> Evaluation:
@@ -175,5 +214,17 @@ class Evaluation:
 def per_sample_losses(
     losses: Sequence[BoundLoss], y_true: np.ndarray, y_pred: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Every loss's per-sample values for one block (domain errors propagate)."""
-    return {loss.key: loss.per_sample(y_true, y_pred) for loss in losses}
+    """Every loss's per-sample values for one block (domain errors propagate).
+
+    Losses sharing a function and parameters (mse and rmse) are computed once.
+    The inputs come from the validator, already finite, so only the losses'
+    own domain checks (probabilities, positivity, labels) run.
+    """
+    out: dict[str, np.ndarray] = {}
+    done: dict[tuple[object, tuple[tuple[str, object], ...]], np.ndarray] = {}
+    for loss in losses:
+        sig = (loss.spec.fn, tuple(sorted(loss.params.items())))
+        if sig not in done:
+            done[sig] = loss.per_sample(y_true, y_pred, finite=True)
+        out[loss.key] = done[sig]
+    return out

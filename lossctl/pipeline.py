@@ -1,30 +1,49 @@
-"""The eval flow: file -> chunks -> columns + task -> arrays -> losses -> report.
+"""The eval and compare flows: file -> chunks -> columns + task -> arrays -> losses -> report.
 
 This module wires the pieces; it does not print. The CLI and the Python API
-(:func:`lossctl.evaluate`) both call :func:`run_eval`.
+(:func:`lossctl.evaluate`) both call :func:`run_eval`. Large uncompressed CSV and
+Parquet files are read in parallel parts (byte ranges / row groups), each
+evaluated into its own accumulators that are then merged in file order; any
+problem in a part re-runs the file in one sequential pass, so error messages
+always carry exact row numbers.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl.accumulate import Evaluation, per_sample_losses
-from lossctl.errors import DomainError, InputError, UsageError
-from lossctl.gates import check_max, parse_max, result
+from lossctl.errors import DomainError, InputError, LossctlError, UsageError
+from lossctl.gates import MaxGate, check_max, parse_max, result
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 from lossctl.report import Columns, EvalReport
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
     from lossctl.inputs.columns import ColumnMap
-    from lossctl.inputs.readers import Source
+    from lossctl.inputs.readers import Chunk, Part, Source
     from lossctl.inputs.validate import Arrays, Validator
+
+
+class Progress:
+    """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
+
+    Called from reading threads; implementations must be thread-safe.
+    """
+
+    def start(self, total_rows: int | None) -> None:  # pragma: no cover - interface
+        pass
+
+    def advance(self, rows: int) -> None:  # pragma: no cover - interface
+        pass
 
 
 @dataclass
@@ -46,7 +65,9 @@ class EvalOptions:
     max: Sequence[str] = ()
     per_sample: str | None = None
     registry: Registry | None = None
-    progress: Callable[[int], None] | None = field(default=None, repr=False)
+    #: Threads for parallel reading (None: every CPU; 1: one sequential pass).
+    workers: int | None = None
+    progress: Progress | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -59,21 +80,18 @@ class Prepared:
     kind: str
     losses: list[BoundLoss]
     validator: Validator
-    first: Any  # the first chunk, already read to decide the task
-    rest: Iterator[Any]  # the chunks after it (one pass: arrays() can run once)
 
-    def arrays(self) -> Iterator[tuple[Arrays, pd.DataFrame]]:
-        """Validated blocks with their raw frame, the first chunk included."""
-        for chunk in itertools.chain([self.first], self.rest):
-            yield self.validator.convert(chunk.frame, chunk.start), chunk.frame
-
-
-def bind_losses(registry: Registry, specs: Sequence[str], task: str) -> list[BoundLoss]:
-    return [registry.bind(parse_spec(s), task) for s in specs]
+    def arrays(self, part: Part | None = None, validator: Validator | None = None
+               ) -> Iterator[tuple[Arrays, Chunk]]:  # fmt: skip
+        """Validated blocks with their raw chunk, in file order (of one part, or all)."""
+        v = validator or self.validator
+        cm = self.columns
+        for chunk in self.source.chunks(cm.needed, cm.text, part, [cm.by] if cm.by else []):
+            yield v.convert(chunk.table, chunk.start), chunk
 
 
 def prepare(opts: EvalOptions) -> Prepared:
-    """Open the file, resolve columns, decide the task and bind the losses."""
+    """Open the file, resolve columns, decide the task (from the first rows), bind losses."""
     from lossctl.inputs.columns import resolve_columns
     from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE, open_source
     from lossctl.inputs.validate import Validator, default_losses, infer_task, prediction_kind
@@ -86,46 +104,37 @@ def prepare(opts: EvalOptions) -> Prepared:
     gates = parse_max(opts.max)
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
-    # Losses named only in a gate are evaluated too.
-    gate_only = [g.key for g in gates if g.key not in specs]
-
     source = open_source(opts.path, opts.input_format, opts.chunk_size or DEFAULT_CHUNK_SIZE)
     columns = resolve_columns(
-        source.columns,
-        source.name,
-        target=opts.target,
-        pred=opts.pred,
-        weight=opts.weight,
-        id=opts.id,
-        by=opts.by,
-    )
-    chunks = source.chunks(columns.needed, columns.text)
-    first = next(chunks, None)
-    if first is None:
+        source.columns, source.name, target=opts.target, pred=opts.pred,
+        weight=opts.weight, id=opts.id, by=opts.by,
+    )  # fmt: skip
+    probe = source.probe(columns.needed, columns.text)
+    if probe is None:
         raise InputError(f"{source.name} has a header but no data rows.")
-    task = infer_task(first.frame, columns, loss_tasks, opts.task, opts.pos_label)
+    task = infer_task(probe.table, columns, loss_tasks, opts.task, opts.pos_label)
     if task == "multiclass" and not columns.multiclass:
         raise InputError(
             f"a multiclass task needs one prediction column per class in {source.name}; "
             "pass them with --pred (a glob such as 'prob_*' works)."
         )
-    kind = prediction_kind(first.frame, columns, task)
+    kind = prediction_kind(probe.table, columns, task)
     if not specs:
         specs = default_losses(task, kind)
-    specs = [*specs, *(k for k in gate_only if k not in specs)]
-    losses = bind_losses(registry, specs, task)
+    # Losses named only in a gate are evaluated too.
+    specs = [*specs, *(g.key for g in gates if g.key not in specs)]
+    losses = [registry.bind(parse_spec(s), task) for s in dict.fromkeys(specs)]
     validator = Validator(columns, task, source.name, opts.nan, opts.pos_label)
-    return Prepared(source, columns, task, kind, losses, validator, first, chunks)
+    return Prepared(source, columns, task, kind, losses, validator)
 
 
 def _column_of(role: str, columns: ColumnMap) -> str:
-    cols = (
-        columns.target
-        if role == "y_true"
-        else columns.pred
-        if role == "y_pred"
-        else ((columns.weight or "weight"),)
-    )
+    if role == "y_true":
+        cols = columns.target
+    elif role == "y_pred":
+        cols = columns.pred
+    else:
+        cols = (columns.weight or "weight",)
     return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
 
 
@@ -143,67 +152,195 @@ def compute_block(prepared: Prepared, arrays: Arrays) -> dict[str, np.ndarray]:
         ) from None
 
 
-def per_sample_frame(
-    prepared: Prepared, arrays: Arrays, raw: pd.DataFrame, values: dict[str, np.ndarray]
-) -> pd.DataFrame:
-    """The --per-sample rows of a block: row or id, target(s), prediction(s), losses."""
-    import pandas as pd
+def per_sample_table(
+    prepared: Prepared, arrays: Arrays, chunk: Chunk, values: dict[str, np.ndarray]
+) -> pa.Table:
+    """The --per-sample rows of a block: row or id, target(s), prediction(s), group, losses."""
+    import pyarrow as pa
 
     cm = prepared.columns
-    base = raw if arrays.keep is None else raw[arrays.keep]
+    base = chunk.table if arrays.keep is None else chunk.table.filter(pa.array(arrays.keep))
     data: dict[str, Any] = {}
-    data[cm.id or "row"] = base[cm.id].to_numpy() if cm.id else arrays.rows
+    data[cm.id or "row"] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
     for c in (*cm.target, *cm.pred, cm.by):
         if c and c not in data:
-            data[c] = base[c].to_numpy()
-    data.update(values)
-    return pd.DataFrame(data)
+            data[c] = base.column(c)
+    for key, v in values.items():
+        data[key] = _arrow(v)
+    return pa.table(data)
 
 
-def run_eval(opts: EvalOptions) -> EvalReport:
-    """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing."""
-    prepared = prepare(opts)
+def _arrow(values: np.ndarray) -> pa.Array:
+    """A numeric numpy array as an Arrow array over the same memory (no pandas import)."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    kind = {np.dtype(np.float64): pa.float64(), np.dtype(np.int64): pa.int64()}[values.dtype]
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+@dataclass
+class _PartResult:
+    evaluation: Evaluation
+    validator: Validator
+    #: --per-sample blocks of the part: (row numbers local to the part, table without row).
+    blocks: list[tuple[np.ndarray, pa.Table]]
+
+
+def _evaluate_part(
+    prepared: Prepared, part: Part, progress: Progress | None, per_sample: bool
+) -> _PartResult:
+    validator = prepared.validator.fresh()
+    evaluation = Evaluation(prepared.losses)
+    blocks = []
+    for arrays, chunk in prepared.arrays(part, validator):
+        if progress is not None:
+            progress.advance(len(chunk))
+        if validator.needs_exact_rows:
+            raise _Sequential()
+        if len(arrays):
+            values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
+            evaluation.add(values, arrays.weight, _groups(arrays))
+            if per_sample:
+                blocks.append((arrays.rows, per_sample_table(prepared, arrays, chunk, values)))
+    return _PartResult(evaluation, validator, blocks)
+
+
+class _Sequential(Exception):
+    """A part found something only a sequential pass can report exactly."""
+
+
+def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
+    return None if arrays.groups is None else (arrays.groups.codes, arrays.groups.labels)
+
+
+def _run_parallel(
+    prepared: Prepared,
+    parts: list[Part],
+    workers: int,
+    progress: Progress | None,
+    writer: Any = None,
+) -> Evaluation | None:
+    """Evaluate the parts on a thread pool; None when the sequential pass must run instead.
+
+    Results are consumed in file order (accumulators merge deterministically, the
+    per-sample rows are written in order with their global row numbers); at most
+    ``workers + 1`` parts are in flight, so memory stays bounded.
+    """
+    evaluation = Evaluation(prepared.losses)
+    offset = 0
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            pending: deque[Any] = deque()
+            queue = iter(parts)
+            for part in itertools.islice(queue, workers + 1):
+                pending.append(
+                    pool.submit(_evaluate_part, prepared, part, progress, writer is not None)
+                )
+            while pending:
+                done = pending.popleft().result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append(
+                        pool.submit(_evaluate_part, prepared, nxt, progress, writer is not None)
+                    )
+                evaluation = evaluation.merge(done.evaluation)
+                prepared.validator.absorb(done.validator)
+                for rows, table in done.blocks:
+                    if not prepared.columns.id:
+                        table = table.set_column(0, "row", _arrow(rows + offset))
+                    writer.write(table)
+                offset += done.validator.n_rows
+    except (_Sequential, LossctlError):
+        return None
+    if prepared.validator.needs_exact_rows:
+        return None
+    return evaluation
+
+
+def _run_sequential(
+    prepared: Prepared, per_sample: str | None, path: str, progress: Progress | None
+) -> Evaluation:
     evaluation = Evaluation(prepared.losses)
     writer = None
-    if opts.per_sample:
+    if per_sample:
         from lossctl.inputs.writers import PerSampleWriter
 
-        writer = PerSampleWriter(opts.per_sample, opts.path)
+        writer = PerSampleWriter(per_sample, path)
     try:
-        for arrays, raw in prepared.arrays():
-            if opts.progress is not None:
-                opts.progress(len(raw))
-            if prepared.validator.nan_count and opts.nan == "raise":
+        for arrays, chunk in prepared.arrays():
+            if progress is not None:
+                progress.advance(len(chunk))
+            if prepared.validator.nan_count and prepared.validator.nan == "raise":
                 continue  # keep reading only to count the bad rows
             if len(arrays) == 0:
                 continue
             values = compute_block(prepared, arrays)
-            evaluation.add(values, arrays.weight, arrays.groups)
+            evaluation.add(values, arrays.weight, _groups(arrays))
             if writer is not None:
-                writer.write(per_sample_frame(prepared, arrays, raw, values))
+                writer.write(per_sample_table(prepared, arrays, chunk, values))
         prepared.validator.finish()
-        if evaluation.n_used == 0:
-            raise InputError(
-                f"no rows of {prepared.source.name} left to evaluate "
-                f"({prepared.validator.n_dropped} dropped by --nan omit)."
-            )
-        if prepared.columns.weight:
-            total = next(iter(evaluation.overall.values())).weight_sum
-            if total <= 0:
-                raise InputError(
-                    f"column '{prepared.columns.weight}' of {prepared.source.name}: all weights "
-                    "are 0; at least one row needs a positive weight."
-                )
+        _check_result(prepared, evaluation)
         if writer is not None:
             writer.commit()
             writer = None
     finally:
         if writer is not None:
             writer.abort()
+    return evaluation
+
+
+def _check_result(prepared: Prepared, evaluation: Evaluation) -> None:
+    if evaluation.n_used == 0:
+        raise InputError(
+            f"no rows of {prepared.source.name} left to evaluate "
+            f"({prepared.validator.n_dropped} dropped by --nan omit)."
+        )
+    if prepared.columns.weight:
+        total = next(iter(evaluation.overall.values())).weight_sum
+        if total <= 0:
+            raise InputError(
+                f"column '{prepared.columns.weight}' of {prepared.source.name}: all weights "
+                "are 0; at least one row needs a positive weight."
+            )
+
+
+def run_eval(opts: EvalOptions) -> EvalReport:
+    """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing."""
+    from lossctl.inputs.readers import cpu_workers
+
+    prepared = prepare(opts)
+    if opts.progress is not None:
+        opts.progress.start(prepared.source.total_rows)
+    workers = opts.workers if opts.workers is not None else cpu_workers()
+    evaluation = None
+    parts = prepared.source.parts(workers)
+    if parts:
+        writer = None
+        if opts.per_sample:
+            from lossctl.inputs.writers import PerSampleWriter
+
+            writer = PerSampleWriter(opts.per_sample, opts.path)
+        try:
+            evaluation = _run_parallel(prepared, parts, workers, opts.progress, writer)
+            if evaluation is not None:
+                _check_result(prepared, evaluation)
+                if writer is not None:
+                    writer.commit()
+                    writer = None
+            else:  # start again in one pass, for exact row numbers in the message
+                prepared.validator = prepared.validator.fresh()
+        finally:
+            if writer is not None:
+                writer.abort()
+    if evaluation is None:
+        evaluation = _run_sequential(prepared, opts.per_sample, opts.path, opts.progress)
     return build_report(prepared, evaluation, parse_max(opts.max))
 
 
-def build_report(prepared: Prepared, evaluation: Evaluation, gates: Sequence[Any]) -> EvalReport:
+def build_report(
+    prepared: Prepared, evaluation: Evaluation, gates: Sequence[MaxGate]
+) -> EvalReport:
     losses = evaluation.loss_stats()
     gate = result(check_max(gates, losses)) if gates else None
     cm = prepared.columns
@@ -292,9 +429,10 @@ def _model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     return specs
 
 
-def _collect(prepared: Prepared, name: str, path: str) -> Any:
+def _collect(prepared: Prepared, name: str) -> Any:
     """Read a whole model: per-sample losses over every row, NaN where a row was dropped."""
     from lossctl.compare import Collected
+    from lossctl.inputs.validate import text_values
 
     chunks: dict[str, list[np.ndarray]] = {loss.key: [] for loss in prepared.losses}
     y_parts: list[np.ndarray] = []
@@ -302,22 +440,21 @@ def _collect(prepared: Prepared, name: str, path: str) -> Any:
     w_parts: list[np.ndarray] = []
     id_parts: list[np.ndarray] = []
     cm = prepared.columns
-    for arrays, raw in prepared.arrays():
-        n = len(raw)
+    for arrays, chunk in prepared.arrays():
+        n = len(chunk)
         keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
         valid_parts.append(keep)
         if prepared.validator.nan_count and prepared.validator.nan == "raise":
             continue
-        shape = (n, *arrays.y_true.shape[1:])
-        y = np.full(shape, np.nan)
+        y = np.full((n, *arrays.y_true.shape[1:]), np.nan)
         y[keep] = arrays.y_true
         y_parts.append(y)
         if cm.weight:
             w = np.full(n, np.nan)
             w[keep] = arrays.weight
             w_parts.append(w)
-        if cm.id:
-            id_parts.append(raw[cm.id].to_numpy())
+        if cm.id:  # every row's id, dropped rows too: alignment needs them all
+            id_parts.append(text_values(chunk.table.column(cm.id)))
         values = compute_block(prepared, arrays) if len(arrays) else {}
         for key in chunks:
             full = np.full(n, np.nan)
@@ -374,7 +511,7 @@ def run_compare(opts: CompareOptions) -> Any:
             # The first model decides the task and the default losses; the others follow.
             task, kind, losses = prepared.task, prepared.kind, prepared.losses
             loss_specs = [loss.key for loss in losses]
-        collected.append(_collect(prepared, spec.name, spec.path))
+        collected.append(_collect(prepared, spec.name))
     models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
     keep = common_rows(models)
     if not keep.any():

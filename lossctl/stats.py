@@ -100,6 +100,7 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
             k = max(1, int(np.searchsorted(cum, PER_CALL, side="right")))
             c, total = c[:k], int(cum[k - 1])
             if total:
+                raw: np.ndarray
                 if size == 1 << 16:  # four unbiased 16-bit indices per 64-bit word
                     raw = bitgen.random_raw((total + 3) // 4).view(np.uint16)[:total]
                 else:

@@ -246,7 +246,14 @@ def eval_command(
         per_sample=per_sample,
         registry=registry(plugin, conf),
     )
-    report = run_eval(opts)
+    from lossctl.cli.progress import progress_for
+
+    opts.progress = progress_for(file, quiet, kind)
+    try:
+        report = run_eval(opts)
+    finally:
+        if opts.progress is not None:
+            opts.progress.close()
     if per_sample == "-":
         quiet = True  # stdout carries the per-sample rows
     if not quiet:

@@ -1,17 +1,24 @@
-"""Readers: a path (or ``-``) to a stream of pandas DataFrame chunks.
+"""Readers: a path (or ``-``) to a stream of Arrow table chunks.
 
 Formats come from the suffix (``.csv``, ``.tsv``, ``.parquet``/``.pq``,
 ``.jsonl``/``.ndjson``, ``.feather``/``.arrow``), optionally compressed
-(``.gz``, ``.bz2``, ``.xz``, ``.zst``); ``input_format`` overrides it. CSV/TSV,
-JSON Lines, Parquet and Feather are streamed through pyarrow record batches,
-reading only the columns asked for, so memory is bounded by the chunk size.
+(``.gz``, ``.bz2``, ``.xz``, ``.zst``); ``input_format`` overrides it. Every
+format is streamed through pyarrow record batches, reading only the columns
+asked for, so memory is bounded by the chunk size. Uncompressed CSV/TSV files
+and Parquet files can also be cut into independent *parts* (byte ranges aligned
+on line ends, or sets of row groups) that threads read in parallel.
+
+Chunks are ``pyarrow.Table`` objects: numeric columns go to numpy without pandas;
+``Chunk.frame`` gives a pandas DataFrame for the code paths that want one.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -37,7 +44,15 @@ FORMATS: dict[str, str] = {
 COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 DEFAULT_CHUNK_SIZE = 1_000_000
 #: Bytes pyarrow's CSV/JSON readers parse per block (batches are then re-chunked).
-BLOCK_SIZE = 16 << 20
+BLOCK_SIZE = 4 << 20
+#: Bytes read to look at the first rows (schema, task inference).
+PROBE_BYTES = 1 << 20
+#: Files smaller than this are read by one thread (parts would not pay off).
+PARALLEL_MIN_BYTES = 32 << 20
+#: Parquet files with fewer rows are read by one thread.
+PARALLEL_MIN_ROWS = 1_000_000
+#: Size of one CSV part read in parallel (bounds the memory of each reading thread).
+PART_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -76,39 +91,145 @@ def detect_format(path: str, override: str | None = None) -> SourceFormat:
 
 @dataclass
 class Chunk:
-    """A block of rows: ``start`` is the 0-based index of its first row in the file."""
+    """A block of rows: ``start`` is the 0-based index of its first row in its part."""
 
-    frame: pd.DataFrame
+    table: pa.Table
     start: int
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The chunk as a pandas DataFrame (imports pandas)."""
+        return self.table.to_pandas()
+
+
+@dataclass(frozen=True)
+class Part:
+    """An independently readable piece of a file: a byte range or a set of row groups."""
+
+    index: int
+    first: bool
+    start: int = 0
+    end: int = 0
+    row_groups: tuple[int, ...] = ()
+    rows: int = 0
 
 
 @dataclass
 class Source:
-    """An opened input: its display name, format and column names."""
+    """An opened input: its display name, format, schema and reading options."""
 
     path: str
     fmt: SourceFormat
     columns: list[str]
     chunk_size: int = DEFAULT_CHUNK_SIZE
-    int_columns: list[str] = field(default_factory=list)
+    types: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
+    total_rows: int | None = None
     _stdin_cache: bytes | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return "<stdin>" if self.path == "-" else self.path
 
-    def chunks(self, columns: Sequence[str], text: Sequence[str] = ()) -> Iterator[Chunk]:
-        """Stream the given columns as DataFrame chunks of at most ``chunk_size`` rows.
+    # -- reading --------------------------------------------------------------------
 
-        ``text`` columns (ids, groups) are read from CSV as strings, as written.
+    def column_types(
+        self, columns: Sequence[str], text: Sequence[str], categories: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Types forced on CSV/JSON columns: numbers as float64, ids as text, groups as
+        dictionary-encoded text (parsed straight into codes: fast and small).
+
+        Type inference looks at the first block only: integers there and "2.5"
+        later would fail mid-stream, so every numeric column used is float64 from
+        the start (labels stay exact: float64 holds integers up to 2**53).
         """
-        start = 0
-        for batch in _rechunk(self._batches(list(columns), list(text)), self.chunk_size):
-            frame = batch.to_pandas()
-            yield Chunk(frame, start)
-            start += len(frame)
+        import pyarrow as pa
 
-    # -- format specific ------------------------------------------------------
+        out: dict[str, Any] = {}
+        for c in columns:
+            if c in categories:
+                out[c] = pa.dictionary(pa.int32(), pa.string())
+            elif c in text:
+                out[c] = pa.string()
+            elif c in self.types and (
+                pa.types.is_integer(self.types[c]) or pa.types.is_floating(self.types[c])
+            ):
+                out[c] = pa.float64()
+        return out
+
+    def chunks(
+        self,
+        columns: Sequence[str],
+        text: Sequence[str] = (),
+        part: Part | None = None,
+        categories: Sequence[str] = (),
+    ) -> Iterator[Chunk]:
+        """Stream ``columns`` as tables of at most ``chunk_size`` rows (of ``part``, or all)."""
+        start = 0
+        batches = self._batches(list(columns), list(text), part, categories=list(categories))
+        for table in _rechunk(batches, self.chunk_size):
+            yield Chunk(table, start)
+            start += table.num_rows
+
+    def probe(self, columns: Sequence[str], text: Sequence[str] = ()) -> Chunk | None:
+        """The first rows (about the first megabyte), to infer the task; None if no rows."""
+        import pyarrow as pa
+
+        batches = []
+        for batch in self._batches(list(columns), list(text), None, probe=True):
+            if batch.num_rows:
+                batches.append(batch)
+                break
+        if not batches:
+            return None
+        if self.total_rows is None and self.fmt.format in ("csv", "tsv", "jsonl"):
+            # Rows in the file, estimated from the first block (for progress only).
+            rows = batches[0].num_rows
+            self.total_rows = max(rows, int(self.size * rows / min(self.size, PROBE_BYTES)))
+        return Chunk(pa.Table.from_batches(batches), 0)
+
+    def parts(self, workers: int) -> list[Part] | None:
+        """Pieces for parallel reading, or None when the file must be read in one pass."""
+        if workers < 2 or self.path == "-" or self.fmt.compression is not None:
+            return None
+        if self.fmt.format in ("csv", "tsv") and self.size >= PARALLEL_MIN_BYTES:
+            # Parts of about PART_BYTES: each is read into memory whole while it is parsed.
+            count = max(2, self.size // PART_BYTES)
+            with open(self.path, "rb") as f:
+                f.readline()  # the header
+                header_end = f.tell()
+                cuts = [0]
+                for i in range(1, count):
+                    f.seek(max(header_end, self.size * i // count))
+                    f.readline()  # move to the start of the next line
+                    pos = f.tell()
+                    if pos > cuts[-1] and pos < self.size:
+                        cuts.append(pos)
+            cuts.append(self.size)
+            pairs = enumerate(itertools.pairwise(cuts))
+            return [Part(i, i == 0, start, end) for i, (start, end) in pairs]
+        if self.fmt.format == "parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(self.path).metadata
+            if meta.num_row_groups < 2 or meta.num_rows < PARALLEL_MIN_ROWS:
+                return None
+            groups = list(range(meta.num_row_groups))
+            n = min(len(groups), 4 * workers)
+            split = [groups[i::n] for i in range(n)]
+            split = [sorted(s) for s in split if s]
+            split.sort(key=lambda s: s[0])
+            return [
+                Part(i, i == 0, row_groups=tuple(s),
+                     rows=sum(meta.row_group(g).num_rows for g in s))
+                for i, s in enumerate(split)
+            ]  # fmt: skip
+        return None
+
+    # -- format specific ----------------------------------------------------------------
 
     def _raw(self) -> IO[bytes]:
         """A binary stream of the (decompressed) input."""
@@ -117,28 +238,35 @@ class Source:
                 raise InputError("standard input was already consumed.")
             data: IO[bytes] = io.BytesIO(self._stdin_cache)
         else:
-            data = open(self.path, "rb")  # noqa: SIM115 - closed by the caller's reader
+            data = open(self.path, "rb")  # noqa: SIM115 - closed by the reader
         return _decompress(data, self.fmt.compression, self.name)
 
-    def _batches(self, columns: list[str], text: list[str]) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self,
+        columns: list[str],
+        text: list[str],
+        part: Part | None,
+        probe: bool = False,
+        categories: Sequence[str] = (),
+    ) -> Iterator[pa.RecordBatch]:
         fmt = self.fmt.format
+        types = self.column_types(columns, text, categories if fmt in ("csv", "tsv") else ())
         try:
             if fmt in ("csv", "tsv"):
-                floats = [c for c in self.int_columns if c not in text]
-                yield from _csv_batches(self._raw(), fmt, columns, floats, text)
+                yield from _csv_batches(self, columns, types, part, probe)
             elif fmt == "jsonl":
-                yield from _jsonl_batches(self._raw(), columns, self.int_columns)
+                yield from _jsonl_batches(self._raw(), columns, types, probe)
             elif fmt == "parquet":
-                yield from _parquet_batches(self._seekable(), columns, self.chunk_size)
+                yield from _parquet_batches(self._seekable(), columns, self.chunk_size, part)
             else:
                 yield from _feather_batches(self._seekable(), columns)
         except InputError:
             raise
         except Exception as exc:
-            located = self._locate_conversion_error(exc, columns)
+            located = self._locate_conversion_error(exc)
             raise (located or _read_error(exc, self.name, fmt)) from None
 
-    def _locate_conversion_error(self, exc: Exception, columns: list[str]) -> InputError | None:
+    def _locate_conversion_error(self, exc: Exception) -> InputError | None:
         """For 'CSV conversion error' in a later block: find the bad value and its row."""
         import re
 
@@ -147,10 +275,10 @@ class Source:
         m = re.search(r"CSV column #(\d+): CSV conversion error to (\w+)", str(exc))
         if m is None or self.fmt.format not in ("csv", "tsv"):
             return None
-        col = self.columns[int(m.group(1))] if int(m.group(1)) < len(self.columns) else None
-        if col is None:
+        index = int(m.group(1))
+        if index >= len(self.columns):
             return None
-        import pandas as pd
+        col = self.columns[index]
         import pyarrow.csv as pcsv
 
         read, parse, convert = _csv_options(self.fmt.format, [col], {col: pa.string()})
@@ -159,19 +287,29 @@ class Source:
         )
         start = 0
         for batch in reader:
-            text = batch.column(0).to_pandas()
-            numbers = pd.to_numeric(text, errors="coerce")
-            bad = numbers.isna() & text.notna() & (text.str.strip() != "")
-            if bad.any():
-                pos = int(bad.to_numpy().argmax())
-                return bad_value_error(col, self.name, text.iloc[pos], start + pos + 1)
-            start += len(text)
+            values = batch.column(0)
+            bad = first_non_numeric(values)
+            if bad is not None:
+                return bad_value_error(col, self.name, values[bad].as_py(), start + bad + 1)
+            start += batch.num_rows
         return None
 
     def _seekable(self) -> Any:
         if self.path != "-" and self.fmt.compression is None:
             return self.path
         return io.BytesIO(self._raw().read())  # stdin/compressed Parquet: read whole
+
+
+def first_non_numeric(values: Any) -> int | None:
+    """Index of the first non-empty string that is not a number, or None."""
+    for i, v in enumerate(values.to_pylist()):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return i
+    return None
 
 
 def bad_value_error(column: str, source: str, value: object, row: int) -> InputError:
@@ -243,10 +381,17 @@ def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]
         yield pa.Table.from_batches(pending)
 
 
-def _csv_options(fmt: str, columns: list[str] | None, types: dict[str, Any] | None = None) -> Any:
+def _csv_options(
+    fmt: str,
+    columns: list[str] | None,
+    types: dict[str, Any] | None = None,
+    names: list[str] | None = None,
+    block_size: int = BLOCK_SIZE,
+    use_threads: bool = True,
+) -> Any:
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(block_size=BLOCK_SIZE)
+    read = pcsv.ReadOptions(block_size=block_size, column_names=names, use_threads=use_threads)
     parse = pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",")
     convert = pcsv.ConvertOptions(
         include_columns=columns,
@@ -257,46 +402,51 @@ def _csv_options(fmt: str, columns: list[str] | None, types: dict[str, Any] | No
 
 
 def _csv_batches(
-    data: IO[bytes],
-    fmt: str,
-    columns: list[str],
-    float_columns: Sequence[str],
-    text_columns: Sequence[str] = (),
+    source: Source, columns: list[str], types: dict[str, Any], part: Part | None, probe: bool
 ) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    # Type inference looks at the first block only: a column of integers there and
-    # "2.5" later would fail mid-stream, so integer columns are read as float64
-    # (labels stay exact: float64 holds integers up to 2**53).
-    types = {c: pa.float64() for c in float_columns if c in columns}
-    types.update({c: pa.string() for c in text_columns if c in columns})
-    read, parse, convert = _csv_options(fmt, columns, types)
+    fmt = source.fmt.format
+    block = PROBE_BYTES if probe else BLOCK_SIZE
+    if part is None:
+        data: Any = source._raw()
+        names = None
+    else:
+        # One byte range, read whole (a copy, not a memory map: a map's pages would
+        # count in the resident memory); parts after the first have no header.
+        with pa.OSFile(source.path) as f:
+            data = pa.BufferReader(f.read_at(part.end - part.start, part.start))
+        names = None if part.first else source.columns
+    # Parts run one per thread already: pyarrow's own pool would only oversubscribe.
+    read, parse, convert = _csv_options(fmt, columns, types, names, block, part is None)
     yield from pcsv.open_csv(data, read_options=read, parse_options=parse, convert_options=convert)
 
 
 def _jsonl_batches(
-    data: IO[bytes], columns: list[str], float_columns: Sequence[str]
+    data: IO[bytes], columns: list[str], types: dict[str, Any], probe: bool
 ) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa
     import pyarrow.json as pjson
 
-    # As for CSV: integers seen in the first block are read as float64 throughout.
-    schema = pa.schema([(c, pa.float64()) for c in float_columns if c in columns])
+    schema = pa.schema(list(types.items()))
     parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    reader = pjson.open_json(
-        data, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE), parse_options=parse
-    )
+    block = PROBE_BYTES if probe else BLOCK_SIZE
+    reader = pjson.open_json(data, read_options=pjson.ReadOptions(block_size=block),
+                             parse_options=parse)  # fmt: skip
     for batch in reader:
         present = [c for c in columns if c in batch.schema.names]
         yield batch.select(present)
 
 
-def _parquet_batches(src: Any, columns: list[str], size: int) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(
+    src: Any, columns: list[str], size: int, part: Part | None
+) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(src)
-    yield from pf.iter_batches(batch_size=min(size, 1 << 20), columns=columns)
+    groups = list(part.row_groups) if part is not None else None
+    yield from pf.iter_batches(batch_size=min(size, 1 << 20), columns=columns, row_groups=groups)
 
 
 def _feather_batches(src: Any, columns: list[str]) -> Iterator[pa.RecordBatch]:
@@ -313,23 +463,27 @@ def read_schema(source: Source) -> pa.Schema:
     if fmt in ("csv", "tsv"):
         import pyarrow.csv as pcsv
 
-        read, parse, _ = _csv_options(fmt, None)
+        read, parse, _ = _csv_options(fmt, None, block_size=PROBE_BYTES)
         with source._raw() as data:
             return pcsv.open_csv(data, read_options=read, parse_options=parse).schema
     if fmt == "jsonl":
         import pyarrow.json as pjson
 
         reader = pjson.open_json(
-            source._raw(), read_options=pjson.ReadOptions(block_size=BLOCK_SIZE)
+            source._raw(), read_options=pjson.ReadOptions(block_size=PROBE_BYTES)
         )
         return reader.schema
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(source._seekable()).schema_arrow
+        pf = pq.ParquetFile(source._seekable())
+        source.total_rows = pf.metadata.num_rows
+        return pf.schema_arrow
     import pyarrow as pa
 
-    return pa.ipc.open_file(source._seekable()).schema
+    reader = pa.ipc.open_file(source._seekable())
+    source.total_rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+    return reader.schema
 
 
 def open_source(
@@ -337,34 +491,46 @@ def open_source(
     input_format: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Source:
-    """Open a file (or ``-`` for stdin): detect its format and read its column names."""
+    """Open a file (or ``-`` for stdin): detect its format and read its schema."""
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
     fmt = detect_format(path, input_format)
     stdin = None
+    size = 0
     if path == "-":
         stdin = sys.stdin.buffer.read()
         if not stdin.strip():
             raise InputError("standard input is empty; pipe a file into lossctl or pass a path.")
+        size = len(stdin)
     else:
         p = Path(path)
         if not p.exists():
             raise InputError(f"file {path} not found; check the path.")
         if p.is_dir():
             raise InputError(f"{path} is a directory; pass a file.")
-        if p.stat().st_size == 0:
+        size = p.stat().st_size
+        if size == 0:
             raise InputError(f"file {path} is empty; it needs a header and data rows.")
-    source = Source(path, fmt, [], chunk_size, _stdin_cache=stdin)
+    source = Source(path, fmt, [], chunk_size, size=size, _stdin_cache=stdin)
     try:
-        import pyarrow as pa
-
         schema = read_schema(source)
-        source.columns = list(schema.names)
-        source.int_columns = [f.name for f in schema if pa.types.is_integer(f.type)]
     except InputError:
         raise
     except Exception as exc:
         raise _read_error(exc, source.name, fmt.format) from None
+    source.columns = list(schema.names)
+    source.types = {f.name: f.type for f in schema}
     if not source.columns:
         raise InputError(f"{source.name} has no columns; it needs a header and data rows.")
     return source
+
+
+def cpu_workers() -> int:
+    """Threads for parallel reading: the CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+ProgressFn = Callable[[int], None]

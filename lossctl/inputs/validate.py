@@ -1,41 +1,53 @@
-"""From DataFrame chunks to float64 arrays: every check on the data lives here.
+"""From Arrow chunks to float64 arrays: every check on the data lives here.
 
-A :class:`Validator` is built from the first chunk (which also decides the task
-and, for the default losses, whether predictions are probabilities or scores)
-and then converts every chunk: targets to 0/1 or class indices, predictions to
-float64 (n,) or (n, K), weights, groups and ids; non-finite values are counted
-(``--nan raise``) or dropped (``--nan omit``).
+A :class:`Validator` converts each chunk for one resolved column map and task:
+targets to 0/1 or class indices, predictions to float64 (n,) or (n, K),
+weights, group codes and ids; non-finite values are counted (``--nan raise``)
+or dropped (``--nan omit``). Numeric columns go from Arrow to numpy directly;
+pandas is never needed on this path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl.errors import InputError, UsageError
 from lossctl.inputs.columns import ColumnMap
-from lossctl.inputs.readers import bad_value_error
+from lossctl.inputs.readers import bad_value_error, first_non_numeric
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
 #: How many row numbers an error shows.
 SHOW_ROWS = 5
 _TRUE = {"true", "t", "yes", "y"}
 _FALSE = {"false", "f", "no", "n"}
+NULL_GROUP = "<null>"
+
+
+@dataclass
+class Groups:
+    """Group membership of a block: integer codes into ``labels``."""
+
+    codes: np.ndarray
+    labels: list[str]
+
+    def take(self, keep: np.ndarray) -> Groups:
+        return Groups(self.codes[keep], self.labels)
 
 
 @dataclass
 class Arrays:
-    """One validated chunk. ``rows`` are the 1-based row numbers of the rows kept."""
+    """One validated block. ``rows`` are the 1-based row numbers of the rows kept."""
 
     y_true: np.ndarray
     y_pred: np.ndarray
     weight: np.ndarray | None
     rows: np.ndarray
-    groups: np.ndarray | None = None
+    groups: Groups | None = None
     ids: np.ndarray | None = None
     #: Rows of the chunk that were kept (None: all of them).
     keep: np.ndarray | None = None
@@ -49,32 +61,125 @@ def _rows_text(rows: np.ndarray, total: int | None = None) -> str:
     return shown + (", ..." if (total if total is not None else len(rows)) > SHOW_ROWS else "")
 
 
-def _is_numeric(s: pd.Series) -> bool:
-    import pandas as pd
+def _kind(t: pa.DataType) -> str:
+    """'number', 'bool', 'text', 'null' or 'other' for an Arrow type."""
+    import pyarrow as pa
 
-    return bool(pd.api.types.is_numeric_dtype(s)) and not pd.api.types.is_bool_dtype(s)
+    if pa.types.is_dictionary(t):
+        return _kind(t.value_type)
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_null(t):
+        return "null"
+    return "other"
 
 
-def _is_bool(s: pd.Series) -> bool:
-    import pandas as pd
+def _decoded(col: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    return bool(pd.api.types.is_bool_dtype(s))
+    if pa.types.is_dictionary(col.type):
+        return pc.cast(col, col.type.value_type)
+    return col
 
 
-def to_float(s: pd.Series, column: str, source: str, start: int) -> np.ndarray:
-    """A column as float64; a non-numeric value is an error naming its row and the fix."""
-    import pandas as pd
+def numpy_view(col: Any, dtype: Any) -> np.ndarray:
+    """A fixed-width Arrow column (Array or ChunkedArray, no nulls) as numpy.
 
-    if _is_numeric(s):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan)
-    if _is_bool(s):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan)
-    converted = pd.to_numeric(s, errors="coerce")
-    bad = converted.isna() & s.notna() & (s.astype("string").str.strip() != "")
-    if bad.any():
-        pos = int(bad.to_numpy().argmax())
-        raise bad_value_error(column, source, s.iloc[pos], start + pos + 1)
-    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    Reads the data buffers directly: pyarrow's ``to_numpy`` would import pandas
+    (0.3 s of start-up). One chunk is a zero-copy, read-only view.
+    """
+    chunks = col.chunks if hasattr(col, "chunks") else [col]
+    width = np.dtype(dtype).itemsize
+    parts = [
+        np.frombuffer(a.buffers()[1], dtype=dtype, count=len(a), offset=a.offset * width)
+        for a in chunks
+        if len(a)
+    ]
+    if not parts:
+        return np.empty(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _float64(col: Any) -> np.ndarray:
+    """A float64 Arrow column as numpy, nulls as NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col.null_count:
+        col = pc.fill_null(col, pa.scalar(float("nan"), pa.float64()))
+    return numpy_view(col, np.float64)
+
+
+def to_float(col: Any, column: str, source: str, start: int) -> np.ndarray:
+    """An Arrow column as float64 (nulls as NaN); non-numeric text is an error naming its row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = _decoded(col)
+    kind = _kind(col.type)
+    if pa.types.is_float64(col.type):
+        return _float64(col)
+    if kind in ("number", "bool", "null"):
+        return _float64(pc.cast(col, pa.float64()))
+    if kind == "text":
+        try:
+            return _float64(pc.cast(col, pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+            bad = first_non_numeric(values)
+            if bad is not None:
+                raise bad_value_error(
+                    column, source, values[bad].as_py(), start + bad + 1
+                ) from None
+            # Only blanks failed: treat them as missing.
+            out = [
+                np.nan if (v is None or not str(v).strip()) else float(v)
+                for v in values.to_pylist()
+            ]
+            return np.asarray(out, dtype=np.float64)
+    raise InputError(
+        f"column '{column}' of {source} has type {col.type}, not numbers; pick another column."
+    )
+
+
+def to_text(col: Any) -> Any:
+    """An Arrow column as stripped strings (nulls stay null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = _decoded(col)
+    if _kind(col.type) != "text":
+        col = pc.cast(col, pa.string())
+    return pc.utf8_trim_whitespace(col)
+
+
+def _unique_text(col: Any) -> set[str]:
+    import pyarrow.compute as pc
+
+    return {v for v in pc.unique(col).to_pylist() if v is not None}
+
+
+def map_labels(text: Any, mapping: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Text labels to numbers via ``mapping``: (values with NaN for nulls, unknown-label mask).
+
+    Dictionary-encodes the column, so the Python look-up runs once per distinct label.
+    """
+    import pyarrow.compute as pc
+
+    text = text.combine_chunks() if hasattr(text, "combine_chunks") else text
+    encoded = pc.dictionary_encode(text, null_encoding="encode")
+    codes = numpy_view(encoded.indices, np.int32)
+    labels = encoded.dictionary.to_pylist()
+    lookup = np.array([np.nan if v is None else mapping.get(v, np.nan) for v in labels])
+    unknown_label = np.array([v is not None and v not in mapping for v in labels], dtype=bool)
+    if not labels:
+        return np.full(len(codes), np.nan), np.zeros(len(codes), dtype=bool)
+    return lookup[codes], unknown_label[codes]
 
 
 @dataclass
@@ -96,18 +201,43 @@ class Validator:
     seen_zero: bool = False
     seen_minus_one: bool = False
 
+    def fresh(self) -> Validator:
+        """A validator with the same settings and no state (for a parallel part)."""
+        return Validator(self.columns, self.task, self.source, self.nan, self.pos_label)
+
+    def absorb(self, other: Validator) -> None:
+        """Add the counts of another part's validator (parts in file order)."""
+        self.n_rows += other.n_rows
+        self.n_dropped += other.n_dropped
+        self.nan_count += other.nan_count
+        for k, v in other.nan_columns.items():
+            self.nan_columns[k] = self.nan_columns.get(k, 0) + v
+        self.labels_seen |= other.labels_seen
+        self.unnormalised_rows += other.unnormalised_rows
+        self.seen_zero |= other.seen_zero
+        self.seen_minus_one |= other.seen_minus_one
+
+    @property
+    def needs_exact_rows(self) -> bool:
+        """State that only a sequential pass can report with the right row numbers."""
+        mixed_signs = self.seen_zero and self.seen_minus_one
+        too_many_labels = self.pos_label is not None and len(self.labels_seen) > 2
+        return bool(self.nan_count and self.nan == "raise") or mixed_signs or too_many_labels
+
     # -- target conversion -------------------------------------------------------
 
-    def _binary_target(self, s: pd.Series, start: int) -> np.ndarray:
-        col = self.columns.target[0]
-        if _is_bool(s) or _is_numeric(s):
-            y = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    def _binary_target(self, col: Any, start: int) -> np.ndarray:
+
+        name = self.columns.target[0]
+        col = _decoded(col)
+        if _kind(col.type) in ("number", "bool", "null"):
+            y = to_float(col, name, self.source, start)
             neg = y == -1
             self.seen_minus_one |= bool(neg.any())
             self.seen_zero |= bool((y == 0).any())
             if self.seen_minus_one and self.seen_zero:
                 raise InputError(
-                    f"column '{col}' of {self.source} mixes labels 0 and -1 (in the rows up to "
+                    f"column '{name}' of {self.source} mixes labels 0 and -1 (in the rows up to "
                     f"{start + len(y)}); use 0/1 or -1/1."
                 )
             if neg.any():
@@ -118,91 +248,89 @@ class Validator:
                 except ValueError:
                     raise UsageError(
                         f"--pos-label '{self.pos_label}' is not a value of the numeric column "
-                        f"'{col}'."
+                        f"'{name}'."
                     ) from None
                 y = np.where(np.isnan(y), np.nan, (y == pos).astype(np.float64))
             return y
-        text = s.astype("string").str.strip()
-        values = set(text.dropna().unique().tolist())
-        self.labels_seen |= values
+        text = to_text(col)
+        self.labels_seen |= _unique_text(text)
         if self.pos_label is not None:
             if len(self.labels_seen) > 2:
                 raise InputError(
-                    f"column '{col}' of {self.source} has more than two labels "
+                    f"column '{name}' of {self.source} has more than two labels "
                     f"({', '.join(sorted(self.labels_seen)[:6])}); a binary target needs two."
                 )
-            out = (text == self.pos_label).to_numpy(dtype=np.float64, na_value=np.nan)
-            out[text.isna().to_numpy()] = np.nan
-            return out
-        lower = {v.lower() for v in self.labels_seen}
-        if lower <= _TRUE | _FALSE:
-            low = text.str.lower()
-            out = low.isin(_TRUE).to_numpy(dtype=np.float64, na_value=np.nan)
-            out[text.isna().to_numpy()] = np.nan
-            return out
+            y, _ = map_labels(text, {v: float(v == self.pos_label) for v in self.labels_seen})
+            return y
+        if {v.lower() for v in self.labels_seen} <= _TRUE | _FALSE:
+            y, _ = map_labels(text, {v: float(v.lower() in _TRUE) for v in self.labels_seen})
+            return y
         labels = ", ".join(repr(v) for v in sorted(self.labels_seen)[:6])
         raise InputError(
-            f"column '{col}' of {self.source} holds text labels ({labels}); "
+            f"column '{name}' of {self.source} holds text labels ({labels}); "
             "pass --pos-label LABEL to say which one is the positive class."
         )
 
-    def _multiclass_target(self, frame: pd.DataFrame, start: int) -> np.ndarray:
+    def _multiclass_target(self, table: pa.Table, start: int) -> np.ndarray:
+
         cols = self.columns.target
         k = len(self.columns.pred)
         if len(cols) > 1:
-            return np.column_stack([to_float(frame[c], c, self.source, start) for c in cols])
-        col = cols[0]
-        s = frame[col]
-        if _is_numeric(s):  # class indices 0..K-1 (the losses check the range)
-            return s.to_numpy(dtype=np.float64, na_value=np.nan)
-        text = s.astype("string").str.strip()
+            return np.column_stack([to_float(table.column(c), c, self.source, start) for c in cols])
+        name = cols[0]
+        col = _decoded(table.column(name))
+        if _kind(col.type) in ("number", "bool", "null"):
+            return to_float(col, name, self.source, start)  # class indices 0..K-1
+        text = to_text(col)
         # A label may be the class name ('class_0') or the whole column name ('prob_class_0').
-        index = {name: i for i, name in enumerate(self.columns.pred)}
-        index.update({name: i for i, name in enumerate(self.columns.classes)})
-        mapped = text.map(index)
-        unknown = mapped.isna() & text.notna()
+        index = {name: float(i) for i, name in enumerate(self.columns.pred)}
+        index.update({name: float(i) for i, name in enumerate(self.columns.classes)})
+        pos, unknown = map_labels(text, index)
         if unknown.any():
-            pos = np.flatnonzero(unknown.to_numpy())
+            i = int(np.argmax(unknown))
             raise InputError(
-                f"column '{col}' of {self.source} has label {text.iloc[pos[0]]!r} at row "
-                f"{start + pos[0] + 1}, which is not one of the {k} classes "
+                f"column '{name}' of {self.source} has label {text[i].as_py()!r} at row "
+                f"{start + i + 1}, which is not one of the {k} classes "
                 f"({', '.join(self.columns.classes)}) of the prediction columns; "
                 "labels must be class indices 0..K-1 or class names."
             )
-        return mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+        return pos
 
     # -- a chunk ------------------------------------------------------------------------
 
-    def convert(self, frame: pd.DataFrame, start: int) -> Arrays:
+    def convert(self, table: pa.Table, start: int) -> Arrays:
         """Validate and convert one chunk starting at 0-based row ``start``."""
         cm = self.columns
-        n = len(frame)
+        n = table.num_rows
         self.n_rows += n
         if self.task == "binary":
-            y_true = self._binary_target(frame[cm.target[0]], start)
+            y_true = self._binary_target(table.column(cm.target[0]), start)
         elif self.task == "multiclass":
-            y_true = self._multiclass_target(frame, start)
+            y_true = self._multiclass_target(table, start)
         else:
-            y_true = to_float(frame[cm.target[0]], cm.target[0], self.source, start)
-        preds = [to_float(frame[c], c, self.source, start) for c in cm.pred]
-        y_pred = np.column_stack(preds) if self.task == "multiclass" else preds[0]
-        if self.task != "multiclass" and len(preds) > 1:
+            y_true = to_float(table.column(cm.target[0]), cm.target[0], self.source, start)
+        if self.task != "multiclass" and len(cm.pred) > 1:
             raise InputError(
-                f"{len(preds)} prediction columns given for a {self.task} task; "
+                f"{len(cm.pred)} prediction columns given for a {self.task} task; "
                 "pass one --pred column (or --task multiclass)."
             )
-        weight = to_float(frame[cm.weight], cm.weight, self.source, start) if cm.weight else None
+        preds = [to_float(table.column(c), c, self.source, start) for c in cm.pred]
+        y_pred = np.column_stack(preds) if self.task == "multiclass" else preds[0]
+        weight = None
+        if cm.weight:
+            weight = to_float(table.column(cm.weight), cm.weight, self.source, start)
 
         # Non-finite values in any used column: count (raise) or drop (omit).
         bad = _row_not_finite(y_true) | _row_not_finite(y_pred)
         if weight is not None:
             bad |= ~np.isfinite(weight)
         rows = np.arange(start + 1, start + n + 1)
+        keep = None
         if bad.any():
             where = np.flatnonzero(bad)
             self.nan_count += where.size
             if len(self.nan_rows) < SHOW_ROWS:
-                self.nan_rows.extend((rows[where[:SHOW_ROWS]]).tolist())
+                self.nan_rows.extend(rows[where[:SHOW_ROWS]].tolist())
             used: list[tuple[tuple[str, ...], np.ndarray]] = [
                 (cm.target, y_true),
                 (cm.pred, y_pred),
@@ -219,29 +347,27 @@ class Validator:
             if weight is not None:
                 weight = weight[keep]
             self.n_dropped += int(where.size)
-        else:
-            keep = None
 
         if weight is not None and (weight < 0).any():
             pos = np.flatnonzero(weight < 0)
+            s = "s" if len(pos) > 1 else ""
             raise InputError(
-                f"column '{cm.weight}' of {self.source} has {len(pos)} negative weight"
-                f"{'s' if len(pos) > 1 else ''} (row{'s' if len(pos) > 1 else ''} "
-                f"{_rows_text(rows[pos])}); weights must be finite and >= 0."
+                f"column '{cm.weight}' of {self.source} has {len(pos)} negative weight{s} "
+                f"(row{s} {_rows_text(rows[pos])}); weights must be finite and >= 0."
             )
-        if self.task == "multiclass" and y_pred.shape[0]:
+        probs = self.task == "multiclass" and ((y_pred >= 0) & (y_pred <= 1)).all()
+        if probs and y_pred.shape[0]:
             sums = y_pred.sum(axis=1)
-            if ((y_pred >= 0) & (y_pred <= 1)).all():
-                self.unnormalised_rows += int((np.abs(sums - 1.0) > 1e-6).sum())
+            self.unnormalised_rows += int((np.abs(sums - 1.0) > 1e-6).sum())
 
-        groups = ids = None
+        groups = None
         if cm.by:
-            g = frame[cm.by]
-            groups = g.astype("string").fillna("<null>").to_numpy(dtype=object)
+            groups = group_codes(table.column(cm.by))
             if keep is not None:
-                groups = groups[keep]
+                groups = groups.take(keep)
+        ids = None
         if cm.id:
-            ids = frame[cm.id].to_numpy()
+            ids = text_values(table.column(cm.id))
             if keep is not None:
                 ids = ids[keep]
         return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
@@ -251,11 +377,11 @@ class Validator:
         if self.nan_count and self.nan == "raise":
             cols = ", ".join(f"'{c}' ({k})" for c, k in self.nan_columns.items())
             first = _rows_text(np.array(self.nan_rows), self.nan_count)
+            many = self.nan_count > 1
             raise InputError(
-                f"{self.nan_count} row{'s' if self.nan_count > 1 else ''} of {self.source} "
-                f"have NaN, inf or empty values in {cols}; first at row"
-                f"{'s' if self.nan_count > 1 else ''} {first}. "
-                "Fix them, or pass --nan omit to drop those rows."
+                f"{self.nan_count} row{'s' if many else ''} of {self.source} "
+                f"have NaN, inf or empty values in {cols}; first at row{'s' if many else ''} "
+                f"{first}. Fix them, or pass --nan omit to drop those rows."
             )
 
     def warnings(self) -> list[str]:
@@ -268,6 +394,46 @@ class Validator:
         return out
 
 
+def text_values(col: Any) -> np.ndarray:
+    """A column as an object array of stripped strings (None for nulls)."""
+    return np.array(to_text(col).to_pylist(), dtype=object)
+
+
+def group_codes(col: Any) -> Groups:
+    """Integer codes and labels of a group column (nulls form the group '<null>')."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(col.type):
+        text = to_text(col)
+        text = text.combine_chunks() if hasattr(text, "combine_chunks") else text
+        col = pc.dictionary_encode(text, null_encoding="encode")  # null: its own code
+    elif hasattr(col, "unify_dictionaries"):
+        col = col.unify_dictionaries()  # one dictionary for every batch of the chunk
+    chunks = col.chunks if hasattr(col, "chunks") else [col]
+    if not chunks:
+        return Groups(np.empty(0, dtype=np.intp), [])
+    dictionary = chunks[0].dictionary.to_pylist()
+    labels = [NULL_GROUP if v is None else str(v).strip() for v in dictionary]
+    codes = np.concatenate([numpy_view(c.indices, np.int32) for c in chunks]).astype(np.intp)
+    nulls = sum(c.null_count for c in chunks)
+    if nulls:  # null entries of a dictionary column: a group of their own
+        valid = np.concatenate([_validity(c) for c in chunks])
+        codes = np.where(valid, codes, len(labels))
+        labels.append(NULL_GROUP)
+    if len(set(labels)) < len(labels):  # labels equal after stripping: merge their codes
+        first = {lab: i for i, lab in reversed(list(enumerate(labels)))}
+        remap = np.array([first[lab] for lab in labels], dtype=np.intp)
+        codes = remap[codes]
+    return Groups(codes, labels)
+
+
+def _validity(a: Any) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return numpy_view(pc.cast(pc.is_valid(a), "int8"), np.int8).astype(bool)
+
+
 def _row_not_finite(a: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(a)
     return bad.any(axis=1) if bad.ndim > 1 else bad
@@ -277,9 +443,9 @@ def _row_not_finite(a: np.ndarray) -> np.ndarray:
 
 
 def infer_task(
-    frame: pd.DataFrame, columns: ColumnMap, loss_tasks: set[str], task: str, pos_label: str | None
+    table: pa.Table, columns: ColumnMap, loss_tasks: set[str], task: str, pos_label: str | None
 ) -> str:
-    """The task: from --task, else from the losses, else from the data (first chunk)."""
+    """The task: from --task, else from the losses, else from the data (the first rows)."""
     if task != "auto":
         if loss_tasks and task not in loss_tasks:
             raise UsageError(
@@ -292,16 +458,18 @@ def infer_task(
     if columns.multiclass or len(columns.target) > 1:
         guess = "multiclass"
     else:
-        s = frame[columns.target[0]]
+        col = _decoded(table.column(columns.target[0]))
+        kind = _kind(col.type)
         guess = "regression"
-        if _is_bool(s) or pos_label is not None:
+        if kind == "bool" or pos_label is not None:
             guess = "binary"
-        elif _is_numeric(s):
-            values = set(np.unique(s.dropna().to_numpy(dtype=np.float64)).tolist())
+        elif kind in ("number", "null"):
+            y = to_float(col, columns.target[0], "", 0)
+            values = set(np.unique(y[np.isfinite(y)]).tolist())
             if values and (values <= {0.0, 1.0} or values <= {-1.0, 1.0}):
                 guess = "binary"
         else:
-            labels = {v.lower() for v in s.dropna().astype(str).str.strip().unique()}
+            labels = {v.lower() for v in _unique_text(to_text(col))}
             if labels <= _TRUE | _FALSE or len(labels) == 2:
                 guess = "binary"
             else:
@@ -315,26 +483,24 @@ def infer_task(
     return guess
 
 
-def prediction_kind(frame: pd.DataFrame, columns: ColumnMap, task: str) -> str:
-    """``probability`` if every prediction in the first chunk is in [0, 1], else ``score``.
+def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
+    """``probability`` if every prediction in the first rows is in [0, 1], else ``score``.
 
-    Regression predictions are ``value``.
+    Regression predictions are ``value``; columns named as probabilities (``prob*``,
+    ``p_*``) are probabilities whatever their values (then an error, not logits).
     """
-    import pandas as pd
-
     if task == "regression":
         return "value"
     if all(c.lower().startswith(("prob", "p_")) for c in columns.pred):
-        # Named as probabilities: values outside [0, 1] are then an error, not logits.
         return "probability"
-    values = frame[list(columns.pred)]
-    try:
-        arr = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        return "probability"
-    arr = arr[np.isfinite(arr)]
-    if arr.size and ((arr < 0) | (arr > 1)).any():
-        return "score"
+    for c in columns.pred:
+        try:
+            v = to_float(table.column(c), c, "", 0)
+        except InputError:
+            return "probability"
+        v = v[np.isfinite(v)]
+        if v.size and ((v < 0) | (v > 1)).any():
+            return "score"
     return "probability"
 
 

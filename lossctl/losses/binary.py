@@ -9,8 +9,14 @@ input error, never clipped.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+from lossctl._lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, check_mask
 

@@ -8,8 +8,14 @@ sum to 1 are used as given (never renormalised); the evaluation core warns.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+from lossctl._lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.errors import DomainError
 from lossctl.losses.spec import MACHINE_EPS, LossSpec, Param, check_mask

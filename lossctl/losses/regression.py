@@ -6,14 +6,21 @@ with ``r = y_pred - y_true``. Reduction, weights and finalize live in the core.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+from lossctl._lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.errors import UsageError
 from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, check_mask
 
-_LOG2 = float(np.log(2.0))
+_LOG2 = math.log(2.0)
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -30,11 +37,18 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 def huber(y_true: np.ndarray, y_pred: np.ndarray, *, delta: float = 1.0) -> np.ndarray:
     """0.5 r² if |r| <= δ else δ(|r| - δ/2). Ref: torch ``huber_loss``, Keras ``Huber``."""
-    a = np.abs(np.subtract(y_pred, y_true))
-    # min(a, δ) splits a into its quadratic part q and linear part a - q:
-    # 0.5 q² + δ (a - q) equals both branches without a where() over two arrays.
+    a = np.subtract(y_pred, y_true)
+    np.abs(a, out=a)
+    # q = min(|r|, δ) splits |r| into its quadratic part q and linear part |r| - q:
+    # 0.5 q² + δ(|r| - q) equals both branches, with no where() over two arrays;
+    # in place, so a block costs two arrays, not six.
     q = np.minimum(a, delta)
-    return 0.5 * q * q + delta * (a - q)
+    a -= q
+    a *= delta
+    q *= q
+    q *= 0.5
+    a += q
+    return a
 
 
 def smooth_l1(y_true: np.ndarray, y_pred: np.ndarray, *, beta: float = 1.0) -> np.ndarray:
@@ -56,14 +70,21 @@ def pseudo_huber(y_true: np.ndarray, y_pred: np.ndarray, *, delta: float = 1.0) 
 
 def log_cosh(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """log(cosh(r)). Ref: Keras ``LogCosh``, optax ``log_cosh``."""
-    a = np.abs(np.subtract(y_pred, y_true))
-    # Large |r|: cosh overflows past ~710, so use |r| + log1p(exp(-2|r|)) - log 2.
-    # Small |r|: that form cancels (|r| - log 2 + log 2); cosh(r) - 1 = 2 sinh²(r/2)
-    # gives log1p(2 sinh²(r/2)), exact to the last bit near 0. Switch at |r| = 1.
-    small = a < 1.0
-    out = a + np.log1p(np.exp(-2.0 * a)) - _LOG2
-    s = np.sinh(0.5 * a[small])
-    out[small] = np.log1p(2.0 * s * s)
+    a = np.subtract(y_pred, y_true)
+    np.abs(a, out=a)
+    # cosh overflows past |r| ~ 710, so use |r| + log1p(exp(-2|r|)) - log 2 (in place).
+    out = np.multiply(a, -2.0)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += a
+    out -= _LOG2
+    # Near 0 that form cancels (|r| - log 2 + log 2 + ...); there cosh(r) - 1 = 2 sinh²(r/2)
+    # gives log1p(2 sinh²(r/2)), exact to the last bit. Below |r| = 0.1 the cancellation
+    # would cost more than 1e-14 relative, so those few rows are recomputed.
+    small = np.flatnonzero(a < 0.1)
+    if small.size:
+        s = np.sinh(0.5 * a[small])
+        out[small] = np.log1p(2.0 * s * s)
     return out
 
 

@@ -13,9 +13,14 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+from lossctl._lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.errors import DomainError, PluginError, UsageError
 
@@ -29,7 +34,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 SHOW_ROWS = 5
 
 Closed = Literal["both", "left", "right", "neither"]
-LossFn = Callable[..., np.ndarray]
+LossFn = Callable[..., "np.ndarray"]
 
 
 def _fmt(x: float) -> str:
@@ -305,19 +310,30 @@ class BoundLoss:
     def name(self) -> str:
         return self.spec.name
 
-    def check(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
-        """Raise :class:`DomainError` when an input lies outside the loss's domain."""
+    def check(self, y_true: np.ndarray, y_pred: np.ndarray, finite: bool = False) -> None:
+        """Raise :class:`DomainError` when an input lies outside the loss's domain.
+
+        ``finite=True`` says the caller already checked every value is finite, so
+        domains that ask for nothing more are skipped.
+        """
         spec = self.spec
         if spec.task != "multiclass":
-            check_domain(spec.name, "y_true", y_true, spec.y_true_domain)
-            check_domain(spec.name, "y_pred", y_pred, spec.y_pred_domain)
+            for role, arr, domain in (
+                ("y_true", y_true, spec.y_true_domain),
+                ("y_pred", y_pred, spec.y_pred_domain),
+            ):
+                if not (finite and domain == FINITE):
+                    check_domain(spec.name, role, arr, domain)
         if spec.check is not None:
             spec.check(spec.name, y_true, y_pred, self.params)
 
     def per_sample(
-        self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True, finite: bool = False
     ) -> np.ndarray:
-        """The per-sample losses as float64 (n,); inputs are validated unless ``check=False``."""
+        """The per-sample losses as float64 (n,); inputs are validated unless ``check=False``.
+
+        ``finite=True``: the caller guarantees finite inputs (skips that check).
+        """
         y_true = np.asarray(y_true, dtype=np.float64)
         y_pred = np.asarray(y_pred, dtype=np.float64)
         if y_true.shape[0] != y_pred.shape[0]:
@@ -326,7 +342,7 @@ class BoundLoss:
                 f"{y_pred.shape[0]}."
             )
         if check:
-            self.check(y_true, y_pred)
+            self.check(y_true, y_pred, finite)
         kwargs = {k: v for k, v in self.params.items()}
         return np.asarray(self.spec.fn(y_true, y_pred, **kwargs), dtype=np.float64)
 
