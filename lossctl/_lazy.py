@@ -17,6 +17,10 @@ class _LazyModule(types.ModuleType):
         super().__init__(name)
         self.__dict__["_lazy_target"] = name
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled (by cloudpickle, for Dask workers) as the real module.
+        return (importlib.import_module, (self.__dict__["_lazy_target"],))
+
     def __getattr__(self, attr: str) -> Any:
         module = importlib.import_module(self.__dict__["_lazy_target"])
         self.__dict__.update(module.__dict__)  # later look-ups are plain dict hits

@@ -200,6 +200,36 @@ def _run_test(
     raise UsageError(f"unknown --test '{test}'; expected one of {', '.join(stats.TESTS)}.")
 
 
+def assemble(
+    loss: BoundLoss,
+    costs: dict[str, float],
+    baseline: str,
+    results: dict[str, stats.TestResult],
+    wins: dict[str, float],
+    confidence: float,
+    test: str,
+) -> LossComparison:
+    """One loss's comparison from its costs and per-candidate test results (Holm-adjusted)."""
+    names = list(results)
+    adjusted = stats.holm([results[n].p_value for n in names])
+    vs: dict[str, Versus] = {}
+    base_cost = costs[baseline]
+    for name, p_adj in zip(names, adjusted, strict=True):
+        r = results[name]
+        relative = r.delta / base_cost if base_cost != 0.0 and math.isfinite(base_cost) else None
+        vs[name] = Versus(
+            delta=r.delta,
+            relative=relative,
+            ci=r.ci,
+            p_value=r.p_value,
+            p_value_adjusted=p_adj,
+            significant=None if p_adj is None else bool(p_adj < 1.0 - confidence),
+            win_rate=wins[name],
+        )
+    best = min(costs, key=lambda k: (math.isnan(costs[k]), costs[k]))
+    return LossComparison(loss.key, loss.name, dict(loss.params), costs, best, vs, test)
+
+
 def compare_losses(
     models: Sequence[Collected],
     losses: Sequence[BoundLoss],
@@ -219,7 +249,6 @@ def compare_losses(
     by_name = {m.name: m for m in models}
     base = by_name[baseline]
     w = None if base.weight is None else base.weight[keep]
-    alpha = 1.0 - confidence
     out: dict[str, LossComparison] = {}
     for loss in losses:
         finalize = FINALIZERS[loss.spec.finalize] if loss.spec.finalize else None
@@ -237,28 +266,5 @@ def compare_losses(
                 confidence=confidence, horizon=horizon,
             )  # fmt: skip
             wins[m.name] = stats.win_rate(a, b, w)
-        names = list(results)
-        adjusted = stats.holm([results[n].p_value for n in names])
-        vs: dict[str, Versus] = {}
-        for name, p_adj in zip(names, adjusted, strict=True):
-            r = results[name]
-            base_cost = costs[baseline]
-            relative = (
-                r.delta / base_cost
-                if base_cost not in (0.0,) and math.isfinite(base_cost)
-                else None
-            )
-            vs[name] = Versus(
-                delta=r.delta,
-                relative=relative,
-                ci=r.ci,
-                p_value=r.p_value,
-                p_value_adjusted=p_adj,
-                significant=None if p_adj is None else bool(p_adj < alpha),
-                win_rate=wins[name],
-            )
-        best = min(costs, key=lambda k: (math.isnan(costs[k]), costs[k]))
-        out[loss.key] = LossComparison(
-            loss.key, loss.name, dict(loss.params), costs, best, vs, test
-        )
+        out[loss.key] = assemble(loss, costs, baseline, results, wins, confidence, test)
     return out

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lossctl.inputs.columns import ColumnMap
-    from lossctl.inputs.readers import Chunk, Part, Source
+    from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
 
 
@@ -67,6 +67,9 @@ class EvalOptions:
     registry: Registry | None = None
     #: Threads for parallel reading (None: every CPU; 1: one sequential pass).
     workers: int | None = None
+    #: "local" (threads) or "dask"; ``scheduler`` is the Dask scheduler address.
+    engine: str = "local"
+    scheduler: str | None = None
     progress: Progress | None = field(default=None, repr=False)
 
 
@@ -74,20 +77,33 @@ class EvalOptions:
 class Prepared:
     """An opened source with its columns, task, losses and validator decided."""
 
-    source: Source
+    source: Any  # a Source (one file) or a Dataset (many), with the same reading interface
     columns: ColumnMap
     task: str
     kind: str
     losses: list[BoundLoss]
     validator: Validator
 
-    def arrays(self, part: Part | None = None, validator: Validator | None = None
-               ) -> Iterator[tuple[Arrays, Chunk]]:  # fmt: skip
-        """Validated blocks with their raw chunk, in file order (of one part, or all)."""
+    def arrays(
+        self, part: Part | None = None, validator: Validator | None = None, offset: int = 0
+    ) -> Iterator[tuple[Arrays, Chunk]]:
+        """Validated blocks with their raw chunk, in file order (of one part, or all).
+
+        For a dataset every file is read in turn and messages name the file.
+        """
         v = validator or self.validator
         cm = self.columns
-        for chunk in self.source.chunks(cm.needed, cm.text, part, [cm.by] if cm.by else []):
-            yield v.convert(chunk.table, chunk.start), chunk
+        groups = [cm.by] if cm.by else []
+        parts = self.source.parts(1) if self.is_dataset and part is None else [part]
+        for p in parts:
+            if self.is_dataset and p is not None:
+                v.source = self.source.label(p.file)
+            for chunk in self.source.chunks(cm.needed, cm.text, p, groups, offset):
+                yield v.convert(chunk.table, chunk.start), chunk
+
+    @property
+    def is_dataset(self) -> bool:
+        return hasattr(self.source, "files")
 
 
 def prepare(opts: EvalOptions) -> Prepared:
@@ -138,7 +154,9 @@ def _column_of(role: str, columns: ColumnMap) -> str:
     return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
 
 
-def compute_block(prepared: Prepared, arrays: Arrays) -> dict[str, np.ndarray]:
+def compute_block(
+    prepared: Prepared, arrays: Arrays, source: str | None = None
+) -> dict[str, np.ndarray]:
     """Per-sample losses of one block; domain errors name the file, column and rows."""
     try:
         return per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
@@ -146,22 +164,31 @@ def compute_block(prepared: Prepared, arrays: Arrays) -> dict[str, np.ndarray]:
         raise InputError(
             exc.describe(
                 column=_column_of(exc.role, prepared.columns),
-                source=prepared.source.name,
+                source=source or prepared.validator.source,
                 row_numbers=arrays.rows.tolist(),
             )
         ) from None
 
 
 def per_sample_table(
-    prepared: Prepared, arrays: Arrays, chunk: Chunk, values: dict[str, np.ndarray]
+    prepared: Prepared,
+    arrays: Arrays,
+    chunk: Chunk,
+    values: dict[str, np.ndarray],
+    file_label: str | None = None,
 ) -> pa.Table:
     """The --per-sample rows of a block: row or id, target(s), prediction(s), group, losses."""
     import pyarrow as pa
 
     cm = prepared.columns
-    base = chunk.table if arrays.keep is None else chunk.table.filter(pa.array(arrays.keep))
+    base = chunk.table
+    if arrays.keep is not None:
+        base = base.take(_arrow(np.flatnonzero(arrays.keep).astype(np.int64)))
     data: dict[str, Any] = {}
     data[cm.id or "row"] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
+    if prepared.is_dataset:  # rows are counted per file: say which
+        label = file_label or prepared.validator.source
+        data["file"] = pa.array([label] * len(base), pa.string())
     for c in (*cm.target, *cm.pred, cm.by):
         if c and c not in data:
             data[c] = base.column(c)
@@ -187,22 +214,37 @@ class _PartResult:
     blocks: list[tuple[np.ndarray, pa.Table]]
 
 
-def _evaluate_part(
-    prepared: Prepared, part: Part, progress: Progress | None, per_sample: bool
+def evaluate_part(
+    prepared: Prepared,
+    part: Part | None,
+    progress: Progress | None = None,
+    per_sample: bool = False,
+    offset: int = 0,
+    exact: bool = False,
 ) -> _PartResult:
+    """The chunk step over one part: validate, per-sample losses, accumulators.
+
+    Every engine runs this same function. ``exact=False`` (local threads) stops at
+    the first sign of an error, for the sequential pass to report; ``exact=True``
+    (distributed) reports errors itself, with row numbers from ``offset``.
+    """
     validator = prepared.validator.fresh()
     evaluation = Evaluation(prepared.losses)
     blocks = []
-    for arrays, chunk in prepared.arrays(part, validator):
+    for arrays, chunk in prepared.arrays(part, validator, offset):
         if progress is not None:
             progress.advance(len(chunk))
-        if validator.needs_exact_rows:
+        if validator.needs_exact_rows and not exact:
             raise _Sequential()
         if len(arrays):
-            values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
+            if exact:
+                values = compute_block(prepared, arrays, validator.source)
+            else:
+                values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
             evaluation.add(values, arrays.weight, _groups(arrays))
             if per_sample:
-                blocks.append((arrays.rows, per_sample_table(prepared, arrays, chunk, values)))
+                table = per_sample_table(prepared, arrays, chunk, values, validator.source)
+                blocks.append((arrays.rows, table))
     return _PartResult(evaluation, validator, blocks)
 
 
@@ -235,19 +277,19 @@ def _run_parallel(
             queue = iter(parts)
             for part in itertools.islice(queue, workers + 1):
                 pending.append(
-                    pool.submit(_evaluate_part, prepared, part, progress, writer is not None)
+                    pool.submit(evaluate_part, prepared, part, progress, writer is not None)
                 )
             while pending:
                 done = pending.popleft().result()
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.append(
-                        pool.submit(_evaluate_part, prepared, nxt, progress, writer is not None)
+                        pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
                     )
                 evaluation = evaluation.merge(done.evaluation)
                 prepared.validator.absorb(done.validator)
                 for rows, table in done.blocks:
-                    if not prepared.columns.id:
+                    if not prepared.columns.id and not prepared.is_dataset:
                         table = table.set_column(0, "row", _arrow(rows + offset))
                     writer.write(table)
                 offset += done.validator.n_rows
@@ -312,8 +354,16 @@ def run_eval(opts: EvalOptions) -> EvalReport:
     prepared = prepare(opts)
     if opts.progress is not None:
         opts.progress.start(prepared.source.total_rows)
+    if opts.engine == "dask":
+        from lossctl.engines import dask_engine
+
+        distributed = dask_engine.run_eval(prepared, opts.scheduler, opts.progress, opts.per_sample)
+        _check_result(prepared, distributed)
+        return build_report(prepared, distributed, parse_max(opts.max))
+    if opts.engine != "local":
+        raise UsageError(f"unknown --engine '{opts.engine}'; expected local or dask.")
     workers = opts.workers if opts.workers is not None else cpu_workers()
-    evaluation = None
+    evaluation: Evaluation | None = None
     parts = prepared.source.parts(workers)
     if parts:
         writer = None
@@ -389,6 +439,8 @@ class CompareOptions:
     tolerance: float = 0.0
     max: Sequence[str] = ()
     registry: Registry | None = None
+    engine: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass
@@ -429,8 +481,8 @@ def _model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     return specs
 
 
-def _collect(prepared: Prepared, name: str) -> Any:
-    """Read a whole model: per-sample losses over every row, NaN where a row was dropped."""
+def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Any:
+    """Read a model (or one part of it): per-sample losses over every row, NaN where dropped."""
     from lossctl.compare import Collected
     from lossctl.inputs.validate import text_values
 
@@ -440,7 +492,7 @@ def _collect(prepared: Prepared, name: str) -> Any:
     w_parts: list[np.ndarray] = []
     id_parts: list[np.ndarray] = []
     cm = prepared.columns
-    for arrays, chunk in prepared.arrays():
+    for arrays, chunk in prepared.arrays(part, None, offset):
         n = len(chunk)
         keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
         valid_parts.append(keep)
@@ -500,6 +552,7 @@ def run_compare(opts: CompareOptions) -> Any:
     collected = []
     task, kind, loss_specs = opts.task, "", list(split_specs(opts.losses))
     losses: list[BoundLoss] = []
+    prepareds: list[Prepared] = []
     for spec in specs:
         prepared = prepare(EvalOptions(
             path=spec.path, losses=loss_specs, target=opts.target, pred=spec.pred,
@@ -511,15 +564,36 @@ def run_compare(opts: CompareOptions) -> Any:
             # The first model decides the task and the default losses; the others follow.
             task, kind, losses = prepared.task, prepared.kind, prepared.losses
             loss_specs = [loss.key for loss in losses]
-        collected.append(_collect(prepared, spec.name))
-    models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
-    keep = common_rows(models)
-    if not keep.any():
-        raise InputError("no row is valid for every model; nothing to compare.")
-    comparisons = compare_losses(
-        models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
-        confidence=opts.confidence, horizon=opts.horizon, rows=keep,
-    )  # fmt: skip
+        prepareds.append(prepared)
+    names = [spec.name for spec in specs]
+    if opts.engine == "dask":
+        from lossctl.engines import dask_engine
+
+        if len({spec.path for spec in specs}) > 1 or opts.id:
+            raise UsageError(
+                "compare on the dask engine pairs models inside one file or dataset: give "
+                "each model's predictions as a --pred column of the same files (no --id), "
+                "or use --engine local."
+            )
+        comparisons, n_rows, n_used = dask_engine.run_compare(
+            prepareds, names, baseline, test=opts.test, confidence=opts.confidence,
+            horizon=opts.horizon, scheduler=opts.scheduler,
+        )  # fmt: skip
+        columns = {name: p.columns.pred for name, p in zip(names, prepareds, strict=True)}
+        sources = {name: p.source.name for name, p in zip(names, prepareds, strict=True)}
+    else:
+        collected = [collect(p, name) for p, name in zip(prepareds, names, strict=True)]
+        models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
+        keep = common_rows(models)
+        if not keep.any():
+            raise InputError("no row is valid for every model; nothing to compare.")
+        comparisons = compare_losses(
+            models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
+            confidence=opts.confidence, horizon=opts.horizon, rows=keep,
+        )  # fmt: skip
+        n_rows, n_used = models[0].n, int(keep.sum())
+        columns = {m.name: m.columns for m in models}
+        sources = {m.name: m.source for m in models}
     failures: list[GateFailure] = []
     if opts.fail_if_worse:
         for key, comp in comparisons.items():
@@ -534,16 +608,15 @@ def run_compare(opts: CompareOptions) -> Any:
             if not c <= gate.value:
                 failures.append(GateFailure(gate.key, c, gate.value, name))
     gate_result = result(failures) if (opts.fail_if_worse or gates) else None
-    n_rows = models[0].n
     return CompareReport(
         task=task,
         prediction_kind=kind,
         baseline=baseline,
-        models={m.name: ModelInfo(m.name, m.source, m.columns) for m in models},
+        models={n: ModelInfo(n, sources[n], columns[n]) for n in names},
         aligned_by=opts.id or "row",
         n_rows=n_rows,
-        n_used=int(keep.sum()),
-        n_dropped=n_rows - int(keep.sum()),
+        n_used=n_used,
+        n_dropped=n_rows - n_used,
         losses=comparisons,
         test=TestInfo(
             opts.test,

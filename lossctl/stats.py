@@ -18,7 +18,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -316,3 +316,103 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (m - rank) * p))
         out[i] = running
     return out
+
+
+# -- mergeable sums for distributed paired tests ---------------------------------------------
+
+
+@dataclass
+class LagSums:
+    """Sums of an ordered series of per-row differences d, mergeable across parts.
+
+    Enough for the paired t-test (n, mean, sum of squared deviations) and the
+    Diebold-Mariano test (autocovariances up to lag h - 1: the within-part lagged
+    products, plus the first and last h - 1 values of each part for the products
+    that straddle two parts). Merging must follow the row order.
+    """
+
+    horizon: int
+    n: int = 0
+    total: float = 0.0
+    mean: float = 0.0
+    m2: float = 0.0
+    head: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tail: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cross: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def empty(cls, horizon: int) -> LagSums:
+        return cls(horizon, cross=np.zeros(max(horizon - 1, 0)))
+
+    @classmethod
+    def of(cls, d: np.ndarray, horizon: int) -> LagSums:
+        h1 = max(horizon - 1, 0)
+        n = int(d.shape[0])
+        if n == 0:
+            return cls.empty(horizon)
+        mean = float(d.mean())
+        z = d - mean
+        lags = range(1, h1 + 1)
+        cross = np.array([float(np.dot(d[k:], d[:-k])) if k < n else 0.0 for k in lags])
+        tail = d[max(0, n - h1) :].copy() if h1 else np.empty(0)
+        return cls(
+            horizon, n, float(d.sum()), mean, float(np.dot(z, z)), d[:h1].copy(), tail, cross
+        )
+
+    def merge(self, other: LagSums) -> LagSums:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        h1 = max(self.horizon - 1, 0)
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.n / n
+        m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        cross = self.cross + other.cross
+        # Lagged products across the boundary: a value near the end of self times one
+        # near the start of other, k rows apart.
+        for i, left in enumerate(self.tail):
+            for j, right in enumerate(other.head):
+                k = (len(self.tail) - i) + j
+                if 1 <= k <= h1:
+                    cross[k - 1] += left * right
+        head = np.concatenate([self.head, other.head])[:h1]
+        tail = np.concatenate([self.tail, other.head if other.n <= h1 else other.tail])
+        tail = tail[max(0, len(tail) - h1) :] if h1 else np.empty(0)
+        if other.n > h1:
+            tail = other.tail.copy()
+        return LagSums(self.horizon, n, self.total + other.total, mean, m2, head, tail, cross)
+
+    def ttest(self, confidence: float) -> tuple[float, tuple[float, float] | None]:
+        """Two-sided paired t-test p-value and interval of the mean difference (as ttest_rel)."""
+        from scipy import stats as sps
+
+        if self.n < 2 or self.m2 <= 0:
+            return (1.0 if self.mean == 0 else 0.0), (self.mean, self.mean)
+        se = math.sqrt(self.m2 / (self.n - 1) / self.n)
+        t = self.mean / se
+        p = float(2.0 * sps.t.sf(abs(t), df=self.n - 1))
+        q = float(sps.t.ppf(0.5 + confidence / 2, df=self.n - 1))
+        return p, (self.mean - q * se, self.mean + q * se)
+
+    def diebold_mariano(self, confidence: float) -> tuple[float, tuple[float, float] | None]:
+        """As :func:`diebold_mariano`, from the sums (HAC variance, HLN correction)."""
+        from scipy import stats as sps
+
+        n, h, m = self.n, self.horizon, self.mean
+        if h < 1 or h >= n:
+            raise UsageError(f"--horizon must be between 1 and n - 1 = {n - 1}, got {h}.")
+        v = self.m2 / n
+        for k in range(1, h):
+            ahead = self.total - float(self.head[:k].sum())  # sum of d_t, t >= k
+            behind = self.total - float(self.tail[len(self.tail) - k :].sum())  # d_{t-k}
+            v += 2.0 * (self.cross[k - 1] - m * (ahead + behind) + (n - k) * m * m) / n
+        if v <= 0:
+            return (1.0 if m == 0 else 0.0), None
+        se = math.sqrt(v / n)
+        hln = math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+        stat = m / se * hln
+        p = float(2.0 * sps.t.sf(abs(stat), df=n - 1))
+        q = float(sps.t.ppf(0.5 + confidence / 2, df=n - 1))
+        return p, (m - q * se / hln, m + q * se / hln)

@@ -79,3 +79,29 @@ def output_format(fmt: OutputFormat | None, as_json: bool, conf: Config) -> str:
             f"format '{value}' in {conf.path} is not one of {', '.join(OutputFormat.__members__)}."
         )
     return str(value)
+
+
+class EngineChoice(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOpt = Annotated[
+    EngineChoice | None,
+    typer.Option(
+        "--engine",
+        show_default="local",
+        rich_help_panel="Engine",
+        help="local (threads on this machine) or dask (a Dask cluster).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        show_default=False,
+        rich_help_panel="Engine",
+        help="Dask scheduler address (or DASK_SCHEDULER_ADDRESS); none: a local cluster.",
+    ),
+]

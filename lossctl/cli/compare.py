@@ -10,10 +10,12 @@ import typer
 from lossctl.cli import state
 from lossctl.cli.common import (
     ConfigOpt,
+    EngineOpt,
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
     PluginOpt,
+    SchedulerOpt,
     load_config,
     output_format,
     registry,
@@ -176,6 +178,8 @@ def compare_command(
         ),
     ] = None,
     max_: MaxOpt = None,
+    engine: EngineOpt = None,
+    scheduler: SchedulerOpt = None,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
@@ -212,6 +216,8 @@ def compare_command(
         tolerance=float(pick(tolerance, conf.get("tolerance"), 0.0)),  # type: ignore[arg-type]
         max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
         registry=registry(plugin, conf),
+        engine=str(pick(engine.value if engine else None, conf.get("engine"), "local")),
+        scheduler=pick(scheduler, conf.get("scheduler")),  # type: ignore[arg-type]
     )
     report = run_compare(opts)
     if not quiet:

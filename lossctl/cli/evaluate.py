@@ -11,10 +11,12 @@ import typer
 from lossctl.cli import state
 from lossctl.cli.common import (
     ConfigOpt,
+    EngineOpt,
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
     PluginOpt,
+    SchedulerOpt,
     TaskChoice,
     load_config,
     output_format,
@@ -213,6 +215,8 @@ def eval_command(
         ),
     ] = None,
     max_: MaxOpt = None,
+    engine: EngineOpt = None,
+    scheduler: SchedulerOpt = None,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
@@ -245,6 +249,8 @@ def eval_command(
         max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
         per_sample=per_sample,
         registry=registry(plugin, conf),
+        engine=str(pick(engine.value if engine else None, conf.get("engine"), "local")),
+        scheduler=pick(scheduler, conf.get("scheduler")),  # type: ignore[arg-type]
     )
     from lossctl.cli.progress import progress_for
 

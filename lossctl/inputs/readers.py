@@ -115,6 +115,8 @@ class Part:
     end: int = 0
     row_groups: tuple[int, ...] = ()
     rows: int = 0
+    #: The file of a dataset this part is.
+    file: int = 0
 
 
 @dataclass
@@ -128,10 +130,16 @@ class Source:
     types: dict[str, Any] = field(default_factory=dict)
     size: int = 0
     total_rows: int | None = None
+    #: An fsspec filesystem for remote files (s3://, gs://, memory://); None: local.
+    fs: Any = field(default=None, repr=False)
+    #: Shown in messages instead of the path (a dataset's part file).
+    label: str | None = None
     _stdin_cache: bytes | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
+        if self.label:
+            return self.label
         return "<stdin>" if self.path == "-" else self.path
 
     # -- reading --------------------------------------------------------------------
@@ -166,9 +174,13 @@ class Source:
         text: Sequence[str] = (),
         part: Part | None = None,
         categories: Sequence[str] = (),
+        offset: int = 0,
     ) -> Iterator[Chunk]:
-        """Stream ``columns`` as tables of at most ``chunk_size`` rows (of ``part``, or all)."""
-        start = 0
+        """Stream ``columns`` as tables of at most ``chunk_size`` rows (of ``part``, or all).
+
+        ``offset`` is the row index of the part's first row (for row numbers in messages).
+        """
+        start = offset
         batches = self._batches(list(columns), list(text), part, categories=list(categories))
         for table in _rechunk(batches, self.chunk_size):
             yield Chunk(table, start)
@@ -193,7 +205,7 @@ class Source:
 
     def parts(self, workers: int) -> list[Part] | None:
         """Pieces for parallel reading, or None when the file must be read in one pass."""
-        if workers < 2 or self.path == "-" or self.fmt.compression is not None:
+        if workers < 2 or self.path == "-" or self.fmt.compression is not None or self.fs:
             return None
         if self.fmt.format in ("csv", "tsv") and self.size >= PARALLEL_MIN_BYTES:
             # Parts of about PART_BYTES: each is read into memory whole while it is parsed.
@@ -229,6 +241,30 @@ class Source:
             ]  # fmt: skip
         return None
 
+    def row_offset(self, part: Part) -> int:
+        """Rows of the file before ``part`` (exact row numbers in a part's messages).
+
+        Parquet: from the metadata. CSV: the lines before the part's first byte are
+        counted, which reads the file up to there (used only on the error path).
+        """
+        if part.row_groups:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(self._seekable()).metadata
+            return sum(meta.row_group(g).num_rows for g in range(part.row_groups[0]))
+        if part.first or part.start == 0:
+            return 0
+        lines = 0
+        with open(self.path, "rb") as f:
+            left = part.start
+            while left > 0:
+                block = f.read(min(left, 1 << 24))
+                if not block:
+                    break
+                lines += block.count(b"\n")
+                left -= len(block)
+        return lines - 1  # the header line is not a row
+
     # -- format specific ----------------------------------------------------------------
 
     def _raw(self) -> IO[bytes]:
@@ -237,6 +273,8 @@ class Source:
             if self._stdin_cache is None:
                 raise InputError("standard input was already consumed.")
             data: IO[bytes] = io.BytesIO(self._stdin_cache)
+        elif self.fs is not None:
+            data = self.fs.open(self.path, "rb")
         else:
             data = open(self.path, "rb")  # noqa: SIM115 - closed by the reader
         return _decompress(data, self.fmt.compression, self.name)
@@ -295,6 +333,8 @@ class Source:
         return None
 
     def _seekable(self) -> Any:
+        if self.fs is not None and self.fmt.compression is None:
+            return self.fs.open(self.path, "rb")
         if self.path != "-" and self.fmt.compression is None:
             return self.path
         return io.BytesIO(self._raw().read())  # stdin/compressed Parquet: read whole
@@ -490,10 +530,29 @@ def open_source(
     path: str,
     input_format: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Source:
-    """Open a file (or ``-`` for stdin): detect its format and read its schema."""
+) -> Any:
+    """Open a file (``-`` for stdin), or a dataset (a folder, a glob or a URL of parts).
+
+    Returns a :class:`Source`, or a :class:`~lossctl.inputs.datasets.Dataset` with
+    the same reading interface.
+    """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
+    from lossctl.inputs import datasets
+
+    if datasets.is_dataset(path):
+        return datasets.open_dataset(path, input_format, chunk_size)
+    return open_file(path, input_format, chunk_size)
+
+
+def open_file(
+    path: str,
+    input_format: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    fs: Any = None,
+    label: str | None = None,
+) -> Source:
+    """Open one file: detect its format and read its schema."""
     fmt = detect_format(path, input_format)
     stdin = None
     size = 0
@@ -502,6 +561,10 @@ def open_source(
         if not stdin.strip():
             raise InputError("standard input is empty; pipe a file into lossctl or pass a path.")
         size = len(stdin)
+    elif fs is not None:
+        size = int(fs.size(path))
+        if size == 0:
+            raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
     else:
         p = Path(path)
         if not p.exists():
@@ -510,8 +573,8 @@ def open_source(
             raise InputError(f"{path} is a directory; pass a file.")
         size = p.stat().st_size
         if size == 0:
-            raise InputError(f"file {path} is empty; it needs a header and data rows.")
-    source = Source(path, fmt, [], chunk_size, size=size, _stdin_cache=stdin)
+            raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
+    source = Source(path, fmt, [], chunk_size, size=size, fs=fs, label=label, _stdin_cache=stdin)
     try:
         schema = read_schema(source)
     except InputError:

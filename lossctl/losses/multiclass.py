@@ -7,7 +7,7 @@ sum to 1 are used as given (never renormalised); the evaluation core warns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lossctl._lazy import lazy
@@ -133,17 +133,19 @@ def zero_one_multiclass(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return (np.argmax(y_pred, axis=1) != _labels(y_true)).astype(np.float64)
 
 
-def make_check(
-    probabilities: bool, labels_only: bool
-) -> Callable[[str, np.ndarray, np.ndarray, Mapping[str, float | None]], None]:
-    """Domain check for a multiclass loss.
+class MulticlassCheck:
+    """Domain check of a multiclass loss (a class, so specs pickle for Dask workers).
 
     ``probabilities``: predictions must lie in [0, 1]. ``labels_only``: a 2-D target
     must be one-hot (the loss needs a single true class).
     """
 
-    def check(
-        name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, float | None]
+    def __init__(self, probabilities: bool, labels_only: bool) -> None:
+        self.probabilities = probabilities
+        self.labels_only = labels_only
+
+    def __call__(
+        self, name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, float | None]
     ) -> None:
         if y_pred.ndim != 2 or y_pred.shape[1] < 2:
             raise DomainError(
@@ -151,7 +153,7 @@ def make_check(
             )
         k = y_pred.shape[1]
         check_mask(name, "y_pred", y_pred, np.isfinite(y_pred).all(axis=1), "finite")
-        if probabilities:
+        if self.probabilities:
             ok = np.asarray(((y_pred >= 0) & (y_pred <= 1)).all(axis=1))
             check_mask(
                 name,
@@ -167,19 +169,19 @@ def make_check(
             return
         if y_true.shape != y_pred.shape:
             raise DomainError(
-                name,
-                "y_true",
-                f"(n, {k}) target probabilities, one column per class",
-                count=0,
-                rows=(),
-            )
+                name, "y_true", f"(n, {k}) target probabilities, one column per class",
+                count=0, rows=(),
+            )  # fmt: skip
         ok = (np.isfinite(y_true) & (y_true >= 0) & (y_true <= 1)).all(axis=1)
         check_mask(name, "y_true", y_true, ok, "target probabilities in [0, 1]")
-        if labels_only:
+        if self.labels_only:
             onehot = ((y_true == 0) | (y_true == 1)).all(axis=1) & (y_true.sum(axis=1) == 1)
             check_mask(name, "y_true", y_true, onehot, "one-hot (this loss needs one true class)")
 
-    return check
+
+def make_check(probabilities: bool, labels_only: bool) -> MulticlassCheck:
+    """The domain check of a multiclass loss."""
+    return MulticlassCheck(probabilities, labels_only)
 
 
 MULTICLASS: tuple[LossSpec, ...] = (
