@@ -144,7 +144,8 @@ def prepare(opts: EvalOptions) -> Prepared:
     return Prepared(source, columns, task, kind, losses, validator)
 
 
-def _column_of(role: str, columns: ColumnMap) -> str:
+def column_of(role: str, columns: ColumnMap | Columns) -> str:
+    """The column(s) behind a role of a domain error, for the message."""
     if role == "y_true":
         cols = columns.target
     elif role == "y_pred":
@@ -163,7 +164,7 @@ def compute_block(
     except DomainError as exc:
         raise InputError(
             exc.describe(
-                column=_column_of(exc.role, prepared.columns),
+                column=column_of(exc.role, prepared.columns),
                 source=source or prepared.validator.source,
                 row_numbers=arrays.rows.tolist(),
             )
@@ -450,7 +451,7 @@ class _ModelSpec:
     pred: list[str]
 
 
-def _model_specs(opts: CompareOptions) -> list[_ModelSpec]:
+def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     from pathlib import Path
 
     files = list(opts.files)
@@ -542,7 +543,7 @@ def run_compare(opts: CompareOptions) -> Any:
     if opts.tolerance < 0:
         raise UsageError(f"--tolerance must be >= 0, got {opts.tolerance}.")
     registry = opts.registry or load_registry()
-    specs = _model_specs(opts)
+    specs = model_specs(opts)
     baseline = opts.baseline or specs[0].name
     if baseline not in {s.name for s in specs}:
         raise UsageError(

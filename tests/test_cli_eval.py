@@ -543,3 +543,8 @@ def test_non_numeric_value_after_the_first_block(tmp_path, runner):
     res = ev(runner, path, "-l", "mse")
     assert res.exit_code == 2
     assert f"found 'oops' at row {n + 1}" in res.stderr
+
+
+def test_markdown_embeds_plot_images(runner):
+    res = ev(runner, REG, "--format", "markdown", "-l", "mse", "--embed", "docs/images/dist.png")
+    assert res.stdout.rstrip().endswith("![dist](docs/images/dist.png)")

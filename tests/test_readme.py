@@ -33,7 +33,7 @@ def test_ci_runs_the_readme_test_command():
 COMMANDS = [
     line[line.index("lossctl ") :].strip()
     for line in README.splitlines()
-    if "lossctl eval sample_data/" in line or "lossctl compare sample_data/" in line
+    if any(f"lossctl {cmd} sample_data/" in line for cmd in ("eval", "compare", "recommend"))
 ]
 
 

@@ -139,12 +139,14 @@ def _root(
 
 
 def _register() -> None:
-    from lossctl.cli import catalog, compare, evaluate
+    from lossctl.cli import catalog, compare, evaluate, plot, recommend
 
     app.command("eval")(evaluate.eval_command)
     app.command("compare")(compare.compare_command)
     app.command("losses")(catalog.losses)
     app.command("explain")(catalog.explain)
+    app.command("recommend")(recommend.recommend_command)
+    app.add_typer(plot.plot_app, name="plot")
 
 
 _register()

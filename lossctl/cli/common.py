@@ -41,7 +41,7 @@ ConfigOpt = Annotated[
     typer.Option("--config", help="Read option defaults from this TOML file.", show_default=False),
 ]
 NoConfigOpt = Annotated[
-    bool, typer.Option("--no-config", help="Ignore lossctl.toml and [tool.lossctl].")
+    bool, typer.Option("--no-config", help="Ignore lossctl.toml and \\[tool.lossctl].")
 ]
 FormatOpt = Annotated[
     OutputFormat | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from lossctl.cli.common import (
 )
 from lossctl.cli.evaluate import (
     ChunkOpt,
+    EmbedOpt,
     InputFormatOpt,
     LossOpt,
     MaxOpt,
@@ -178,6 +180,7 @@ def compare_command(
         ),
     ] = None,
     max_: MaxOpt = None,
+    embed: EmbedOpt = None,
     engine: EngineOpt = None,
     scheduler: SchedulerOpt = None,
     plugin: PluginOpt = None,
@@ -226,7 +229,7 @@ def compare_command(
                 f"--nan omit dropped {report.n_rows - report.n_used} of {report.n_rows} rows "
                 "(a row dropped for any model is dropped for all)."
             )
-        _print(report, kind, digits)
+        _print(report, kind, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:
             if f.kind == "worse":
@@ -247,7 +250,7 @@ def compare_command(
     return 0
 
 
-def _print(report: object, kind: str, digits: int) -> None:
+def _print(report: object, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
@@ -258,7 +261,7 @@ def _print(report: object, kind: str, digits: int) -> None:
     if kind == "json":
         state.write(rjson.compare_json(report))
     elif kind == "markdown":
-        state.write(rmd.compare_markdown(report, digits))
+        state.write(rmd.compare_markdown(report, digits, embed))
     elif kind in ("csv", "tsv"):
         state.write(rcsv.compare_delimited(report, "," if kind == "csv" else "\t", digits))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -151,6 +152,17 @@ QuietOpt = Annotated[
         help="Print nothing on success; errors and gate failures still go to stderr.",
     ),
 ]
+EmbedOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--embed",
+        metavar="IMAGE",
+        show_default=False,
+        rich_help_panel=OUTPUT,
+        help="With --format markdown: show this image (from lossctl plot --out) "
+        "below the table; repeatable.",
+    ),
+]
 MaxOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -215,6 +227,7 @@ def eval_command(
         ),
     ] = None,
     max_: MaxOpt = None,
+    embed: EmbedOpt = None,
     engine: EngineOpt = None,
     scheduler: SchedulerOpt = None,
     plugin: PluginOpt = None,
@@ -267,7 +280,7 @@ def eval_command(
             state.warn(w)
         if report.n_dropped:
             state.warn(f"--nan omit dropped {report.n_dropped} of {report.n_rows} rows.")
-        _print(report, kind, digits)
+        _print(report, kind, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:
             state.gate_failed(
@@ -277,7 +290,7 @@ def eval_command(
     return 0
 
 
-def _print(report: object, kind: str, digits: int) -> None:
+def _print(report: object, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
@@ -288,7 +301,7 @@ def _print(report: object, kind: str, digits: int) -> None:
     if kind == "json":
         state.write(rjson.eval_json(report))
     elif kind == "markdown":
-        state.write(rmd.eval_markdown(report, digits))
+        state.write(rmd.eval_markdown(report, digits, embed))
     elif kind in ("csv", "tsv"):
         state.write(rcsv.eval_delimited(report, "," if kind == "csv" else "\t", digits))
     else:

@@ -95,6 +95,9 @@ class PerSampleWriter:
             sys.stdout.flush()
             return
         assert self._tmp is not None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it 0600; a new file gets the umask
         os.replace(self._tmp, self.path)
         self._tmp = None
 

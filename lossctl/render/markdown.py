@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from lossctl.render.numbers import fmt
 from lossctl.render.table import eval_title
 from lossctl.report import CompareReport, EvalReport
+
+
+def images(paths: Sequence[str]) -> list[str]:
+    """Markdown image lines for pictures written by ``lossctl plot --out``."""
+    return [f"![{Path(p).stem}]({p})" for p in paths]
 
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def eval_markdown(report: EvalReport, precision: int = 6) -> str:
+def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] = ()) -> str:
     lines = [f"**lossctl eval** · {eval_title(report).replace(chr(10), ' · ')}", ""]
     lines.append(_row(["loss", "cost", "std", "min", "max"]))
     lines.append("|---|---:|---:|---:|---:|")
@@ -55,10 +63,12 @@ def eval_markdown(report: EvalReport, precision: int = 6) -> str:
             lines.append(
                 f"Gate: ❌ `{f.loss}` = {fmt(f.cost, precision)} > max {fmt(f.max, precision)}"
             )
+    if embed:
+        lines += ["", *images(embed)]
     return "\n".join(lines) + "\n"
 
 
-def compare_markdown(report: CompareReport, precision: int = 6) -> str:
+def compare_markdown(report: CompareReport, precision: int = 6, embed: Sequence[str] = ()) -> str:
     from lossctl.render import verdict
 
     names = list(report.models)
@@ -86,8 +96,11 @@ def compare_markdown(report: CompareReport, precision: int = 6) -> str:
         if report.gate.passed:
             lines.append("Gate: ✅ passed")
         for f in report.gate.failures:
+            what = "significantly worse than the baseline" if f.kind == "worse" else "above max"
             lines.append(
-                f"Gate: ❌ `{f.loss}` of {f.model}: {fmt(f.cost, precision)} > "
+                f"Gate: ❌ `{f.loss}` of {f.model} is {what}: {fmt(f.cost, precision)} > "
                 f"{fmt(f.max, precision)}"
             )
+    if embed:
+        lines += ["", *images(embed)]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,535 @@
+"""``lossctl plot``: loss curves, per-sample loss distributions, residuals, model comparisons.
+
+Plots are drawn in the terminal (unicode, to the terminal's width or ``--width``),
+or written as PNG/SVG with ``--out`` (matplotlib, imported only then). This module
+only wires options to :mod:`lossctl.plot`; nothing heavy is imported at import time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lossctl.cli import state
+from lossctl.cli.common import ConfigOpt, NoConfigOpt, PluginOpt, load_config, registry
+from lossctl.cli.evaluate import (
+    DATA,
+    ChunkOpt,
+    InputFormatOpt,
+    NanOpt,
+    PosLabelOpt,
+    PredOpt,
+    TargetOpt,
+    TaskOpt,
+    WeightOpt,
+    pick,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lossctl.cli.common import TaskChoice
+    from lossctl.cli.evaluate import InputFormat, NanChoice
+    from lossctl.config import Config
+    from lossctl.pipeline import EvalOptions
+    from lossctl.plot.data import Sample
+    from lossctl.plot.figure import Figure
+
+PLOT = "Plot"
+STATS = "Statistics"
+MODELS = "Models"
+#: Rows of a panel's plot area in the terminal: one panel, or each of two.
+HEIGHT_ONE = 16
+HEIGHT_TWO = 11
+
+plot_app = typer.Typer(
+    help="Loss curves, per-sample loss distributions, residuals and model comparisons: "
+    "in the terminal, or as an image with --out plot.png|.svg.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+WidthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--width",
+        metavar="N",
+        show_default="terminal width",
+        rich_help_panel=PLOT,
+        help="Width of the terminal plot in characters.",
+    ),
+]
+HeightOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--height",
+        metavar="N",
+        show_default=f"{HEIGHT_ONE}, or {HEIGHT_TWO} per panel",
+        rich_help_panel=PLOT,
+        help="Rows of each panel's plot area in the terminal.",
+    ),
+]
+OutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--out",
+        "-o",
+        metavar="PATH",
+        show_default=False,
+        rich_help_panel=PLOT,
+        help='Write an image instead: .png or .svg (needs pip install "lossctl\\[plot]").',
+    ),
+]
+CurveLossOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--loss",
+        "-l",
+        metavar="SPEC",
+        show_default="mse,mae,huber,log_cosh",
+        rich_help_panel=DATA,
+        help="Losses NAME[:key=value...] of one task; repeatable or comma list.",
+    ),
+]
+OneLossOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--loss",
+        "-l",
+        metavar="SPEC",
+        show_default="the task's first: mse, bce, ...",
+        rich_help_panel=DATA,
+        help="The loss to plot, NAME[:key=value...].",
+    ),
+]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=DATA,
+        help="One series per group of this column.",
+    ),
+]
+ShareOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--share",
+        metavar="S",
+        show_default="0.5",
+        rich_help_panel=PLOT,
+        help="Highlight the fewest rows that carry this share of the cost.",
+    ),
+]
+
+
+def _start(out: str | None, inputs: list[str]) -> None:
+    """Check --out before any data is read: suffix, input file, matplotlib present."""
+    if out is not None:
+        from lossctl.plot import image
+
+        image.check_target(out, inputs)
+        image.require_matplotlib()
+
+
+def _show(
+    figure: Figure, out: str | None, width: int | None, height: int | None, inputs: list[str]
+) -> None:
+    if out is not None:
+        from lossctl.plot import image
+
+        image.save(figure, out, inputs)
+        return
+    from lossctl.plot import terminal
+
+    if width is None:
+        width = state.out().width
+    if height is None:
+        height = HEIGHT_ONE if len(figure.panels) == 1 else HEIGHT_TWO
+    text = terminal.render(figure, width, height)
+    state.out().print(text, soft_wrap=True, crop=False)
+
+
+def _one_loss(cli: list[str] | None, conf: Config) -> list[str]:
+    """The loss to plot: -l (exactly one), else the first configured loss, else the default."""
+    from lossctl.losses import split_specs
+
+    if cli:
+        return split_specs(cli)  # more than one is refused by the plot
+    configured = conf.get("loss")
+    if isinstance(configured, str):
+        configured = [configured]
+    return split_specs(configured or [])[:1]
+
+
+def _check_one(keys: list[str], what: str) -> None:
+    from lossctl.errors import UsageError
+
+    if len(keys) > 1:
+        raise UsageError(
+            f"plot {what} draws one loss; got {len(keys)} ({', '.join(keys)}). Pass a single -l."
+        )
+
+
+def _parse_range(text: str | None) -> tuple[float, float] | None:
+    from lossctl.errors import UsageError
+
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"--range must be LOW,HIGH (e.g. --range=-3,3), got '{text}'.") from None
+    if not lo < hi:
+        raise UsageError(f"--range must have LOW < HIGH, got '{text}'.")
+    return lo, hi
+
+
+def _eval_options(
+    file: str,
+    keys: list[str],
+    conf: Config,
+    plugin: list[Path] | None,
+    *,
+    target: list[str] | None,
+    pred: list[str] | None,
+    weight: str | None,
+    task: TaskChoice | None,
+    nan: NanChoice | None,
+    pos_label: str | None,
+    input_format: InputFormat | None,
+    chunk_size: int | None,
+    by: str | None = None,
+) -> EvalOptions:
+    """The eval options of a plot of one file: command line first, then the config."""
+    from lossctl.pipeline import EvalOptions
+
+    fmt = input_format.value if input_format else None
+    return EvalOptions(
+        path=file,
+        losses=keys,
+        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        by=by,
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=pick(fmt, conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        registry=registry(plugin, conf),
+    )
+
+
+def _warn(sample: Sample, out: str | None) -> None:
+    """Reading warnings on stderr (rows dropped: the plot's caption says so too)."""
+    for w in sample.warnings:
+        state.warn(w)
+    if sample.n_dropped and out is not None:
+        state.warn(f"--nan omit dropped {sample.n_dropped} of {sample.n_rows} rows.")
+
+
+@plot_app.command("curves")
+def curves_command(
+    loss: CurveLossOpt = None,
+    task: TaskOpt = None,
+    range_: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            metavar="LOW,HIGH",
+            show_default="-3,3 (wider for large delta/beta); 0,1 for probabilities",
+            rich_help_panel=PLOT,
+            help="x range: residual, probability or score (write --range=-3,3).",
+        ),
+    ] = None,
+    y_true: Annotated[
+        float,
+        typer.Option(
+            "--y-true",
+            metavar="Y",
+            rich_help_panel=PLOT,
+            help="True value at which target-dependent losses (msle, mape, deviances) are drawn.",
+        ),
+    ] = 1.0,
+    width: WidthOpt = None,
+    height: HeightOpt = None,
+    out: OutOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Loss as a function of the residual, the predicted probability or the margin score.
+
+    Regression losses against the residual y_pred - y_true; binary probability
+    losses (bce, brier, focal) against p for true labels 1 and 0; margin losses
+    (hinge, squared_hinge, bce_logits) against the score for a true label +1.
+    The values come from the loss functions themselves.
+
+    Example: lossctl plot curves -l mse,mae,huber,log_cosh
+    """
+    from lossctl.plot import build, data
+
+    _start(out, [])
+    conf = load_config(config, no_config)
+    keys = pick(loss, conf.get("loss"), [])
+    result = data.loss_curves(
+        keys,  # type: ignore[arg-type]
+        registry(plugin, conf),
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        x_range=_parse_range(range_),
+        y_true=y_true,
+    )
+    _show(build.curves_figure(result), out, width, height, [])
+    return 0
+
+
+@plot_app.command("dist")
+def dist_command(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Prediction file, or - for stdin.")],
+    loss: OneLossOpt = None,
+    target: TargetOpt = None,
+    pred: PredOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    by: ByOpt = None,
+    log: Annotated[
+        bool,
+        typer.Option(
+            "--log", rich_help_panel=PLOT, help="Log-scaled x axis and bins (for heavy tails)."
+        ),
+    ] = False,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    width: WidthOpt = None,
+    height: HeightOpt = None,
+    out: OutOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Distribution of per-sample losses, with the mean (= the cost) and median marked.
+
+    A histogram of one loss's per-sample values (--log for heavy tails); --by
+    draws one series per group.
+
+    Example: lossctl plot dist preds.csv -l huber:delta=20 --log
+    """
+    from lossctl.plot import build, data
+
+    _start(out, [file])
+    conf = load_config(config, no_config)
+    keys = _one_loss(loss, conf)
+    _check_one(keys, "dist")
+    opts = _eval_options(
+        file,
+        keys,
+        conf,
+        plugin,
+        target=target,
+        pred=pred,
+        weight=weight,
+        task=task,
+        nan=nan,
+        pos_label=pos_label,
+        input_format=input_format,
+        chunk_size=chunk_size,
+        by=pick(by, conf.get("by")),  # type: ignore[arg-type]
+    )
+    sample = data.read_sample(opts)
+    _warn(sample, out)
+    dist = data.loss_distribution(sample, sample.losses[0].key, log=log)
+    _show(build.dist_figure(dist), out, width, height, [file])
+    return 0
+
+
+@plot_app.command("residuals")
+def residuals_command(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Prediction file, or - for stdin.")],
+    loss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--loss",
+            "-l",
+            metavar="SPEC",
+            show_default="mse (bce for probabilities)",
+            rich_help_panel=DATA,
+            help="The loss whose cost the highlighted rows dominate.",
+        ),
+    ] = None,
+    target: TargetOpt = None,
+    pred: PredOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    share: ShareOpt = None,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    width: WidthOpt = None,
+    height: HeightOpt = None,
+    out: OutOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Predicted vs true and the residuals, highlighting the rows that dominate the cost.
+
+    The highlighted rows are the fewest that carry --share (half) of the cost of
+    the loss (mse by default). Binary probabilities (or logits) get a reliability
+    view instead: observed frequency per probability bin.
+
+    Example: lossctl plot residuals preds.csv
+    """
+    from lossctl.losses import split_specs
+    from lossctl.plot import build, data
+
+    _start(out, [file])
+    conf = load_config(config, no_config)
+    keys = split_specs(loss or [])
+    _check_one(keys, "residuals")
+    opts = _eval_options(
+        file,
+        keys,
+        conf,
+        plugin,
+        target=target,
+        pred=pred,
+        weight=weight,
+        task=task,
+        nan=nan,
+        pos_label=pos_label,
+        input_format=input_format,
+        chunk_size=chunk_size,
+    )
+    sample = data.read_sample(opts)
+    _warn(sample, out)
+    result = data.residuals(sample, sample.losses[0].key, share=0.5 if share is None else share)
+    _show(build.residuals_figure(result), out, width, height, [file])
+    return 0
+
+
+@plot_app.command("compare")
+def compare_command(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="A [B]",
+            help="Two prediction files (A = baseline, B = candidate), or one file with two --pred.",
+        ),
+    ],
+    pred: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pred",
+            "-p",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="One file: --pred A --pred B. Two files: the prediction column of each.",
+        ),
+    ] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--names",
+            metavar="A,B",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="Model names (default: file stems, or the --pred columns).",
+        ),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=MODELS,
+            help="Pair rows by this id column instead of by position.",
+        ),
+    ] = None,
+    loss: OneLossOpt = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option(
+            "--resamples",
+            metavar="B",
+            show_default="2000",
+            rich_help_panel=STATS,
+            help="Bootstrap resamples.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", show_default="0", rich_help_panel=STATS, help="Random seed."),
+    ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            show_default="0.95",
+            rich_help_panel=STATS,
+            help="Level of the marked interval.",
+        ),
+    ] = None,
+    width: WidthOpt = None,
+    height: HeightOpt = None,
+    out: OutOpt = None,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Per-sample loss of model B vs model A, and the bootstrap of the cost difference.
+
+    Left: each row's loss under A and B on log axes (who wins on how many rows).
+    Right: the paired bootstrap distribution of cost(B) - cost(A), with 0, the
+    observed difference and its interval marked.
+
+    Example: lossctl plot compare ridge.csv gbr.csv -l mae
+    """
+    from lossctl.pipeline import CompareOptions
+    from lossctl.plot import build, data
+
+    _start(out, [f for f in files if f != "-"])
+    conf = load_config(config, no_config)
+    keys = _one_loss(loss, conf)
+    _check_one(keys, "compare")
+    opts = CompareOptions(
+        files=files,
+        names=names or [],
+        losses=keys,
+        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        registry=registry(plugin, conf),
+    )
+    pair = data.read_pair(opts)
+    if pair.n < pair.n_rows and out is not None:
+        state.warn(f"--nan omit dropped {pair.n_rows - pair.n} of {pair.n_rows} rows.")
+    result = data.compare_pair(
+        pair,
+        resamples=int(pick(resamples, conf.get("resamples"), 2000)),  # type: ignore[call-overload]
+        seed=int(pick(seed, conf.get("seed"), 0)),  # type: ignore[call-overload]
+        confidence=float(pick(confidence, conf.get("confidence"), 0.95)),  # type: ignore[arg-type]
+    )
+    _show(build.compare_figure(result), out, width, height, [f for f in files if f != "-"])
+    return 0

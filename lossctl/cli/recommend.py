@@ -1,0 +1,124 @@
+"""``lossctl recommend``: suggest losses for one prediction file, with the measured reasons.
+
+Only wiring: options (shared with ``eval``) -> :func:`lossctl.recommend.run_recommend`
+-> a renderer in :mod:`lossctl.render.recommend`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lossctl.cli import state
+from lossctl.cli.common import (
+    ConfigOpt,
+    FormatOpt,
+    JsonOpt,
+    NoConfigOpt,
+    PluginOpt,
+    load_config,
+    output_format,
+    registry,
+)
+from lossctl.cli.evaluate import (
+    ChunkOpt,
+    InputFormatOpt,
+    NanOpt,
+    PosLabelOpt,
+    PrecisionOpt,
+    PredOpt,
+    QuietOpt,
+    TargetOpt,
+    TaskOpt,
+    WeightOpt,
+    pick,
+)
+
+#: Output formats recommend supports (csv/tsv have no place for the reasons).
+FORMATS = ("table", "json", "markdown")
+
+
+def recommend_command(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Prediction file, or - for stdin.")],
+    target: TargetOpt = None,
+    pred: PredOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    input_format: InputFormatOpt = None,
+    chunk_size: ChunkOpt = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Suggest losses for this data, with the reasons.
+
+    Measures the residuals (outliers, tails, skew) or the labels (imbalance, calibration).
+    Ranks the losses that fit, computes them, and shows which rows each finds worst.
+    """
+    from lossctl.errors import UsageError
+    from lossctl.pipeline import EvalOptions
+    from lossctl.recommend import run_recommend
+
+    conf = load_config(config, no_config)
+    kind = output_format(fmt, as_json, conf)
+    if kind not in FORMATS:
+        if fmt is not None:
+            raise UsageError(
+                f"recommend prints {', '.join(FORMATS)}, not {kind}; pass --format table, "
+                "json or markdown."
+            )
+        kind = "table"  # a csv/tsv default in the config file is meant for eval and compare
+    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    if not 1 <= digits <= 17:
+        raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
+    opts = EvalOptions(
+        path=file,
+        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
+        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
+        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
+        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
+        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
+        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        registry=registry(plugin, conf),
+    )
+    from lossctl.cli.progress import progress_for
+
+    opts.progress = progress_for(file, quiet, kind)
+    try:
+        report = run_recommend(opts)
+    finally:
+        if opts.progress is not None:
+            opts.progress.close()
+    if quiet:
+        return 0
+    for w in report.warnings:
+        state.warn(w)
+    if report.n_dropped:
+        state.warn(f"--nan omit dropped {report.n_dropped} of {report.n_rows} rows.")
+    _print(report, kind, digits)
+    return 0
+
+
+def _print(report: object, kind: str, digits: int) -> None:
+    from lossctl.recommend import RecommendReport
+    from lossctl.render import recommend as render
+
+    assert isinstance(report, RecommendReport)
+    if kind == "json":
+        state.write(render.recommend_json(report))
+    elif kind == "markdown":
+        state.write(render.recommend_markdown(report, digits))
+    else:
+        state.out().print(render.recommend_table(report, digits))
+
+
+__all__ = ["recommend_command"]

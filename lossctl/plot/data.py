@@ -1,0 +1,774 @@
+"""The numbers behind ``lossctl plot``: loss curves, per-sample loss distributions,
+residuals and paired comparisons. No printing, no drawing, no matplotlib.
+
+Every value plotted comes from the loss functions of the registry
+(``BoundLoss.per_sample``) or from the evaluation pipeline, never from a
+re-implemented formula, so a plot always shows what ``lossctl eval`` computes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
+from lossctl.losses.spec import FINALIZERS
+
+if TYPE_CHECKING:
+    from lossctl.pipeline import CompareOptions, EvalOptions
+
+#: Losses drawn by ``plot curves`` when none is given (rmse has mse's per-sample values).
+DEFAULT_CURVES = ("mse", "mae", "huber", "log_cosh")
+#: Series of a --by histogram: beyond six, overlaid outlines cannot be told apart.
+MAX_GROUPS = 6
+#: Points per curve: fine enough for any terminal or an 800 px image.
+CURVE_POINTS = 1201
+#: The probability range whose values set the top of the y axis of probability
+#: curves (bce and focal reach -log(eps) = 36 at p = 0, which would flatten the rest).
+_Y_CAP_RANGE = (0.02, 0.98)
+
+
+# -- shared helpers --------------------------------------------------------------------------
+
+
+def histogram(
+    values: np.ndarray,
+    weights: np.ndarray | None,
+    lo: float,
+    hi: float,
+    bins: int,
+    *,
+    log: bool = False,
+    normalize: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges and heights over [lo, hi] (geometric edges when ``log``).
+
+    Values outside the range (zeros on a log axis) fall in no bin. ``normalize``
+    divides by the total weight of all values, so heights are shares of the rows.
+    """
+    edges = np.geomspace(lo, hi, bins + 1) if log else np.linspace(lo, hi, bins + 1)
+    heights, _ = np.histogram(values, bins=edges, weights=weights)
+    heights = heights.astype(np.float64)
+    if normalize:
+        total = float(values.shape[0] if weights is None else weights.sum())
+        if total > 0:
+            heights /= total
+    return edges, heights
+
+
+def auto_bins(
+    values: Sequence[np.ndarray], lo: float, hi: float, *, log: bool = False, cap: int = 80
+) -> int:
+    """A number of bins for these values over [lo, hi]: numpy's 'auto' rule, in [5, cap].
+
+    The larger of Sturges' and the Freedman-Diaconis counts (on log10 values for a
+    log axis), computed directly so a tiny interquartile range cannot ask for
+    millions of edges.
+    """
+    v = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in values])
+    if log:
+        v = v[v > 0]
+        v, lo, hi = np.log10(v), math.log10(lo), math.log10(hi)
+    v = v[(v >= lo) & (v <= hi)]
+    if v.size < 2 or not hi > lo:
+        return max(1, min(10, cap))
+    sturges = math.log2(v.size) + 1
+    q1, q3 = np.percentile(v, [25, 75])
+    fd = (hi - lo) / (2 * (q3 - q1) / v.size ** (1 / 3)) if q3 > q1 else 0.0
+    return int(np.clip(math.ceil(max(sturges, fd)), min(5, cap), cap))
+
+
+def weighted_mean(values: np.ndarray, weight: np.ndarray | None) -> float:
+    """sum(w*l) / sum(w): the mean behind every cost."""
+    if weight is None:
+        return float(values.mean())
+    return float(np.dot(weight, values) / weight.sum())
+
+
+def weighted_median(values: np.ndarray, weight: np.ndarray | None) -> float:
+    """The median (numpy's, averaging the middle pair), or the weighted lower median."""
+    if weight is None:
+        return float(np.median(values))
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weight[order])
+    i = int(np.searchsorted(cum, 0.5 * cum[-1]))
+    return float(values[order][min(i, len(order) - 1)])
+
+
+def dominant_rows(values: np.ndarray, weight: np.ndarray | None, share: float) -> np.ndarray:
+    """Mask of the fewest rows whose contributions w*l make up ``share`` of the total.
+
+    Rows are taken from the largest contribution down, so these are the rows
+    that dominate the cost (for mse: the largest squared errors).
+    """
+    contrib = values if weight is None else weight * values
+    mask = np.zeros(values.shape[0], dtype=bool)
+    total = float(contrib.sum())
+    if not total > 0 or not 0 < share <= 1:
+        return mask
+    order = np.argsort(-contrib, kind="stable")
+    cum = np.cumsum(contrib[order])
+    k = int(np.searchsorted(cum, share * total * (1 - 1e-12))) + 1
+    mask[order[: min(k, len(order))]] = True
+    return mask
+
+
+def top_share(values: np.ndarray, weight: np.ndarray | None, rows: float) -> float:
+    """Share of the total contribution carried by the top ``rows`` fraction of rows."""
+    contrib = values if weight is None else weight * values
+    total = float(contrib.sum())
+    if not total > 0:
+        return math.nan
+    k = max(1, math.ceil(rows * contrib.shape[0]))
+    return float(np.sort(contrib)[::-1][:k].sum() / total)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp of -|x| never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# -- curves ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One loss evaluated along the x axis at a fixed true value."""
+
+    loss: BoundLoss
+    x: np.ndarray
+    y: np.ndarray  # NaN where y_pred is outside the loss's domain
+    y_true: float
+    via_sigmoid: bool = False  # a probability loss drawn at p = sigmoid(score)
+
+    @property
+    def key(self) -> str:
+        return self.loss.key
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Loss curves of one task along one axis.
+
+    ``axis`` is ``residual`` (regression, x = y_pred - y_true), ``probability``
+    (binary, x = p, one set of curves per true label 1 and 0) or ``margin``
+    (binary scores, x = f, true label +1).
+    """
+
+    task: str
+    axis: str
+    x_range: tuple[float, float]
+    curves: tuple[Curve, ...]
+    y_true: float
+    #: Regression losses whose value depends on y_true, not only on the residual.
+    target_dependent: tuple[str, ...] = ()
+    #: Top of the y axis when a few values would flatten the rest (probability axis).
+    y_cap: float | None = None
+
+
+def _pick_task(losses: Sequence[str], registry: Registry, task: str) -> str:
+    parsed = [parse_spec(s) for s in losses]
+    tasks = registry.tasks_of(parsed)  # a mix of tasks is a UsageError
+    if task != "auto":
+        if task not in tasks:
+            names = ", ".join(
+                p.key for p in parsed if task not in {s.task for s in registry.candidates(p.name)}
+            )
+            raise UsageError(f"--task {task} does not fit the losses: {names}.")
+        chosen = task
+    else:
+        chosen = next(t for t in ("regression", "binary", "multiclass") if t in tasks)
+    if chosen == "multiclass":
+        raise UsageError(
+            "plot curves draws regression and binary losses; a multiclass loss depends on "
+            "K probabilities, not one number. Use 'lossctl plot dist' on a prediction file."
+        )
+    return chosen
+
+
+def _evaluate(loss: BoundLoss, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The loss at each point, NaN where a point is outside its domain."""
+    spec = loss.spec
+    out = np.full(y_pred.shape[0], np.nan)
+    ok = spec.y_true_domain.ok(y_true) & spec.y_pred_domain.ok(y_pred)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return out
+    try:
+        out[idx] = loss.per_sample(y_true[idx], y_pred[idx])
+    except DomainError:  # an extra check (tweedie's power-dependent domain): point by point
+        for i in idx:
+            with contextlib.suppress(DomainError):
+                out[i] = loss.per_sample(y_true[i : i + 1], y_pred[i : i + 1])[0]
+    return out
+
+
+def _scale(loss: BoundLoss) -> float:
+    """The residual size where the shape of a loss changes (huber's delta, smooth_l1's beta)."""
+    values = [v for k, v in loss.params.items() if k in ("delta", "beta") and v]
+    return max(values, default=0.0)
+
+
+def _is_probability(loss: BoundLoss) -> bool:
+    """A loss whose prediction must be a probability in [0, 1] (bce, brier, focal)."""
+    d = loss.spec.y_pred_domain
+    return loss.spec.prediction_kind == "probability" and d.low >= 0 and d.high <= 1
+
+
+def _needs_margin(loss: BoundLoss) -> bool:
+    """A loss of scores: hinge, bce_logits, or zero_one with a threshold outside (0, 1)."""
+    if loss.spec.prediction_kind in ("logit", "score"):
+        return True
+    t = loss.params.get("threshold")
+    return not _is_probability(loss) and t is not None and not 0 < t < 1
+
+
+def loss_curves(
+    specs: Sequence[str],
+    registry: Registry,
+    *,
+    task: str = "auto",
+    x_range: tuple[float, float] | None = None,
+    y_true: float = 1.0,
+    points: int = CURVE_POINTS,
+) -> Curves:
+    """Evaluate each loss along its natural axis with the loss's own function.
+
+    Regression: y_pred = y_true + r for residuals r (``y_true`` matters only for
+    losses such as msle, mape and the deviances, which are listed in
+    ``target_dependent``). Binary probability losses: p in [0, 1] for true labels
+    1 and 0. Binary margin losses (hinge, bce_logits): the score f for a true
+    label +1; probability losses in the same plot are drawn at p = sigmoid(f).
+    """
+    keys = split_specs(specs) or list(DEFAULT_CURVES)
+    chosen = _pick_task(keys, registry, task)
+    losses = [registry.bind(parse_spec(k), chosen) for k in keys]
+    if x_range is not None and not x_range[0] < x_range[1]:
+        raise UsageError(
+            f"--range must be LOW,HIGH with LOW < HIGH, got {x_range[0]:g},{x_range[1]:g}."
+        )
+    if chosen == "regression":
+        return _regression_curves(losses, x_range, y_true, points)
+    if not any(_needs_margin(b) for b in losses):
+        lo, hi = x_range or (0.0, 1.0)
+        if lo < 0 or hi > 1:
+            raise UsageError(
+                f"--range {lo:g},{hi:g} leaves [0, 1]: these losses take a probability."
+            )
+        p = np.linspace(lo, hi, points)
+        curves = tuple(
+            Curve(b, p, _evaluate(b, np.full_like(p, label), p), label)
+            for label in (1.0, 0.0)
+            for b in losses
+        )
+        inner = (p >= _Y_CAP_RANGE[0]) & (p <= _Y_CAP_RANGE[1])
+        cap = None
+        if inner.any():
+            top_inner = max(float(np.nanmax(c.y[inner], initial=0.0)) for c in curves)
+            top = max(float(np.nanmax(c.y, initial=0.0)) for c in curves)
+            cap = top_inner if top > 1.5 * top_inner and top_inner > 0 else None
+        return Curves("binary", "probability", (lo, hi), curves, 1.0, y_cap=cap)
+    lo, hi = x_range or (-3.0, 3.0)
+    f = np.linspace(lo, hi, points)
+    ones = np.ones_like(f)
+    out = []
+    for b in losses:
+        if _is_probability(b):
+            out.append(Curve(b, f, _evaluate(b, ones, _sigmoid(f)), 1.0, via_sigmoid=True))
+        else:
+            out.append(Curve(b, f, _evaluate(b, ones, f), 1.0))
+    return Curves("binary", "margin", (lo, hi), tuple(out), 1.0)
+
+
+def _regression_curves(
+    losses: list[BoundLoss], x_range: tuple[float, float] | None, y_true: float, points: int
+) -> Curves:
+    if x_range is None:
+        s = max([3.0, *(2.0 * _scale(b) for b in losses)])
+        x_range = (-s, s)
+    lo, hi = x_range
+    r = np.linspace(lo, hi, points)
+    if lo < 0 < hi:  # put r = 0 (the minimum, or a kink) exactly on the grid
+        r[np.argmin(np.abs(r))] = 0.0
+    curves = []
+    dependent = []
+    # A second true value: a loss that changes with it depends on more than r.
+    other = y_true + 1.7 if y_true > 0 else y_true - 1.7
+    for b in losses:
+        yt = np.full_like(r, y_true)
+        y = _evaluate(b, yt, yt + r)
+        yt2 = np.full_like(r, other)
+        y2 = _evaluate(b, yt2, yt2 + r)
+        both = np.isfinite(y) & np.isfinite(y2)
+        if (np.isfinite(y) != np.isfinite(y2)).any() or not np.allclose(
+            y[both], y2[both], rtol=1e-9, atol=1e-12
+        ):
+            dependent.append(b.key)
+        curves.append(Curve(b, r, y, y_true))
+    return Curves("regression", "residual", (lo, hi), tuple(curves), y_true, tuple(dependent))
+
+
+# -- one file: per-sample losses ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One prediction file read whole: inputs, weights, groups and per-sample losses."""
+
+    source: str
+    task: str
+    kind: str
+    losses: tuple[BoundLoss, ...]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    weight: np.ndarray | None
+    values: dict[str, np.ndarray]
+    target: str
+    pred: str
+    n_rows: int
+    n_dropped: int
+    by: str | None = None
+    groups: np.ndarray | None = None  # codes into group_labels
+    group_labels: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.y_true.shape[0])
+
+    def loss(self, key: str | None = None) -> BoundLoss:
+        """The loss with this key, or the first one."""
+        if key is None:
+            return self.losses[0]
+        return next(b for b in self.losses if b.key == key)
+
+
+def read_sample(opts: EvalOptions) -> Sample:
+    """Read a file through the eval pipeline (same columns, task, checks and errors).
+
+    The per-sample values are kept in memory (8 bytes per row and loss): a
+    histogram's range and a scatter need them all.
+    """
+    from lossctl.pipeline import compute_block, prepare
+
+    prepared = prepare(opts)
+    v = prepared.validator
+    keys = [b.key for b in prepared.losses]
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    yt: list[np.ndarray] = []
+    yp: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    labels: dict[str, int] = {}
+    for arrays, _chunk in prepared.arrays():
+        if v.nan_count and v.nan == "raise":
+            continue  # keep reading only to count the bad rows; finish() raises
+        if len(arrays) == 0:
+            continue
+        values = compute_block(prepared, arrays)
+        for k in keys:
+            parts[k].append(values[k])
+        yt.append(arrays.y_true)
+        yp.append(arrays.y_pred)
+        if arrays.weight is not None:
+            ws.append(arrays.weight)
+        if arrays.groups is not None:
+            remap = np.array(
+                [labels.setdefault(lab, len(labels)) for lab in arrays.groups.labels],
+                dtype=np.intp,
+            )
+            codes.append(remap[arrays.groups.codes] if remap.size else arrays.groups.codes)
+    v.finish()
+    name = prepared.source.name
+    if not yt:
+        raise InputError(f"no rows of {name} left to plot ({v.n_dropped} dropped by --nan omit).")
+    weight = np.concatenate(ws) if ws else None
+    if weight is not None and not weight.sum() > 0:
+        raise InputError(
+            f"column '{prepared.columns.weight}' of {name}: all weights are 0; at least one "
+            "row needs a positive weight."
+        )
+    cm = prepared.columns
+    return Sample(
+        source=name,
+        task=prepared.task,
+        kind=prepared.kind,
+        losses=tuple(prepared.losses),
+        y_true=np.concatenate(yt),
+        y_pred=np.concatenate(yp),
+        weight=weight,
+        values={k: np.concatenate(p) for k, p in parts.items()},
+        target=", ".join(cm.target),
+        pred=", ".join(cm.pred) if len(cm.pred) <= 2 else f"{cm.pred[0]}, ...",
+        n_rows=v.n_rows,
+        n_dropped=v.n_dropped,
+        by=cm.by,
+        groups=np.concatenate(codes) if codes else None,
+        group_labels=tuple(labels),
+        warnings=tuple(v.warnings()),
+    )
+
+
+# -- dist --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """The rows of one group (or all rows) of a distribution."""
+
+    label: str
+    values: np.ndarray
+    weight: np.ndarray | None
+    mean: float
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Per-sample values of one loss, overall and per group.
+
+    ``mean`` is the weighted mean of the per-sample values; ``cost`` is the
+    loss's cost (the mean, or its finalized form: the square root for rmse).
+    """
+
+    sample: Sample
+    loss: BoundLoss
+    values: np.ndarray
+    weight: np.ndarray | None
+    mean: float
+    median: float
+    cost: float
+    groups: tuple[Group, ...]
+    log: bool
+    x_range: tuple[float, float]
+    #: Rows left out of a log axis (loss <= 0).
+    not_positive: int
+    #: Share of the cost carried by the 10% of rows with the largest losses.
+    top10_share: float
+    #: Groups in the data (``groups`` holds at most MAX_GROUPS of them).
+    n_groups: int = 0
+
+
+def _one_loss(keys: Sequence[str], what: str) -> None:
+    if len(keys) > 1:
+        raise UsageError(
+            f"plot {what} draws one loss; got {len(keys)} ({', '.join(keys)}). Pass a single -l."
+        )
+
+
+def loss_distribution(
+    sample: Sample, key: str | None = None, *, log: bool = False, max_groups: int = MAX_GROUPS
+) -> Distribution:
+    """The distribution of one loss's per-sample values, its mean (the cost) and median.
+
+    With groups, the ``max_groups`` largest are kept as series (more overlaid
+    histograms cannot be told apart); ``n_groups`` says how many there were.
+    """
+    loss = sample.loss(key)
+    values, w = sample.values[loss.key], sample.weight
+    mean = weighted_mean(values, w)
+    median = weighted_median(values, w)
+    positive = values[values > 0]
+    not_positive = int(values.shape[0] - positive.shape[0])
+    if log:
+        if positive.size == 0:
+            raise InputError(
+                f"every per-sample {loss.key} of {sample.source} is 0 (or less): nothing to "
+                "draw on a log axis. Drop --log."
+            )
+        lo, hi = float(positive.min()), float(positive.max())
+        if hi <= lo:
+            lo, hi = lo / 10, hi * 10
+    else:
+        lo, hi = min(0.0, float(values.min())), float(values.max())
+        if hi <= lo:
+            hi = lo + (abs(lo) if lo else 1.0)
+    groups: list[Group] = []
+    n_groups = 0
+    if sample.groups is not None:
+        counts = np.bincount(sample.groups, minlength=len(sample.group_labels))
+        present = np.flatnonzero(counts)
+        n_groups = int(present.size)
+        # The largest groups (ties: first seen), drawn in label order.
+        shown = present[np.argsort(-counts[present], kind="stable")][:max_groups]
+        for code in shown:
+            m = sample.groups == code
+            gw = None if w is None else w[m]
+            groups.append(
+                Group(sample.group_labels[code], values[m], gw, weighted_mean(values[m], gw))
+            )
+        groups.sort(key=lambda g: g.label)
+    return Distribution(
+        sample=sample,
+        loss=loss,
+        values=values,
+        weight=w,
+        mean=mean,
+        median=median,
+        cost=loss.finalize(mean),
+        groups=tuple(groups),
+        log=log,
+        x_range=(lo, hi),
+        not_positive=not_positive if log else 0,
+        top10_share=top_share(values, w, 0.10),
+        n_groups=n_groups,
+    )
+
+
+# -- residuals ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidualData:
+    """Predicted vs true values of a regression, and the rows that dominate the cost."""
+
+    sample: Sample
+    loss: BoundLoss
+    residual: np.ndarray
+    dominant: np.ndarray  # bool mask
+    share: float
+    #: |r| >= threshold is exactly the dominant set (losses growing with |r|), else None.
+    threshold: float | None
+    bias: float  # weighted mean residual
+    #: The largest |r| exceeds 8 robust standard deviations (1.4826 MAD): the tails
+    #: would be invisible on a linear count axis.
+    heavy_tails: bool = False
+
+    @property
+    def n_dominant(self) -> int:
+        return int(self.dominant.sum())
+
+
+@dataclass(frozen=True)
+class ReliabilityData:
+    """Binary probabilities: observed frequency per probability bin, and the rows
+    that dominate the cost (the confident mistakes)."""
+
+    sample: Sample
+    loss: BoundLoss
+    p: np.ndarray
+    y: np.ndarray
+    dominant: np.ndarray
+    share: float
+    bin_p: np.ndarray  # mean predicted probability per non-empty bin
+    bin_freq: np.ndarray  # observed frequency of label 1 per non-empty bin
+    bin_count: np.ndarray
+    via_sigmoid: bool
+
+    @property
+    def n_dominant(self) -> int:
+        return int(self.dominant.sum())
+
+
+def residuals(
+    sample: Sample, key: str | None = None, *, share: float = 0.5
+) -> ResidualData | ReliabilityData:
+    """Residuals (regression) or a reliability view (binary probabilities or logits)."""
+    if not 0 < share <= 1:
+        raise UsageError(f"--share must be in (0, 1], got {share:g}.")
+    loss = sample.loss(key)
+    values, w = sample.values[loss.key], sample.weight
+    dominant = dominant_rows(values, w, share)
+    if sample.task == "regression":
+        r = sample.y_pred - sample.y_true
+        a = np.abs(r)
+        threshold = None
+        if dominant.any() and not dominant.all():
+            t = float(a[dominant].min())
+            if float(a[~dominant].max()) <= t:
+                threshold = t
+        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        heavy = bool(sigma > 0 and float(a.max()) > 8 * sigma)
+        return ResidualData(sample, loss, r, dominant, share, threshold, weighted_mean(r, w), heavy)
+    if sample.task == "binary":
+        if sample.kind == "probability":
+            p, via = sample.y_pred, False
+        elif loss.spec.prediction_kind == "logit":
+            p, via = _sigmoid(sample.y_pred), True
+        else:
+            raise UsageError(
+                f"residual plots need values or probabilities; {sample.pred} of {sample.source} "
+                f"holds margin scores ({loss.key}), which have no probability scale. Pass "
+                "-l bce_logits if they are logits."
+            )
+        y = sample.y_true
+        edges = np.linspace(0.0, 1.0, 11)
+        idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, 9)
+        ww = np.ones_like(p) if w is None else w
+        wsum = np.bincount(idx, ww, 10)
+        psum = np.bincount(idx, ww * p, 10)
+        ysum = np.bincount(idx, ww * y, 10)
+        count = np.bincount(idx, minlength=10)
+        ok = wsum > 0
+        return ReliabilityData(
+            sample,
+            loss,
+            p,
+            y,
+            dominant,
+            share,
+            psum[ok] / wsum[ok],
+            ysum[ok] / wsum[ok],
+            count[ok],
+            via,
+        )
+    raise UsageError(
+        f"residual plots are for regression (and binary probabilities); {sample.source} is a "
+        f"{sample.task} task. Use 'lossctl plot dist' for its per-sample losses."
+    )
+
+
+# -- compare -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two models' per-sample losses on the same rows (rows valid for both)."""
+
+    loss: BoundLoss
+    task: str
+    names: tuple[str, str]
+    sources: tuple[str, str]
+    a: np.ndarray
+    b: np.ndarray
+    weight: np.ndarray | None
+    n_rows: int
+    aligned_by: str
+
+    @property
+    def n(self) -> int:
+        return int(self.a.shape[0])
+
+
+def read_pair(opts: CompareOptions) -> Pair:
+    """Read two models exactly as ``lossctl compare`` does (same pairing and checks)."""
+    from lossctl.compare import align_by_id, align_by_position, common_rows
+    from lossctl.pipeline import EvalOptions, collect, model_specs, prepare
+    from lossctl.plugins import load_registry
+
+    registry = opts.registry or load_registry()
+    specs = model_specs(opts)
+    if len(specs) != 2:
+        raise UsageError(
+            f"plot compare draws two models; got {len(specs)} "
+            f"({', '.join(s.name for s in specs)}). Use 'lossctl compare' for more."
+        )
+    keys = split_specs(opts.losses)
+    _one_loss(keys, "compare")
+    task = opts.task
+    collected = []
+    loss: BoundLoss | None = None
+    for spec in specs:
+        prepared = prepare(
+            EvalOptions(
+                path=spec.path,
+                losses=keys,
+                target=opts.target,
+                pred=spec.pred,
+                weight=opts.weight,
+                id=opts.id,
+                task=task,
+                nan=opts.nan,
+                pos_label=opts.pos_label,
+                input_format=opts.input_format,
+                chunk_size=opts.chunk_size,
+                registry=registry,
+            )
+        )
+        if loss is None:
+            # The first model decides the task and the (default) loss; the other follows.
+            prepared.losses = prepared.losses[:1]
+            loss, task, keys = prepared.losses[0], prepared.task, [prepared.losses[0].key]
+        collected.append(collect(prepared, spec.name))
+    assert loss is not None
+    models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
+    keep = common_rows(models)
+    if not keep.any():
+        raise InputError("no row is valid for both models; nothing to compare.")
+    a, b = models
+    w = None if a.weight is None else a.weight[keep]
+    if w is not None and not w.sum() > 0:
+        raise InputError(f"column '{opts.weight}': all weights are 0; nothing to compare.")
+    return Pair(
+        loss,
+        task,
+        (a.name, b.name),
+        (a.source, b.source),
+        a.losses[loss.key][keep],
+        b.losses[loss.key][keep],
+        w,
+        a.n,
+        opts.id or "row",
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Per-sample losses of A vs B, and the bootstrap distribution of cost(B) - cost(A)."""
+
+    pair: Pair
+    cost_a: float
+    cost_b: float
+    delta: float
+    deltas: np.ndarray
+    ci: tuple[float, float]
+    p_value: float
+    b_wins: float  # share of rows (weighted) where B's loss is lower
+    a_wins: float
+    ties: float
+    resamples: int
+    seed: int
+    confidence: float
+
+    @property
+    def relative(self) -> float | None:
+        return self.delta / self.cost_a if self.cost_a else None
+
+
+def compare_pair(
+    pair: Pair, *, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> Comparison:
+    """Costs, win shares and the paired bootstrap of the cost difference.
+
+    The interval and p-value are those of :func:`lossctl.stats.bootstrap` (same
+    resamples for the same seed), so the plot agrees with ``lossctl compare``.
+    """
+    from lossctl import stats
+
+    if resamples < 1:
+        raise UsageError(f"--resamples must be >= 1, got {resamples}.")
+    if not 0 < confidence < 1:
+        raise UsageError(f"--confidence must be in (0, 1), got {confidence}.")
+    spec = pair.loss.spec
+    finalize = FINALIZERS[spec.finalize] if spec.finalize else None
+    a, b, w = pair.a, pair.b, pair.weight
+    deltas = stats.bootstrap_deltas(a, b, w, finalize, resamples, seed)
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(deltas, [alpha / 2, 1 - alpha / 2])
+    below, above = int(np.sum(deltas <= 0)), int(np.sum(deltas >= 0))
+    p = min(1.0, 2.0 * (min(below, above) + 1) / (resamples + 1))
+    cost_a, cost_b = stats.cost(a, w, finalize), stats.cost(b, w, finalize)
+    b_wins = weighted_mean((b < a).astype(np.float64), w)
+    a_wins = weighted_mean((a < b).astype(np.float64), w)
+    ties = weighted_mean((a == b).astype(np.float64), w)
+    return Comparison(
+        pair,
+        cost_a,
+        cost_b,
+        cost_b - cost_a,
+        deltas,
+        (float(lo), float(hi)),
+        p,
+        b_wins,
+        a_wins,
+        ties,
+        resamples,
+        seed,
+        confidence,
+    )
