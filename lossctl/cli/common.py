@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -48,6 +48,21 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="Output format.", show_default="table"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+
+
+class Settings:
+    """Option values: the command line over the config file over the defaults."""
+
+    def __init__(self, conf: Config) -> None:
+        self.conf = conf
+
+    def __call__(self, key: str, cli: Any, default: Any = None) -> Any:
+        if isinstance(cli, Enum):
+            cli = cli.value
+        if cli is None or cli == []:
+            value = self.conf.get(key)
+            return default if value is None else value
+        return cli
 
 
 def load_config(config: Path | None, no_config: bool) -> Config:

@@ -17,6 +17,7 @@ from lossctl.cli.common import (
     NoConfigOpt,
     PluginOpt,
     SchedulerOpt,
+    Settings,
     load_config,
     output_format,
     registry,
@@ -34,7 +35,6 @@ from lossctl.cli.evaluate import (
     TargetOpt,
     TaskOpt,
     WeightOpt,
-    pick,
 )
 
 STATS = "Statistics"
@@ -194,33 +194,35 @@ def compare_command(
     from lossctl.render.numbers import fmt as fmt_num
 
     conf = load_config(config, no_config)
+
+    settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
-    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    digits = int(settings("precision", precision, 6))
     opts = CompareOptions(
         files=files,
         names=names or [],
-        baseline=pick(baseline, conf.get("baseline")),  # type: ignore[arg-type]
-        losses=pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
-        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
-        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
-        test=str(pick(test.value if test else None, conf.get("test"), "bootstrap")),
-        resamples=int(pick(resamples, conf.get("resamples"), 2000)),  # type: ignore[call-overload]
-        seed=int(pick(seed, conf.get("seed"), 0)),  # type: ignore[call-overload]
-        confidence=float(pick(confidence, conf.get("confidence"), 0.95)),  # type: ignore[arg-type]
-        horizon=int(pick(horizon, conf.get("horizon"), 1)),  # type: ignore[call-overload]
+        baseline=settings("baseline", baseline),
+        losses=settings("loss", loss, []),
+        target=settings("target", target, []),
+        pred=settings("pred", pred, []),
+        weight=settings("weight", weight),
+        id=settings("id", id_col),
+        task=str(settings("task", task, "auto")),
+        nan=str(settings("nan", nan, "raise")),
+        pos_label=settings("pos_label", pos_label),
+        input_format=settings("input_format", input_format),
+        chunk_size=settings("chunk_size", chunk_size),
+        test=str(settings("test", test, "bootstrap")),
+        resamples=int(settings("resamples", resamples, 2000)),
+        seed=int(settings("seed", seed, 0)),
+        confidence=float(settings("confidence", confidence, 0.95)),
+        horizon=int(settings("horizon", horizon, 1)),
         fail_if_worse=fail_if_worse,
-        tolerance=float(pick(tolerance, conf.get("tolerance"), 0.0)),  # type: ignore[arg-type]
-        max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
+        tolerance=float(settings("tolerance", tolerance, 0.0)),
+        max=settings("max", max_, []),
         registry=registry(plugin, conf),
-        engine=str(pick(engine.value if engine else None, conf.get("engine"), "local")),
-        scheduler=pick(scheduler, conf.get("scheduler")),  # type: ignore[arg-type]
+        engine=str(settings("engine", engine, "local")),
+        scheduler=settings("scheduler", scheduler),
     )
     report = run_compare(opts)
     if not quiet:

@@ -18,6 +18,7 @@ from lossctl.cli.common import (
     NoConfigOpt,
     PluginOpt,
     SchedulerOpt,
+    Settings,
     TaskChoice,
     load_config,
     output_format,
@@ -175,12 +176,6 @@ MaxOpt = Annotated[
 ]
 
 
-def pick(cli: object, conf: object, default: object = None) -> object:
-    if cli is None or cli == []:
-        return conf if conf is not None else default
-    return cli
-
-
 def eval_command(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Prediction file, or - for stdin.")],
     loss: LossOpt = None,
@@ -240,30 +235,32 @@ def eval_command(
     from lossctl.render.numbers import fmt as fmt_num
 
     conf = load_config(config, no_config)
+
+    settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
-    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    digits = int(settings("precision", precision, 6))
     if not 1 <= digits <= 17:
         raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
     if per_sample == "-" and kind != "table" and not quiet:
         raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
     opts = EvalOptions(
         path=file,
-        losses=pick(loss, conf.get("loss"), []),  # type: ignore[arg-type]
-        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
-        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
-        by=pick(by, conf.get("by")),  # type: ignore[arg-type]
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
-        max=pick(max_, conf.get("max"), []),  # type: ignore[arg-type]
+        losses=settings("loss", loss, []),
+        target=settings("target", target, []),
+        pred=settings("pred", pred, []),
+        weight=settings("weight", weight),
+        id=settings("id", id_col),
+        by=settings("by", by),
+        task=str(settings("task", task, "auto")),
+        nan=str(settings("nan", nan, "raise")),
+        pos_label=settings("pos_label", pos_label),
+        input_format=settings("input_format", input_format),
+        chunk_size=settings("chunk_size", chunk_size),
+        max=settings("max", max_, []),
         per_sample=per_sample,
         registry=registry(plugin, conf),
-        engine=str(pick(engine.value if engine else None, conf.get("engine"), "local")),
-        scheduler=pick(scheduler, conf.get("scheduler")),  # type: ignore[arg-type]
+        engine=str(settings("engine", engine, "local")),
+        scheduler=settings("scheduler", scheduler),
     )
     from lossctl.cli.progress import progress_for
 

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lossctl.cli import state
-from lossctl.cli.common import ConfigOpt, NoConfigOpt, PluginOpt, load_config, registry
+from lossctl.cli.common import (
+    ConfigOpt,
+    NoConfigOpt,
+    PluginOpt,
+    Settings,
+    load_config,
+    registry,
+)
 from lossctl.cli.evaluate import (
     DATA,
     ChunkOpt,
@@ -23,7 +30,6 @@ from lossctl.cli.evaluate import (
     TargetOpt,
     TaskOpt,
     WeightOpt,
-    pick,
 )
 
 if TYPE_CHECKING:
@@ -207,19 +213,19 @@ def _eval_options(
     """The eval options of a plot of one file: command line first, then the config."""
     from lossctl.pipeline import EvalOptions
 
-    fmt = input_format.value if input_format else None
+    settings = Settings(conf)
     return EvalOptions(
         path=file,
         losses=keys,
-        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
+        target=settings("target", target, []),
+        pred=settings("pred", pred, []),
+        weight=settings("weight", weight),
         by=by,
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=pick(fmt, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        task=str(settings("task", task, "auto")),
+        nan=str(settings("nan", nan, "raise")),
+        pos_label=settings("pos_label", pos_label),
+        input_format=settings("input_format", input_format),
+        chunk_size=settings("chunk_size", chunk_size),
         registry=registry(plugin, conf),
     )
 
@@ -275,11 +281,12 @@ def curves_command(
 
     _start(out, [])
     conf = load_config(config, no_config)
-    keys = pick(loss, conf.get("loss"), [])
+    settings = Settings(conf)
+    keys = settings("loss", loss, [])
     result = data.loss_curves(
         keys,  # type: ignore[arg-type]
         registry(plugin, conf),
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
+        task=str(settings("task", task, "auto")),
         x_range=_parse_range(range_),
         y_true=y_true,
     )
@@ -324,6 +331,7 @@ def dist_command(
 
     _start(out, [file])
     conf = load_config(config, no_config)
+    settings = Settings(conf)
     keys = _one_loss(loss, conf)
     _check_one(keys, "dist")
     opts = _eval_options(
@@ -339,7 +347,7 @@ def dist_command(
         pos_label=pos_label,
         input_format=input_format,
         chunk_size=chunk_size,
-        by=pick(by, conf.get("by")),  # type: ignore[arg-type]
+        by=settings("by", by),
     )
     sample = data.read_sample(opts)
     _warn(sample, out)
@@ -505,21 +513,22 @@ def compare_command(
 
     _start(out, [f for f in files if f != "-"])
     conf = load_config(config, no_config)
+    settings = Settings(conf)
     keys = _one_loss(loss, conf)
     _check_one(keys, "compare")
     opts = CompareOptions(
         files=files,
         names=names or [],
         losses=keys,
-        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
-        id=pick(id_col, conf.get("id")),  # type: ignore[arg-type]
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        target=settings("target", target, []),
+        pred=settings("pred", pred, []),
+        weight=settings("weight", weight),
+        id=settings("id", id_col),
+        task=str(settings("task", task, "auto")),
+        nan=str(settings("nan", nan, "raise")),
+        pos_label=settings("pos_label", pos_label),
+        input_format=settings("input_format", input_format),
+        chunk_size=settings("chunk_size", chunk_size),
         registry=registry(plugin, conf),
     )
     pair = data.read_pair(opts)
@@ -527,9 +536,9 @@ def compare_command(
         state.warn(f"--nan omit dropped {pair.n_rows - pair.n} of {pair.n_rows} rows.")
     result = data.compare_pair(
         pair,
-        resamples=int(pick(resamples, conf.get("resamples"), 2000)),  # type: ignore[call-overload]
-        seed=int(pick(seed, conf.get("seed"), 0)),  # type: ignore[call-overload]
-        confidence=float(pick(confidence, conf.get("confidence"), 0.95)),  # type: ignore[arg-type]
+        resamples=int(settings("resamples", resamples, 2000)),
+        seed=int(settings("seed", seed, 0)),
+        confidence=float(settings("confidence", confidence, 0.95)),
     )
     _show(build.compare_figure(result), out, width, height, [f for f in files if f != "-"])
     return 0

@@ -17,6 +17,7 @@ from lossctl.cli.common import (
     JsonOpt,
     NoConfigOpt,
     PluginOpt,
+    Settings,
     load_config,
     output_format,
     registry,
@@ -32,7 +33,6 @@ from lossctl.cli.evaluate import (
     TargetOpt,
     TaskOpt,
     WeightOpt,
-    pick,
 )
 
 #: Output formats recommend supports (csv/tsv have no place for the reasons).
@@ -67,6 +67,8 @@ def recommend_command(
     from lossctl.recommend import run_recommend
 
     conf = load_config(config, no_config)
+
+    settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
     if kind not in FORMATS:
         if fmt is not None:
@@ -75,19 +77,19 @@ def recommend_command(
                 "json or markdown."
             )
         kind = "table"  # a csv/tsv default in the config file is meant for eval and compare
-    digits = int(pick(precision, conf.get("precision"), 6))  # type: ignore[call-overload]
+    digits = int(settings("precision", precision, 6))
     if not 1 <= digits <= 17:
         raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
     opts = EvalOptions(
         path=file,
-        target=pick(target, conf.get("target"), []),  # type: ignore[arg-type]
-        pred=pick(pred, conf.get("pred"), []),  # type: ignore[arg-type]
-        weight=pick(weight, conf.get("weight")),  # type: ignore[arg-type]
-        task=str(pick(task.value if task else None, conf.get("task"), "auto")),
-        nan=str(pick(nan.value if nan else None, conf.get("nan"), "raise")),
-        pos_label=pick(pos_label, conf.get("pos_label")),  # type: ignore[arg-type]
-        input_format=pick(input_format.value if input_format else None, conf.get("input_format")),  # type: ignore[arg-type]
-        chunk_size=pick(chunk_size, conf.get("chunk_size")),  # type: ignore[arg-type]
+        target=settings("target", target, []),
+        pred=settings("pred", pred, []),
+        weight=settings("weight", weight),
+        task=str(settings("task", task, "auto")),
+        nan=str(settings("nan", nan, "raise")),
+        pos_label=settings("pos_label", pos_label),
+        input_format=settings("input_format", input_format),
+        chunk_size=settings("chunk_size", chunk_size),
         registry=registry(plugin, conf),
     )
     from lossctl.cli.progress import progress_for
