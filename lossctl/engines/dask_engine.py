@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -223,10 +223,7 @@ def _gather(c: Any, futures: list[Any], progress: Progress | None) -> list[Any]:
     try:
         for future in as_completed(futures):
             if future.status == "error":
-                exc = future.exception()
-                if isinstance(exc, LossctlError):
-                    raise exc
-                raise exc
+                raise future.exception()  # a LossctlError keeps its one-line message
             out = future.result()
             results[index[future.key]] = out
             if progress is not None:
@@ -281,16 +278,6 @@ def unsupported_test(test: str) -> UsageError:
         f"--test {test} needs every per-sample loss in one place, which the dask engine "
         "does not gather; use --test ttest, dm or none on Dask, or --engine local."
     )
-
-
-def paired_sums(differences: Sequence[np.ndarray], horizon: int) -> Any:
-    """Per-part sums for the t and Diebold-Mariano tests (see lossctl.stats.LagSums)."""
-    from lossctl.stats import LagSums
-
-    out = LagSums.empty(horizon)
-    for d in differences:
-        out = out.merge(LagSums.of(d, horizon))
-    return out
 
 
 @dataclass

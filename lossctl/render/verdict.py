@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lossctl.render.numbers import fmt
-from lossctl.report import CompareReport, LossComparison, Versus
+from lossctl.report import CompareReport, Versus
 
 TEST_NAMES = {
     "bootstrap": "paired bootstrap",
@@ -92,7 +92,3 @@ def verdicts(report: CompareReport) -> list[str]:
             bits.append(word + ", ".join(same))
         out.append(f"{name} vs {report.baseline}: " + "; ".join(bits) + ".")
     return out
-
-
-def best_style(comp: LossComparison, name: str) -> bool:
-    return comp.best == name
