@@ -365,7 +365,8 @@ def run_eval(opts: EvalOptions) -> EvalReport:
         raise UsageError(f"unknown --engine '{opts.engine}'; expected local or dask.")
     workers = opts.workers if opts.workers is not None else cpu_workers()
     evaluation: Evaluation | None = None
-    parts = prepared.source.parts(workers)
+    # Rows streamed to stdout cannot be taken back if a part fails: one pass for those.
+    parts = None if opts.per_sample == "-" else prepared.source.parts(workers)
     if parts:
         writer = None
         if opts.per_sample:
