@@ -52,6 +52,74 @@ class TestChoice(StrEnum):
     none = "none"
 
 
+# Options shared with `lossctl plot compare`.
+ModelPredOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pred",
+        "-p",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=MODELS,
+        help="One file: one --pred per model (a glob for multiclass). Several "
+        "files: the prediction column(s) of each.",
+    ),
+]
+
+NamesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--names",
+        metavar="A,B,...",
+        show_default=False,
+        rich_help_panel=MODELS,
+        help="Model names (default: file stems, or the --pred columns).",
+    ),
+]
+
+PairIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--id",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel=MODELS,
+        help="Pair rows by this id column instead of by position.",
+    ),
+]
+
+ResamplesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--resamples",
+        metavar="B",
+        show_default="2000",
+        rich_help_panel=STATS,
+        help="Bootstrap / permutation resamples.",
+    ),
+]
+
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        show_default="0",
+        rich_help_panel=STATS,
+        help="Random seed: the same seed gives the same output.",
+    ),
+]
+
+ConfidenceOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--confidence",
+        show_default="0.95",
+        rich_help_panel=STATS,
+        help="Interval level; significance is at 1 - confidence.",
+    ),
+]
+
+
 def compare_command(
     files: Annotated[
         list[str],
@@ -61,28 +129,8 @@ def compare_command(
             "with a --pred per model; - for stdin.",
         ),
     ],
-    pred: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pred",
-            "-p",
-            metavar="COL",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="One file: one --pred per model (a glob for multiclass). Several "
-            "files: the prediction column(s) of each.",
-        ),
-    ] = None,
-    names: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--names",
-            metavar="A,B,...",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="Model names (default: file stems, or the --pred columns).",
-        ),
-    ] = None,
+    pred: ModelPredOpt = None,
+    names: NamesOpt = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -93,16 +141,7 @@ def compare_command(
             help="The model the others are compared with.",
         ),
     ] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option(
-            "--id",
-            metavar="COL",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="Pair rows by this id column instead of by position.",
-        ),
-    ] = None,
+    id_col: PairIdOpt = None,
     loss: LossOpt = None,
     target: TargetOpt = None,
     weight: WeightOpt = None,
@@ -120,34 +159,9 @@ def compare_command(
             help="Paired test of each candidate against the baseline.",
         ),
     ] = None,
-    resamples: Annotated[
-        int | None,
-        typer.Option(
-            "--resamples",
-            metavar="B",
-            show_default="2000",
-            rich_help_panel=STATS,
-            help="Bootstrap / permutation resamples.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            show_default="0",
-            rich_help_panel=STATS,
-            help="Random seed: the same seed gives the same output.",
-        ),
-    ] = None,
-    confidence: Annotated[
-        float | None,
-        typer.Option(
-            "--confidence",
-            show_default="0.95",
-            rich_help_panel=STATS,
-            help="Interval level; significance is at 1 - confidence.",
-        ),
-    ] = None,
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
     horizon: Annotated[
         int | None,
         typer.Option(

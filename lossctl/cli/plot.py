@@ -20,6 +20,14 @@ from lossctl.cli.common import (
     load_config,
     registry,
 )
+from lossctl.cli.compare import (
+    ConfidenceOpt,
+    ModelPredOpt,
+    NamesOpt,
+    PairIdOpt,
+    ResamplesOpt,
+    SeedOpt,
+)
 from lossctl.cli.evaluate import (
     DATA,
     ChunkOpt,
@@ -431,37 +439,9 @@ def compare_command(
             help="Two prediction files (A = baseline, B = candidate), or one file with two --pred.",
         ),
     ],
-    pred: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pred",
-            "-p",
-            metavar="COL",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="One file: --pred A --pred B. Two files: the prediction column of each.",
-        ),
-    ] = None,
-    names: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--names",
-            metavar="A,B",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="Model names (default: file stems, or the --pred columns).",
-        ),
-    ] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option(
-            "--id",
-            metavar="COL",
-            show_default=False,
-            rich_help_panel=MODELS,
-            help="Pair rows by this id column instead of by position.",
-        ),
-    ] = None,
+    pred: ModelPredOpt = None,
+    names: NamesOpt = None,
+    id_col: PairIdOpt = None,
     loss: OneLossOpt = None,
     target: TargetOpt = None,
     weight: WeightOpt = None,
@@ -470,29 +450,9 @@ def compare_command(
     pos_label: PosLabelOpt = None,
     input_format: InputFormatOpt = None,
     chunk_size: ChunkOpt = None,
-    resamples: Annotated[
-        int | None,
-        typer.Option(
-            "--resamples",
-            metavar="B",
-            show_default="2000",
-            rich_help_panel=STATS,
-            help="Bootstrap resamples.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", show_default="0", rich_help_panel=STATS, help="Random seed."),
-    ] = None,
-    confidence: Annotated[
-        float | None,
-        typer.Option(
-            "--confidence",
-            show_default="0.95",
-            rich_help_panel=STATS,
-            help="Level of the marked interval.",
-        ),
-    ] = None,
+    resamples: ResamplesOpt = None,
+    seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
     width: WidthOpt = None,
     height: HeightOpt = None,
     out: OutOpt = None,

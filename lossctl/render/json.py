@@ -37,12 +37,13 @@ def gate_data(gate: GateResult) -> dict[str, Any]:
     return {"passed": gate.passed, "failures": failures}
 
 
-def eval_data(report: EvalReport) -> dict[str, Any]:
+def file_header(command: str, report: Any) -> dict[str, Any]:
+    """The keys every report on one input starts with (eval, recommend)."""
     cols = report.columns
-    doc: dict[str, Any] = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "lossctl_version": __version__,
-        "command": "eval",
+        "command": command,
         "source": report.source,
         "task": report.task,
         "prediction_kind": report.prediction_kind,
@@ -54,9 +55,14 @@ def eval_data(report: EvalReport) -> dict[str, Any]:
         "n_rows": report.n_rows,
         "n_used": report.n_used,
         "n_dropped": report.n_dropped,
-        "losses": {k: loss_data(v) for k, v in report.losses.items()},
-        "warnings": list(report.warnings),
     }
+
+
+def eval_data(report: EvalReport) -> dict[str, Any]:
+    cols = report.columns
+    doc = file_header("eval", report)
+    doc["losses"] = {k: loss_data(v) for k, v in report.losses.items()}
+    doc["warnings"] = list(report.warnings)
     if cols.classes:
         doc["columns"]["classes"] = list(cols.classes)
     if report.groups is not None:

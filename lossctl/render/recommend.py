@@ -143,24 +143,10 @@ def recommend_markdown(report: RecommendReport, precision: int = 6) -> str:
 
 def recommend_data(report: RecommendReport) -> dict[str, Any]:
     """The report as plain data (floats at full precision; NaN is removed by ``dumps``)."""
-    from lossctl import __version__
+    from lossctl.render.json import file_header
 
-    cols = report.columns
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "lossctl_version": __version__,
-        "command": "recommend",
-        "source": report.source,
-        "task": report.task,
-        "prediction_kind": report.prediction_kind,
-        "columns": {
-            "target": cols.target[0] if len(cols.target) == 1 else list(cols.target),
-            "pred": list(cols.pred),
-            "weight": cols.weight,
-        },
-        "n_rows": report.n_rows,
-        "n_used": report.n_used,
-        "n_dropped": report.n_dropped,
+    doc: dict[str, Any] = file_header("recommend", report)
+    doc |= {
         "facts": {f.name: f.value for f in report.facts},
         "recommendations": [
             {
@@ -177,8 +163,8 @@ def recommend_data(report: RecommendReport) -> dict[str, Any]:
         "notes": list(report.notes),
         "warnings": list(report.warnings),
     }
-    if cols.classes:
-        doc["columns"]["classes"] = list(cols.classes)
+    if report.columns.classes:
+        doc["columns"]["classes"] = list(report.columns.classes)
     return doc
 
 
