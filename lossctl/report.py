@@ -6,8 +6,7 @@ human renderers, and JSON is built from these objects, never from a table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ class EvalReport:
     by: str | None = None
     gate: GateResult | None = None
     warnings: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,30 @@ class Settings:
             return default if value is None else value
         return cli
 
+    def reading(self, **cli: Any) -> dict[str, Any]:
+        """How to read the input (the fields of EvalOptions every data command shares).
+
+        Keys are option names without dashes: target, pred, weight, id, by, task,
+        nan, pos_label, input_format, chunk_size; absent ones keep their default.
+        """
+        return {key: self(key, value, READING_DEFAULTS[key]) for key, value in cli.items()}
+
+    def precision(self, cli: int | None) -> int:
+        """Significant digits for human output, validated."""
+        from lossctl.errors import UsageError
+
+        digits = int(self("precision", cli, 6))
+        if not 1 <= digits <= 17:
+            raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
+        return digits
+
+
+#: Defaults of the reading options (as in lossctl.pipeline.EvalOptions).
+READING_DEFAULTS: dict[str, Any] = {
+    "target": [], "pred": [], "weight": None, "id": None, "by": None, "task": "auto",
+    "nan": "raise", "pos_label": None, "input_format": None, "chunk_size": None,
+}  # fmt: skip
+
 
 def load_config(config: Path | None, no_config: bool) -> Config:
     from lossctl import config as cfg

@@ -208,24 +208,25 @@ def compare_command(
     from lossctl.render.numbers import fmt as fmt_num
 
     conf = load_config(config, no_config)
-
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
-    digits = int(settings("precision", precision, 6))
+    digits = settings.precision(precision)
     opts = CompareOptions(
         files=files,
         names=names or [],
         baseline=settings("baseline", baseline),
         losses=settings("loss", loss, []),
-        target=settings("target", target, []),
-        pred=settings("pred", pred, []),
-        weight=settings("weight", weight),
-        id=settings("id", id_col),
-        task=str(settings("task", task, "auto")),
-        nan=str(settings("nan", nan, "raise")),
-        pos_label=settings("pos_label", pos_label),
-        input_format=settings("input_format", input_format),
-        chunk_size=settings("chunk_size", chunk_size),
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            id=id_col,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            input_format=input_format,
+            chunk_size=chunk_size,
+        ),
         test=str(settings("test", test, "bootstrap")),
         resamples=int(settings("resamples", resamples, 2000)),
         seed=int(settings("seed", seed, 0)),

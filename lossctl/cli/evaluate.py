@@ -235,27 +235,26 @@ def eval_command(
     from lossctl.render.numbers import fmt as fmt_num
 
     conf = load_config(config, no_config)
-
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
-    digits = int(settings("precision", precision, 6))
-    if not 1 <= digits <= 17:
-        raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
+    digits = settings.precision(precision)
     if per_sample == "-" and kind != "table" and not quiet:
         raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
     opts = EvalOptions(
         path=file,
         losses=settings("loss", loss, []),
-        target=settings("target", target, []),
-        pred=settings("pred", pred, []),
-        weight=settings("weight", weight),
-        id=settings("id", id_col),
-        by=settings("by", by),
-        task=str(settings("task", task, "auto")),
-        nan=str(settings("nan", nan, "raise")),
-        pos_label=settings("pos_label", pos_label),
-        input_format=settings("input_format", input_format),
-        chunk_size=settings("chunk_size", chunk_size),
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            id=id_col,
+            by=by,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            input_format=input_format,
+            chunk_size=chunk_size,
+        ),
         max=settings("max", max_, []),
         per_sample=per_sample,
         registry=registry(plugin, conf),
@@ -264,12 +263,8 @@ def eval_command(
     )
     from lossctl.cli.progress import progress_for
 
-    opts.progress = progress_for(file, quiet, kind)
-    try:
+    with progress_for(file, quiet, kind) as opts.progress:
         report = run_eval(opts)
-    finally:
-        if opts.progress is not None:
-            opts.progress.close()
     if per_sample == "-":
         quiet = True  # stdout carries the per-sample rows
     if not quiet:

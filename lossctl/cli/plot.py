@@ -225,15 +225,17 @@ def _eval_options(
     return EvalOptions(
         path=file,
         losses=keys,
-        target=settings("target", target, []),
-        pred=settings("pred", pred, []),
-        weight=settings("weight", weight),
         by=by,
-        task=str(settings("task", task, "auto")),
-        nan=str(settings("nan", nan, "raise")),
-        pos_label=settings("pos_label", pos_label),
-        input_format=settings("input_format", input_format),
-        chunk_size=settings("chunk_size", chunk_size),
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            input_format=input_format,
+            chunk_size=chunk_size,
+        ),
         registry=registry(plugin, conf),
     )
 
@@ -294,7 +296,7 @@ def curves_command(
     result = data.loss_curves(
         keys,  # type: ignore[arg-type]
         registry(plugin, conf),
-        task=str(settings("task", task, "auto")),
+        task=settings("task", task, "auto"),
         x_range=_parse_range(range_),
         y_true=y_true,
     )
@@ -480,15 +482,17 @@ def compare_command(
         files=files,
         names=names or [],
         losses=keys,
-        target=settings("target", target, []),
-        pred=settings("pred", pred, []),
-        weight=settings("weight", weight),
-        id=settings("id", id_col),
-        task=str(settings("task", task, "auto")),
-        nan=str(settings("nan", nan, "raise")),
-        pos_label=settings("pos_label", pos_label),
-        input_format=settings("input_format", input_format),
-        chunk_size=settings("chunk_size", chunk_size),
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            id=id_col,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            input_format=input_format,
+            chunk_size=chunk_size,
+        ),
         registry=registry(plugin, conf),
     )
     pair = data.read_pair(opts)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from lossctl.pipeline import Progress
@@ -71,10 +73,16 @@ class RichProgress(Progress):
                 self.bar = None
 
 
-def progress_for(path: str, quiet: bool, kind: str) -> RichProgress | None:
-    """A progress bar when stderr is a terminal and the output is for a person."""
+@contextlib.contextmanager
+def progress_for(path: str, quiet: bool, kind: str) -> Iterator[RichProgress | None]:
+    """A progress bar while reading, when stderr is a terminal and the output is for a person."""
     if quiet or kind == "json" or not sys.stderr.isatty():
-        return None
+        yield None
+        return
     from pathlib import Path
 
-    return RichProgress(f"reading {Path(path).name}")
+    bar = RichProgress(f"reading {Path(path).name}")
+    try:
+        yield bar
+    finally:
+        bar.close()

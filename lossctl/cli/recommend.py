@@ -67,7 +67,6 @@ def recommend_command(
     from lossctl.recommend import run_recommend
 
     conf = load_config(config, no_config)
-
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
     if kind not in FORMATS:
@@ -77,29 +76,25 @@ def recommend_command(
                 "json or markdown."
             )
         kind = "table"  # a csv/tsv default in the config file is meant for eval and compare
-    digits = int(settings("precision", precision, 6))
-    if not 1 <= digits <= 17:
-        raise UsageError(f"--precision must be between 1 and 17, got {digits}.")
+    digits = settings.precision(precision)
     opts = EvalOptions(
         path=file,
-        target=settings("target", target, []),
-        pred=settings("pred", pred, []),
-        weight=settings("weight", weight),
-        task=str(settings("task", task, "auto")),
-        nan=str(settings("nan", nan, "raise")),
-        pos_label=settings("pos_label", pos_label),
-        input_format=settings("input_format", input_format),
-        chunk_size=settings("chunk_size", chunk_size),
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            input_format=input_format,
+            chunk_size=chunk_size,
+        ),
         registry=registry(plugin, conf),
     )
     from lossctl.cli.progress import progress_for
 
-    opts.progress = progress_for(file, quiet, kind)
-    try:
+    with progress_for(file, quiet, kind) as opts.progress:
         report = run_recommend(opts)
-    finally:
-        if opts.progress is not None:
-            opts.progress.close()
     if quiet:
         return 0
     for w in report.warnings:

@@ -26,7 +26,6 @@ from typing import IO, TYPE_CHECKING, Any
 from lossctl.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 FORMATS: dict[str, str] = {
@@ -98,11 +97,6 @@ class Chunk:
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """The chunk as a pandas DataFrame (imports pandas)."""
-        return self.table.to_pandas()
 
 
 @dataclass(frozen=True)
