@@ -11,10 +11,11 @@ point that resolves to a ``LossSpec`` or a sequence of them (for a package)::
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import hashlib
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from lossctl.errors import PluginError
 from lossctl.losses import Registry, builtin_registry
@@ -43,25 +44,48 @@ def _as_specs(obj: object, where: str) -> list[LossSpec]:
     return specs
 
 
+#: Plugin modules loaded in this process: module name -> (file, source text).
+#: Engines that run losses in other processes install the same modules there.
+LOADED: dict[str, tuple[str, str]] = {}
+
+
+def module_name(path: Path) -> str:
+    """A name for a plugin file's module, the same in every process."""
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return f"lossctl_plugin_{digest}"
+
+
+def install_source(name: str, path: str, source: str) -> ModuleType:
+    """Run a plugin's source as module ``name`` (in this process or on a worker)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    module = ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    try:
+        exec(compile(source, path, "exec"), module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
 def load_plugin_file(path: str | Path) -> list[LossSpec]:
     """Import a plugin file and return its ``LOSSES``; any failure is a PluginError."""
     p = Path(path)
     if not p.is_file():
         raise PluginError(f"plugin file {p} not found; pass the path of a .py file to --plugin.")
-    module_name = f"lossctl_plugin_{abs(hash(str(p.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, p)
-    if spec is None or spec.loader is None:
+    if p.suffix != ".py":
         raise PluginError(f"plugin {p} cannot be imported; is it a .py file?")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+    name = module_name(p)
     try:
-        spec.loader.exec_module(module)
+        source = p.read_text(encoding="utf-8")
+        module = install_source(name, str(p), source)
     except PluginError as exc:  # an invalid LossSpec raises while the module runs
-        sys.modules.pop(module_name, None)
         raise PluginError(f"plugin {p}: {exc}") from None
     except Exception as exc:
-        sys.modules.pop(module_name, None)
         raise PluginError(f"plugin {p} failed to import: {type(exc).__name__}: {exc}") from None
+    LOADED[name] = (str(p), source)
     if not hasattr(module, "LOSSES"):
         raise PluginError(
             f"plugin {p} defines no LOSSES; add LOSSES = [LossSpec(...), ...] at module level."

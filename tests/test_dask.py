@@ -286,9 +286,29 @@ def test_local_engine_never_imports_dask():
     assert out.stdout.strip() == "[]"
 
 
-def test_engine_from_config(runner, scheduler, tmp_path, monkeypatch):
-    (tmp_path / "lossctl.toml").write_text(f'engine = "dask"\nscheduler = "{scheduler}"\n')
+def test_engine_from_config(runner, tmp_path, monkeypatch):
+    # The config's engine and scheduler are used: this address does not answer.
+    (tmp_path / "lossctl.toml").write_text('engine = "dask"\nscheduler = "tcp://127.0.0.1:9"\n')
     monkeypatch.chdir(tmp_path)
-    doc = run_json(runner, "eval", SAMPLE_DATA / "diabetes_regression.csv", "-l", "mse")
+    res = runner.invoke(app, ["eval", str(SAMPLE_DATA / "diabetes_regression.csv")])
+    assert res.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.stderr
+    # The command line wins over the config file.
+    doc = run_json(runner, "eval", SAMPLE_DATA / "diabetes_regression.csv", "--engine", "local")
     assert doc["n_used"] == 442
-    assert Path(tmp_path / "lossctl.toml").exists()
+
+
+def test_plugin_loss_runs_on_dask_workers(runner, scheduler):
+    # The plugin module exists only in this process: it is shipped to the workers by value.
+    plugin = Path(__file__).resolve().parent.parent / "examples" / "my_losses.py"
+    args = [
+        "eval",
+        SAMPLE_DATA / "diabetes_regression.csv",
+        "--plugin",
+        plugin,
+        "-l",
+        "asymmetric_mse:under=3",
+    ]
+    local = run_json(runner, *args)
+    dask = run_json(runner, *args, "--engine", "dask", "--scheduler", scheduler)
+    assert_same(local, dask)

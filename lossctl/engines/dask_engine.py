@@ -76,17 +76,18 @@ def client(scheduler: str | None) -> Iterator[Any]:
         cluster.close()
 
 
-def _ship_plugins(prepared: Prepared) -> None:
-    """Losses from --plugin files live in modules the workers cannot import: send by value."""
-    import sys
+def _ship_plugins(c: Any, prepared: Prepared) -> None:
+    """Install the --plugin modules of the losses on every worker, under the same names.
 
-    import cloudpickle
+    Tasks pickle a plugin loss by reference to its module, which exists only where
+    the plugin file was loaded; the source text travels, so workers need no copy.
+    """
+    from lossctl.plugins import LOADED, install_source
 
-    for loss in prepared.losses:
-        module = sys.modules.get(loss.spec.fn.__module__)
-        if module is not None and module.__name__.startswith("lossctl_plugin_"):
-            with contextlib.suppress(ValueError):
-                cloudpickle.register_pickle_by_value(module)
+    for name in {loss.spec.fn.__module__ for loss in prepared.losses}:
+        if name in LOADED:
+            path, source = LOADED[name]
+            c.run(install_source, name, path, source)
 
 
 @dataclass
@@ -173,7 +174,7 @@ def run_eval(
         raise UsageError("--engine dask reads files or datasets, not standard input.")
     folder = _per_sample_folder(per_sample, prepared.source.name)
     with client(scheduler) as c:
-        _ship_plugins(prepared)
+        _ship_plugins(c, prepared)
         workers = max(1, len(c.scheduler_info().get("workers", {})))
         parts = parts_of(prepared, workers)
         outcomes = _gather(c, [c.submit(_part_task, prepared, p, folder.tmp if folder else None,
@@ -358,7 +359,7 @@ def run_compare(
         )
     with client(scheduler) as c:
         for p in prepareds:
-            _ship_plugins(p)
+            _ship_plugins(c, p)
         workers = max(1, len(c.scheduler_info().get("workers", {})))
         parts = parts_of(first, workers)
         futures = [c.submit(_compare_task, prepareds, names, baseline, p, horizon, pure=False)
