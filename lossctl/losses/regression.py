@@ -79,8 +79,8 @@ def log_cosh(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     out += a
     out -= _LOG2
     # Near 0 that form cancels (|r| - log 2 + log 2 + ...); there cosh(r) - 1 = 2 sinh²(r/2)
-    # gives log1p(2 sinh²(r/2)), accurate near 0 (1e-12 relative at r = 1e-8). Below |r| = 0.1 the cancellation
-    # would cost more than 1e-14 relative, so those few rows are recomputed.
+    # gives log1p(2 sinh²(r/2)), accurate near 0 (1e-12 relative at r = 1e-8). Below
+    # |r| = 0.1 the cancellation would cost more than 1e-14 relative: those rows are redone.
     small = np.flatnonzero(a < 0.1)
     if small.size:
         s = np.sinh(0.5 * a[small])
