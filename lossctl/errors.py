@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1
     USAGE_OR_INPUT = 2
     INTERNAL = 3
+    #: 128 + SIGINT; SIGTERM and SIGHUP give 128 + their number (see :class:`Interrupted`).
+    INTERRUPTED = 130
 
 
 class LossctlError(Exception):
@@ -89,6 +91,23 @@ class DomainError(InputError):
 
 class PluginError(UsageError):
     """A custom-loss plugin failed to import or declared an invalid spec."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived: unwind (``finally`` blocks remove temporary
+    files), then exit with 128 + the signal number.
+
+    A subclass of :class:`KeyboardInterrupt`, so code that cleans up on Ctrl-C
+    cleans up on the other signals too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class InternalError(Exception):

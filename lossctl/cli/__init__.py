@@ -8,6 +8,7 @@ reported in one line with exit code 3 (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from lossctl import __version__
 from lossctl.cli import state
-from lossctl.errors import ExitCode, LossctlError
+from lossctl.errors import ExitCode, Interrupted, LossctlError
 
 ISSUES_URL = "https://github.com/lossctl/lossctl/issues"
 
@@ -44,6 +45,7 @@ class LossctlGroup(TyperGroup):
         state.no_color = "--no-color" in argv or "NO_COLOR" in os.environ
         argv = [a for a in argv if a not in ("--debug", "--no-color")]
         code: int
+        previous = _catch_signals()
         try:
             rv = super().main(
                 args=argv,
@@ -64,7 +66,7 @@ class LossctlGroup(TyperGroup):
             code = ExitCode.USAGE_OR_INPUT
         except typer.Abort:
             state.error("aborted.")
-            code = 130
+            code = ExitCode.INTERRUPTED
         except click_exc.ClickException as exc:
             state.error(exc.format_message())
             code = exc.exit_code
@@ -80,9 +82,12 @@ class LossctlGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             code = ExitCode.OK
+        except Interrupted as exc:
+            state.error(f"interrupted by {signal.Signals(exc.signum).name}.")
+            code = exc.exit_code
         except KeyboardInterrupt:
             state.error("interrupted.")
-            code = 130
+            code = ExitCode.INTERRUPTED
         except Exception as exc:
             if state.debug:
                 import traceback
@@ -94,9 +99,36 @@ class LossctlGroup(TyperGroup):
                 "and, if you can, --debug output."
             )
             code = ExitCode.INTERNAL
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _catch_signals() -> dict[signal.Signals, Any]:
+    """SIGINT, SIGTERM and SIGHUP unwind the main thread as :class:`Interrupted`, so
+    every ``finally`` removes its temporary files before the process exits 128 + N.
+
+    Returns the handlers replaced, restored when the command ends.
+    """
+    import threading
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous  # signals belong to whoever owns the process
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        old = signal.getsignal(sig)
+        if old in (signal.SIG_IGN, None):
+            continue  # `nohup lossctl ...`: an ignored signal stays ignored
+        previous[sig] = old
+        signal.signal(sig, _raise_interrupted)
+    return previous
 
 
 app = typer.Typer(
