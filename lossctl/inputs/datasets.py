@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,17 +31,24 @@ from lossctl.inputs.readers import (
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _HIVE = re.compile(r"^([^=/]+)=([^/]*)$")
 #: fsspec protocol -> the package that provides it (for the install hint).
+#: The most files a dataset may have (listing stops there).
+MAX_FILES = 100_000
 BACKENDS = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
             "abfs": "adlfs", "abfss": "adlfs", "http": "aiohttp", "https": "aiohttp"}  # fmt: skip
 
 
 def is_dataset(path: str) -> bool:
-    """A folder, a glob pattern or a URL (anything but one plain local file or stdin)."""
+    """A folder, a glob pattern or a URL (anything but one local file or stdin).
+
+    A path that exists is a path, even with glob characters in its name (``a[1].csv``).
+    """
     if path == "-":
         return False
+    if os.path.lexists(path):
+        return os.path.isdir(path)
     if _URL.match(path):
         return True
-    return any(ch in path for ch in "*?[") or os.path.isdir(path)
+    return any(ch in path for ch in "*?[")
 
 
 def _known(name: str) -> bool:
@@ -136,15 +143,19 @@ class Dataset:
         part: Part | None = None,
         categories: Sequence[str] = (),
         offset: int = 0,
-    ) -> Iterator[Chunk]:
+    ) -> Generator[Chunk, None, None]:
         """Chunks of one file (``part``) or of every file in order (rows counted per file)."""
         indices = [part.file] if part is not None else range(len(self.files))
         keys = set(self.partition_keys)
         file_columns = [c for c in columns if c not in keys]
         for i in indices:
             src = self.source(i)
-            for chunk in src.chunks(file_columns, text, None, categories):
-                yield self._with_partitions(chunk, i, columns)
+            chunks = src.chunks(file_columns, text, None, categories)
+            try:
+                for chunk in chunks:
+                    yield self._with_partitions(chunk, i, columns)
+            finally:
+                chunks.close()
 
     def probe(self, columns: Sequence[str], text: Sequence[str] = ()) -> Chunk | None:
         keys = set(self.partition_keys)
@@ -155,14 +166,42 @@ class Dataset:
         return self._with_partitions(chunk, 0, columns)
 
 
+def _unlistable(exc: OSError) -> None:
+    name = exc.filename or "a folder"
+    hint = "; check its permissions" if isinstance(exc, PermissionError) else ""
+    raise InputError(f"cannot list the folder {name}: {exc.strerror}{hint}.")
+
+
+def _too_many(path: str) -> InputError:
+    return InputError(
+        f"{path} holds more than {MAX_FILES:,} files; point lossctl at a smaller folder or a "
+        "narrower glob."
+    )
+
+
 def _list_local(path: str) -> tuple[list[str], str]:
     if os.path.isdir(path):
         root = path
-        found = [str(p) for p in sorted(Path(path).rglob("*")) if p.is_file()]
+        found = []
+        for folder, dirs, names in os.walk(path, onerror=_unlistable):
+            dirs.sort()
+            for name in names:
+                full = os.path.join(folder, name)
+                if os.path.isfile(full):
+                    found.append(full)
+            if len(found) > MAX_FILES:
+                raise _too_many(path)
+        found.sort(key=lambda f: Path(f).parts)
     else:
         root = path.split("*")[0].split("?")[0].split("[")[0]
         root = root if root.endswith(os.sep) else os.path.dirname(root)
-        found = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f))
+        found = []
+        for f in glob.iglob(path, recursive=True):
+            if os.path.isfile(f):
+                found.append(f)
+            if len(found) > MAX_FILES:
+                raise _too_many(path)
+        found.sort()
     return found, root
 
 
@@ -192,15 +231,19 @@ def open_dataset(path: str, input_format: str | None, chunk_size: int) -> Datase
         found, root = _list_remote(fs, target)
     else:
         target = path[len("file://") :] if path.startswith("file://") else path
-        found, root = _list_local(target)
+        try:
+            found, root = _list_local(target)
+        except OSError as exc:
+            raise InputError(f"cannot list {path}: {exc.strerror or exc}.") from None
     hidden = re.compile(r"(^|/)[._]")  # _SUCCESS, .crc and other non-data files
     files = [f for f in found if _known(f) and not hidden.search(os.path.relpath(f, root or "."))]
     if input_format:
         files = [f for f in found if not hidden.search(os.path.relpath(f, root or "."))]
     if not files:
+        literal = "" if _URL.match(path) else " (a path that exists is always read as a path)"
         raise InputError(
             f"no data files found at {path}; a dataset is a folder or glob of "
-            f"{', '.join(sorted(set(FORMATS.values())))} files."
+            f"{', '.join(sorted(set(FORMATS.values())))} files{literal}."
         )
     partitions = [_hive(root, f) for f in files]
     keys = [set(p) for p in partitions]

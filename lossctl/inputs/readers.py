@@ -6,7 +6,15 @@ Formats come from the suffix (``.csv``, ``.tsv``, ``.parquet``/``.pq``,
 format is streamed through pyarrow record batches, reading only the columns
 asked for, so memory is bounded by the chunk size. Uncompressed CSV/TSV files
 and Parquet files can also be cut into independent *parts* (byte ranges aligned
-on line ends, or sets of row groups) that threads read in parallel.
+on line ends outside quoted values, or sets of row groups) that threads read in
+parallel.
+
+Standard input, pipes and FIFOs are *streams*: their first bytes are kept for the
+schema and the first rows, then chained with the rest for one pass (CSV/JSONL
+never held whole; Parquet/Feather, which need random access, up to
+:data:`MAX_STREAM_BYTES`). Local files are read by Arrow's own file objects, so
+no Arrow thread calls back into Python, and every reader is closed when its
+stream of batches ends, fails or is abandoned.
 
 Chunks are ``pyarrow.Table`` objects: numeric columns go to numpy without pandas;
 ``Chunk.frame`` gives a pandas DataFrame for the code paths that want one.
@@ -17,8 +25,10 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import re
+import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -52,6 +62,19 @@ PARALLEL_MIN_BYTES = 32 << 20
 PARALLEL_MIN_ROWS = 1_000_000
 #: Size of one CSV part read in parallel (bounds the memory of each reading thread).
 PART_BYTES = 16 << 20
+#: The longest first line (a CSV header, a JSON line) looked for before giving up.
+MAX_LINE_BYTES = 64 << 20
+#: Parquet/Feather on a stream (stdin, a pipe) are read into memory whole, up to this size.
+MAX_STREAM_BYTES = 2 << 30
+#: The deepest nesting of objects and lists accepted in the first lines of a JSONL input.
+MAX_JSON_DEPTH = 64
+#: What a number is in a numeric column: pyarrow's float64 syntax (ASCII digits, a sign,
+#: a decimal point, an exponent, inf/infinity/nan in any case), blanks around it allowed.
+NUMBER = re.compile(
+    r"[ \t\r\n]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)"
+    r"[ \t\r\n]*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -128,13 +151,26 @@ class Source:
     fs: Any = field(default=None, repr=False)
     #: Shown in messages instead of the path (a dataset's part file).
     label: str | None = None
-    _stdin_cache: bytes | None = field(default=None, repr=False)
+    #: A stream (stdin, a pipe, a FIFO), decompressed, positioned after ``head``.
+    stream: Any = field(default=None, repr=False)
+    #: The first bytes of the (decompressed) input; all of a Parquet/Feather stream.
+    head: bytes = field(default=b"", repr=False)
+    #: True when ``head`` holds the whole input.
+    head_is_all: bool = False
+    #: Bytes per CSV/JSON block (larger than the default for a very long first line).
+    block_size: int = BLOCK_SIZE
+    _streamed: bool = field(default=False, repr=False)
 
     @property
     def name(self) -> str:
         if self.label:
             return self.label
         return "<stdin>" if self.path == "-" else self.path
+
+    @property
+    def rereadable(self) -> bool:
+        """False for a stream, which is read once."""
+        return self.stream is None
 
     # -- reading --------------------------------------------------------------------
 
@@ -169,52 +205,57 @@ class Source:
         part: Part | None = None,
         categories: Sequence[str] = (),
         offset: int = 0,
-    ) -> Iterator[Chunk]:
+    ) -> Generator[Chunk, None, None]:
         """Stream ``columns`` as tables of at most ``chunk_size`` rows (of ``part``, or all).
 
         ``offset`` is the row index of the part's first row (for row numbers in messages).
         """
         start = offset
         batches = self._batches(list(columns), list(text), part, categories=list(categories))
-        for table in _rechunk(batches, self.chunk_size):
-            yield Chunk(table, start)
-            start += table.num_rows
+        tables = _rechunk(batches, self.chunk_size)
+        try:
+            for table in tables:
+                yield Chunk(table, start)
+                start += table.num_rows
+        finally:  # an abandoned stream closes its reader now
+            tables.close()
+            batches.close()
 
     def probe(self, columns: Sequence[str], text: Sequence[str] = ()) -> Chunk | None:
         """The first rows (about the first megabyte), to infer the task; None if no rows."""
         import pyarrow as pa
 
         batches = []
-        for batch in self._batches(list(columns), list(text), None, probe=True):
-            if batch.num_rows:
-                batches.append(batch)
-                break
+        stream = self._batches(list(columns), list(text), None, probe=True)
+        try:
+            for batch in stream:
+                if batch.num_rows:
+                    batches.append(batch)
+                    break
+        finally:
+            stream.close()
         if not batches:
             return None
-        if self.total_rows is None and self.fmt.format in ("csv", "tsv", "jsonl"):
+        if (
+            self.total_rows is None
+            and self.rereadable
+            and self.fmt.format in ("csv", "tsv", "jsonl")
+        ):
             # Rows in the file, estimated from the first block (for progress only).
             rows = batches[0].num_rows
-            self.total_rows = max(rows, int(self.size * rows / min(self.size, PROBE_BYTES)))
+            probed = max(1, min(self.size, len(self._probe_bytes())))
+            self.total_rows = max(rows, int(self.size * rows / probed))
         return Chunk(pa.Table.from_batches(batches), 0)
 
     def parts(self, workers: int) -> list[Part] | None:
         """Pieces for parallel reading, or None when the file must be read in one pass."""
-        if workers < 2 or self.path == "-" or self.fmt.compression is not None or self.fs:
+        if workers < 2 or not self.rereadable or self.fmt.compression is not None or self.fs:
             return None
         if self.fmt.format in ("csv", "tsv") and self.size >= PARALLEL_MIN_BYTES:
             # Parts of about PART_BYTES: each is read into memory whole while it is parsed.
-            count = max(2, self.size // PART_BYTES)
-            with open(self.path, "rb") as f:
-                f.readline()  # the header
-                header_end = f.tell()
-                cuts = [0]
-                for i in range(1, count):
-                    f.seek(max(header_end, self.size * i // count))
-                    f.readline()  # move to the start of the next line
-                    pos = f.tell()
-                    if pos > cuts[-1] and pos < self.size:
-                        cuts.append(pos)
-            cuts.append(self.size)
+            cuts = _csv_cuts(self.path, self.size, max(2, self.size // PART_BYTES), workers)
+            if cuts is None:
+                return None
             pairs = enumerate(itertools.pairwise(cuts))
             return [Part(i, i == 0, start, end) for i, (start, end) in pairs]
         if self.fmt.format == "parquet":
@@ -248,30 +289,65 @@ class Source:
             return sum(meta.row_group(g).num_rows for g in range(part.row_groups[0]))
         if part.first or part.start == 0:
             return 0
-        lines = 0
-        with open(self.path, "rb") as f:
-            left = part.start
-            while left > 0:
-                block = f.read(min(left, 1 << 24))
-                if not block:
-                    break
-                lines += block.count(b"\n")
-                left -= len(block)
-        return lines - 1  # the header line is not a row
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        # Rows, not lines: a quoted value may hold line ends.
+        first = self.columns[0]
+        read, parse, convert = _csv_options(
+            self.fmt.format, [first], {first: pa.string()}, block_size=self.block_size
+        )
+        rows = 0
+        with pa.memory_map(self.path) as mapped:
+            prefix = pa.BufferReader(mapped.read_at(part.start, 0))
+            reader = pcsv.open_csv(
+                prefix, read_options=read, parse_options=parse, convert_options=convert
+            )
+            with _closing(reader):
+                for batch in reader:
+                    rows += batch.num_rows
+        return rows
 
     # -- format specific ----------------------------------------------------------------
 
-    def _raw(self) -> IO[bytes]:
-        """A binary stream of the (decompressed) input."""
-        if self.path == "-":
-            if self._stdin_cache is None:
-                raise InputError("standard input was already consumed.")
-            data: IO[bytes] = io.BytesIO(self._stdin_cache)
-        elif self.fs is not None:
-            data = self.fs.open(self.path, "rb")
-        else:
-            data = open(self.path, "rb")  # noqa: SIM115 - closed by the reader
-        return _decompress(data, self.fmt.compression, self.name)
+    def _raw(self) -> Any:
+        """The (decompressed) input from its first byte; a stream can be read once."""
+        import pyarrow as pa
+
+        if self.stream is not None:
+            if self.head_is_all:
+                return pa.BufferReader(self.head)
+            if self._streamed:
+                raise InputError(f"{self.name} is a stream and was already read; pass a file.")
+            self._streamed = True
+            return _Chained(self.head, self.stream)
+        if self.fs is not None:
+            return _decompress(self.fs.open(self.path, "rb"), self.fmt.compression, self.name)
+        if self.fmt.compression in (None, "gzip", "bz2", "zstd"):
+            return pa.input_stream(self.path, compression=self.fmt.compression)
+        return _decompress(open(self.path, "rb"), self.fmt.compression, self.name)
+
+    @property
+    def native(self) -> bool:
+        """True when Arrow reads the input without calling back into Python (threads are safe)."""
+        return self.stream is None and self.fs is None and self.fmt.compression != "xz"
+
+    def _probe_bytes(self) -> bytes:
+        """The whole lines of ``head`` (the first rows), for the schema and the probe."""
+        if self.head_is_all:
+            return self.head
+        cut = self.head.rfind(b"\n") + 1
+        return self.head[:cut] if cut else self.head
+
+    def _read_head(self, data: Any) -> None:
+        """Read the first lines of ``data`` into ``head`` (a CSV header, a JSON line)."""
+        kind = "header line" if self.fmt.format in ("csv", "tsv") else "first line"
+        head, complete = _read_lines(data.read, self.name, kind)
+        self.head = head
+        self.head_is_all = complete
+        first = head.find(b"\n")
+        if first >= PROBE_BYTES // 4:
+            self.block_size = max(BLOCK_SIZE, 1 << (4 * (first + 1)).bit_length())
 
     def _batches(
         self,
@@ -280,14 +356,14 @@ class Source:
         part: Part | None,
         probe: bool = False,
         categories: Sequence[str] = (),
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Generator[pa.RecordBatch, None, None]:
         fmt = self.fmt.format
         types = self.column_types(columns, text, categories if fmt in ("csv", "tsv") else ())
         try:
             if fmt in ("csv", "tsv"):
                 yield from _csv_batches(self, columns, types, part, probe)
             elif fmt == "jsonl":
-                yield from _jsonl_batches(self._raw(), columns, types, probe)
+                yield from _jsonl_batches(self, columns, types, probe)
             elif fmt == "parquet":
                 yield from _parquet_batches(self._seekable(), columns, self.chunk_size, part)
             else:
@@ -295,7 +371,9 @@ class Source:
         except InputError:
             raise
         except Exception as exc:
-            located = self._locate_conversion_error(exc)
+            located = None
+            if self.rereadable:
+                located = self._locate_conversion_error(exc) or self._locate_parse_error(exc)
             raise (located or _read_error(exc, self.name, fmt)) from None
 
     def _locate_conversion_error(self, exc: Exception) -> InputError | None:
@@ -304,7 +382,7 @@ class Source:
 
         import pyarrow as pa
 
-        m = re.search(r"CSV column #(\d+): CSV conversion error to (\w+)", str(exc))
+        m = re.search(r"CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+)", str(exc))
         if m is None or self.fmt.format not in ("csv", "tsv"):
             return None
         index = int(m.group(1))
@@ -313,35 +391,90 @@ class Source:
         col = self.columns[index]
         import pyarrow.csv as pcsv
 
-        read, parse, convert = _csv_options(self.fmt.format, [col], {col: pa.string()})
+        read, parse, convert = _csv_options(
+            self.fmt.format, [col], {col: pa.string()}, block_size=self.block_size,
+            use_threads=self.native,
+        )  # fmt: skip
+        start = 0
         reader = pcsv.open_csv(
             self._raw(), read_options=read, parse_options=parse, convert_options=convert
         )
-        start = 0
-        for batch in reader:
-            values = batch.column(0)
-            bad = first_non_numeric(values)
-            if bad is not None:
-                return bad_value_error(col, self.name, values[bad].as_py(), start + bad + 1)
-            start += batch.num_rows
+        with _closing(reader):
+            for batch in reader:
+                values = batch.column(0)
+                bad = first_non_numeric(values)
+                if bad is not None:
+                    return bad_value_error(col, self.name, values[bad].as_py(), start + bad + 1)
+                start += batch.num_rows
         return None
 
+    def _locate_parse_error(self, exc: Exception) -> InputError | None:
+        """For a row with too many or too few fields: find its row number."""
+        if self.fmt.format not in ("csv", "tsv") or "Expected" not in str(exc):
+            return None
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        found: list[Any] = []
+
+        def invalid(row: Any) -> str:
+            found.append(row)
+            return "error"
+
+        first = self.columns[0] if self.columns else None
+        read, parse, convert = _csv_options(
+            self.fmt.format, [first] if first else None, {first: pa.string()} if first else None,
+            block_size=self.block_size, use_threads=False,
+        )  # fmt: skip
+        parse.invalid_row_handler = invalid
+        data = self._raw()
+        try:
+            reader = pcsv.open_csv(
+                data, read_options=read, parse_options=parse, convert_options=convert
+            )
+            with _closing(reader):
+                for _ in reader:
+                    pass
+        except (pa.ArrowException, OSError):
+            pass
+        finally:
+            data.close()
+        if not found or found[0].number is None:
+            return None
+        bad = found[0]
+        s = "" if bad.actual_columns == 1 else "s"
+        return InputError(
+            f"row {bad.number - 1} of {self.name} has {bad.actual_columns} field{s}, the header "
+            f"{bad.expected_columns}; fix that row (a value holding the delimiter must be quoted)."
+        )
+
     def _seekable(self) -> Any:
+        import pyarrow as pa
+
+        if self.stream is not None:
+            return pa.BufferReader(self.head)  # read whole when opened (bounded)
         if self.fs is not None and self.fmt.compression is None:
             return self.fs.open(self.path, "rb")
-        if self.path != "-" and self.fmt.compression is None:
+        if self.fmt.compression is None:
             return self.path
-        return io.BytesIO(self._raw().read())  # stdin/compressed Parquet: read whole
+        data = self._raw()
+        try:
+            return pa.BufferReader(_read_capped(data.read, self.name, self.fmt.format))
+        finally:
+            data.close()
+
+
+def is_number(text: str) -> bool:
+    """True for the text of a number: :data:`NUMBER` (``1_000``, ``1,000``, ``３`` are not)."""
+    return NUMBER.fullmatch(text) is not None
 
 
 def first_non_numeric(values: Any) -> int | None:
-    """Index of the first non-empty string that is not a number, or None."""
+    """Index of the first non-empty string that is not a number (:data:`NUMBER`), or None."""
     for i, v in enumerate(values.to_pylist()):
         if v is None or (isinstance(v, str) and not v.strip()):
             continue
-        try:
-            float(v)
-        except (TypeError, ValueError):
+        if not isinstance(v, str) or not is_number(v):
             return i
     return None
 
@@ -385,6 +518,22 @@ def _read_error(exc: Exception, name: str, fmt: str) -> InputError:
         return InputError(f"file {name} not found; check the path.")
     if isinstance(exc, (IsADirectoryError, PermissionError)):
         return InputError(f"cannot read {name}: {exc.strerror}.")
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text:
+        return InputError(
+            f"{name} is not UTF-8 text ({text}); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+        )
+    if "straddl" in text or "Empty CSV file" in text:
+        return InputError(
+            f"cannot read {name}: a row (or a quoted value in it) is longer than "
+            f"{MAX_LINE_BYTES >> 20} MB, or the input has no line ends; lossctl reads rows "
+            f"of up to {MAX_LINE_BYTES >> 20} MB."
+        )
+    row = re.search(r"Row #(\d+): Expected (\d+) columns, got (\d+)", text)
+    if row is not None:
+        return InputError(
+            f"row {int(row.group(1)) - 1} of {name} has {row.group(3)} fields, the header "
+            f"{row.group(2)}; fix that row (a value holding the delimiter must be quoted)."
+        )
     if isinstance(exc, (EOFError, OSError)) and fmt not in ("parquet", "feather"):
         return InputError(f"cannot read {name}: {text}; is the file truncated or corrupt?")
     hint = {
@@ -394,7 +543,7 @@ def _read_error(exc: Exception, name: str, fmt: str) -> InputError:
     return InputError(f"cannot read {name} as {fmt}: {text}; {hint}.")
 
 
-def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Generator[pa.Table, None, None]:
     """Regroup record batches into tables of exactly ``size`` rows (the last may be shorter)."""
     import pyarrow as pa
 
@@ -423,10 +572,11 @@ def _csv_options(
     block_size: int = BLOCK_SIZE,
     use_threads: bool = True,
 ) -> Any:
+    """Reading options; quoted values may hold line ends (valid CSV)."""
     import pyarrow.csv as pcsv
 
     read = pcsv.ReadOptions(block_size=block_size, column_names=names, use_threads=use_threads)
-    parse = pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",")
+    parse = pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True)
     convert = pcsv.ConvertOptions(
         include_columns=columns,
         column_types=types or {},
@@ -438,39 +588,82 @@ def _csv_options(
 def _csv_batches(
     source: Source, columns: list[str], types: dict[str, Any], part: Part | None, probe: bool
 ) -> Iterator[pa.RecordBatch]:
+    """The batches of a CSV input (or of one part, or of its first rows).
+
+    A row longer than a block (a long quoted value) restarts the reading with larger
+    blocks, after the rows already read, up to :data:`MAX_LINE_BYTES`.
+    """
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     fmt = source.fmt.format
-    block = PROBE_BYTES if probe else BLOCK_SIZE
-    if part is None:
-        data: Any = source._raw()
-        names = None
-    else:
-        # One byte range, read whole (a copy, not a memory map: a map's pages would
-        # count in the resident memory); parts after the first have no header.
-        with pa.OSFile(source.path) as f:
-            data = pa.BufferReader(f.read_at(part.end - part.start, part.start))
-        names = None if part.first else source.columns
+    block = _probe_block(source) if probe else source.block_size
     # Parts run one per thread already: pyarrow's own pool would only oversubscribe.
-    read, parse, convert = _csv_options(fmt, columns, types, names, block, part is None)
-    yield from pcsv.open_csv(data, read_options=read, parse_options=parse, convert_options=convert)
+    threads = source.native and part is None and not probe
+    rows = 0
+    while True:
+        if probe:
+            data: Any = pa.BufferReader(source._probe_bytes())
+            names = None
+        elif part is None:
+            data = source._raw()
+            names = None
+        else:
+            # One byte range, read whole (a copy, not a memory map: a map's pages would
+            # count in the resident memory); parts after the first have no header.
+            with pa.OSFile(source.path) as f:
+                data = pa.BufferReader(f.read_at(part.end - part.start, part.start))
+            names = None if part.first else source.columns
+        try:
+            read, parse, convert = _csv_options(fmt, columns, types, names, block, threads)
+            read.skip_rows_after_names = rows
+            reader = pcsv.open_csv(
+                data, read_options=read, parse_options=parse, convert_options=convert
+            )
+            with _closing(reader):
+                for batch in reader:
+                    rows += batch.num_rows
+                    yield batch
+            return
+        except pa.ArrowInvalid as exc:
+            again = source.rereadable or part is not None or probe
+            if "straddl" not in str(exc) or block >= MAX_LINE_BYTES or not again:
+                raise
+            block *= 4
+        finally:
+            data.close()
 
 
 def _jsonl_batches(
-    data: IO[bytes], columns: list[str], types: dict[str, Any], probe: bool
+    source: Source, columns: list[str], types: dict[str, Any], probe: bool
 ) -> Iterator[pa.RecordBatch]:
+    """Only the keys asked for are parsed into columns; other keys are skipped unparsed
+    (so a deeply nested value elsewhere on a line is never built).
+    """
     import pyarrow as pa
     import pyarrow.json as pjson
 
-    schema = pa.schema(list(types.items()))
-    parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    block = PROBE_BYTES if probe else BLOCK_SIZE
-    reader = pjson.open_json(data, read_options=pjson.ReadOptions(block_size=block),
-                             parse_options=parse)  # fmt: skip
-    for batch in reader:
-        present = [c for c in columns if c in batch.schema.names]
-        yield batch.select(present)
+    fields = []
+    for c in columns:
+        t = types.get(c, source.types.get(c, pa.float64()))
+        fields.append((c, pa.float64() if pa.types.is_null(t) else t))
+    parse = pjson.ParseOptions(
+        explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
+    )
+    block = _probe_block(source) if probe else source.block_size
+    data = pa.BufferReader(source._probe_bytes()) if probe else source._raw()
+    try:
+        reader = pjson.open_json(
+            data,
+            read_options=pjson.ReadOptions(block_size=block, use_threads=source.native),
+            parse_options=parse,
+        )
+        with _closing(reader):
+            for batch in reader:
+                present = [c for c in columns if c in batch.schema.names]
+                yield batch.select(present)
+    finally:
+        data.close()
 
 
 def _parquet_batches(
@@ -493,28 +686,48 @@ def _feather_batches(src: Any, columns: list[str]) -> Iterator[pa.RecordBatch]:
 
 def read_schema(source: Source) -> pa.Schema:
     """The schema of a source (names and inferred types), reading as little as possible."""
+    import pyarrow as pa
+
     fmt = source.fmt.format
+    if fmt in ("csv", "tsv", "jsonl") and not source.head:
+        data = source._raw()
+        try:
+            source._read_head(data)
+        finally:
+            data.close()
+    block = _probe_block(source)
     if fmt in ("csv", "tsv"):
         import pyarrow.csv as pcsv
 
-        read, parse, _ = _csv_options(fmt, None, block_size=PROBE_BYTES)
-        with source._raw() as data:
-            return pcsv.open_csv(data, read_options=read, parse_options=parse).schema
+        read, parse, _ = _csv_options(fmt, None, block_size=block, use_threads=False)
+        reader = pcsv.open_csv(
+            pa.BufferReader(source._probe_bytes()), read_options=read, parse_options=parse
+        )
+        with _closing(reader):
+            return reader.schema
     if fmt == "jsonl":
         import pyarrow.json as pjson
 
+        probe = source._probe_bytes()
+        depth = _json_depth(probe)
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(
+                f"{source.name} nests objects or lists {depth} deep in its first lines; "
+                f"lossctl reads at most {MAX_JSON_DEPTH} levels: flatten the records (the "
+                "target and prediction as top-level keys)."
+            )
         reader = pjson.open_json(
-            source._raw(), read_options=pjson.ReadOptions(block_size=PROBE_BYTES)
+            pa.BufferReader(probe),
+            read_options=pjson.ReadOptions(block_size=block, use_threads=False),
         )
-        return reader.schema
+        with _closing(reader):
+            return reader.schema
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(source._seekable())
         source.total_rows = pf.metadata.num_rows
         return pf.schema_arrow
-    import pyarrow as pa
-
     reader = pa.ipc.open_file(source._seekable())
     source.total_rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
     return reader.schema
@@ -546,40 +759,258 @@ def open_file(
     fs: Any = None,
     label: str | None = None,
 ) -> Source:
-    """Open one file: detect its format and read its schema."""
-    fmt = detect_format(path, input_format)
-    stdin = None
+    """Open one file (or ``-``, a pipe, a FIFO): detect its format and read its schema."""
+    stream = None
     size = 0
     if path == "-":
-        stdin = sys.stdin.buffer.read()
-        if not stdin.strip():
-            raise InputError("standard input is empty; pipe a file into lossctl or pass a path.")
-        size = len(stdin)
+        stream = _stdin()
     elif fs is not None:
         size = int(fs.size(path))
         if size == 0:
             raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"file {path} not found; check the path.")
-        if p.is_dir():
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise InputError(f"file {path} not found; check the path.") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}; check the path.") from None
+        if stat.S_ISDIR(info.st_mode):
             raise InputError(f"{path} is a directory; pass a file.")
-        size = p.stat().st_size
-        if size == 0:
-            raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
-    source = Source(path, fmt, [], chunk_size, size=size, fs=fs, label=label, _stdin_cache=stdin)
+        if not stat.S_ISREG(info.st_mode):  # a pipe, a FIFO, <(...): read it as a stream
+            if input_format is None and not _has_format_suffix(path):
+                input_format = "csv"
+            try:
+                stream = open(path, "rb")  # noqa: SIM115 - closed at exit with the process
+            except OSError as exc:
+                raise InputError(f"cannot read {path}: {exc.strerror}.") from None
+        else:
+            size = info.st_size
+            if size == 0:
+                raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:
+                raise InputError(
+                    f"cannot read {label or path}: {exc.strerror}; check its permissions."
+                ) from None
+    fmt = detect_format(path, input_format)
+    source = Source(path, fmt, [], chunk_size, size=size, fs=fs, label=label)
     try:
+        if stream is not None:
+            _open_stream(source, stream)
         schema = read_schema(source)
     except InputError:
         raise
     except Exception as exc:
-        raise _read_error(exc, source.name, fmt.format) from None
-    source.columns = list(schema.names)
+        located = source._locate_parse_error(exc) if source.rereadable else None
+        raise (located or _read_error(exc, source.name, fmt.format)) from None
+    try:
+        source.columns = list(schema.names)
+    except UnicodeDecodeError as exc:
+        raise _read_error(exc, f"the header of {source.name}", fmt.format) from None
     source.types = {f.name: f.type for f in schema}
     if not source.columns:
         raise InputError(f"{source.name} has no columns; it needs a header and data rows.")
     return source
+
+
+def _probe_block(source: Source) -> int:
+    """One block for the first lines: their rows are parsed together, whatever their length."""
+    return max(PROBE_BYTES, len(source._probe_bytes()) + 1)
+
+
+def _has_format_suffix(path: str) -> bool:
+    name = path.lower()
+    for suffix in COMPRESSIONS:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return Path(name).suffix in FORMATS
+
+
+def _stdin() -> Any:
+    """The binary standard input; an error when it is closed."""
+    stdin = sys.stdin
+    buffer = getattr(stdin, "buffer", None) if stdin is not None else None
+    if buffer is None:
+        raise InputError(
+            "standard input is empty (it is closed); pipe a file into lossctl or pass a path."
+        )
+    return buffer
+
+
+def _open_stream(source: Source, raw: Any) -> None:
+    """Read a stream's first lines (or all of a Parquet/Feather stream) into ``source.head``."""
+    name = source.name
+    stream = _decompress(raw, source.fmt.compression, name)
+    source.stream = stream
+    if source.fmt.format in ("parquet", "feather"):
+        source.head = _read_capped(stream.read, name, source.fmt.format)
+        source.head_is_all = True
+    else:
+        source._read_head(stream)
+    if not source.head.strip():
+        what = "standard input" if source.path == "-" else name
+        raise InputError(f"{what} is empty; pipe a file into lossctl or pass a path.")
+    source.size = len(source.head)
+
+
+def _read_lines(read: Callable[[int], bytes], name: str, kind: str) -> tuple[bytes, bool]:
+    """The first bytes of an input: at least two whole lines (or all of it), and whether
+    that is all of it. A first line longer than :data:`MAX_LINE_BYTES` is an error.
+    """
+    parts = [read(PROBE_BYTES)]
+    total = len(parts[0])
+    lines = parts[0].count(b"\n")
+    complete = total < PROBE_BYTES
+    while lines < 2 and not complete:
+        if total >= MAX_LINE_BYTES:
+            if lines == 0:
+                raise InputError(
+                    f"the {kind} of {name} is longer than {MAX_LINE_BYTES >> 20} MB (no line "
+                    "end found); is it a text file with one record per line? Check "
+                    "--input-format."
+                )
+            break
+        more = read(max(PROBE_BYTES, total))
+        if not more:
+            complete = True
+            break
+        parts.append(more)
+        total += len(more)
+        lines += more.count(b"\n")
+    return b"".join(parts), complete
+
+
+def _read_capped(read: Callable[[int], bytes], name: str, fmt: str) -> bytes:
+    """All of a stream that must be held in memory, up to :data:`MAX_STREAM_BYTES`."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        block = read(16 << 20)
+        if not block:
+            return b"".join(parts)
+        total += len(block)
+        if total > MAX_STREAM_BYTES:
+            raise InputError(
+                f"{name} is a {fmt} stream larger than {MAX_STREAM_BYTES >> 30} GiB; a {fmt} "
+                "stream (standard input, a pipe, a compressed file) is read into memory "
+                "whole: save it to a file and pass its path."
+            )
+        parts.append(block)
+
+
+def _json_depth(data: bytes) -> int:
+    """The deepest nesting of brackets in any line of ``data`` (an upper bound: brackets
+    inside strings count too)."""
+    import numpy as np
+
+    a = np.frombuffer(data, dtype=np.uint8)
+    if not a.size:
+        return 0
+    step = ((a == ord("{")) | (a == ord("["))).astype(np.int32)
+    step -= ((a == ord("}")) | (a == ord("]"))).astype(np.int32)
+    depth = np.cumsum(step)
+    starts = np.where(a == ord("\n"), np.arange(a.size), -1)
+    starts = np.maximum.accumulate(starts)
+    base = np.where(starts >= 0, depth[np.maximum(starts, 0)], 0)
+    return int((depth - base).max())
+
+
+def _csv_cuts(path: str, size: int, count: int, workers: int) -> list[int] | None:
+    """Byte offsets cutting a CSV file into ``count`` parts at line ends outside quoted
+    values (an even number of quote characters before the cut); None if there is none.
+
+    The quotes are counted in segments by ``workers`` threads (numpy releases the GIL).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with open(path, "rb") as f:
+        header = f.readline(MAX_LINE_BYTES)
+    header_end = len(header)
+    targets = sorted({max(header_end, size * i // count) for i in range(1, count)})
+    bounds = [0, *targets, size]
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        segments = itertools.pairwise(bounds)
+        counts = list(pool.map(lambda r: _count_quotes(path, *r), segments))
+    cuts = [0]
+    quotes = 0
+    with open(path, "rb") as f:
+        for target, segment in zip(targets, counts, strict=False):
+            quotes += segment  # quotes before ``target``
+            f.seek(target)
+            pos = target
+            here = quotes
+            while True:  # to the end of a line, outside quotes
+                line = f.readline(PART_BYTES)
+                if not line or pos - target > PART_BYTES:
+                    # No line end outside quotes near here (a stray quote?): one pass.
+                    return None
+                here += line.count(b'"')
+                pos += len(line)
+                if line.endswith(b"\n") and here % 2 == 0:
+                    break
+            if cuts[-1] < pos < size:
+                cuts.append(pos)
+    return [*cuts, size] if len(cuts) > 1 else None
+
+
+def _count_quotes(path: str, start: int, end: int) -> int:
+    """Quote characters in ``path[start:end]``."""
+    import numpy as np
+
+    total = 0
+    buf = bytearray(min(4 << 20, max(1, end - start)))
+    view = np.frombuffer(buf, dtype=np.uint8)
+    with open(path, "rb", buffering=0) as f:
+        f.seek(start)
+        left = end - start
+        while left > 0:
+            n = f.readinto(memoryview(buf)[: min(left, len(buf))])
+            if not n:
+                break
+            total += int(np.count_nonzero(view[:n] == ord('"')))
+            left -= n
+    return total
+
+
+class _closing:
+    """Close an Arrow reader on leaving the block, whatever the exit."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def __enter__(self) -> Any:
+        return self.reader
+
+    def __exit__(self, *exc: object) -> None:
+        close = getattr(self.reader, "close", None)
+        if close is not None:
+            close()
+
+
+class _Chained(io.RawIOBase):
+    """``head`` followed by the rest of ``stream``: a stream read once, front to back."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self._head = memoryview(head)
+        self._pos = 0
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._pos < len(self._head):
+            n = min(len(view), len(self._head) - self._pos)
+            view[:n] = self._head[self._pos : self._pos + n]
+            self._pos += n
+            return n
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
 
 def cpu_workers() -> int:

@@ -16,13 +16,15 @@ import numpy as np
 
 from lossctl.errors import InputError, UsageError
 from lossctl.inputs.columns import ColumnMap
-from lossctl.inputs.readers import bad_value_error, first_non_numeric
+from lossctl.inputs.readers import NUMBER, bad_value_error
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 #: How many row numbers an error shows.
 SHOW_ROWS = 5
+#: Integers beyond this magnitude have no exact float64 (2**53).
+EXACT_INT = 2**53
 _TRUE = {"true", "t", "yes", "y"}
 _FALSE = {"false", "f", "no", "n"}
 NULL_GROUP = "<null>"
@@ -78,6 +80,23 @@ def _kind(t: pa.DataType) -> str:
     return "other"
 
 
+def type_error(column: str, source: str, t: pa.DataType) -> InputError:
+    """The error for a column whose Arrow type holds no numbers or labels."""
+    import pyarrow as pa
+
+    where = f"column '{column}'" + (f" of {source}" if source else "")
+    if pa.types.is_temporal(t):
+        what = f"holds dates or timestamps ({t})"
+        fix = "it must be numeric: convert it (e.g. to seconds or days), or pick another column."
+    elif pa.types.is_nested(t):
+        what = f"holds lists or structs ({t}), one value per row is needed"
+        fix = "give each value its own column (--pred 'prob_*' for class scores)."
+    else:
+        what = f"has type {t}, not numbers"
+        fix = "pick another column."
+    return InputError(f"{where} {what}; {fix}")
+
+
 def _decoded(col: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -124,6 +143,8 @@ def to_float(col: Any, column: str, source: str, start: int) -> np.ndarray:
     kind = _kind(col.type)
     if pa.types.is_float64(col.type):
         return _float64(col)
+    if pa.types.is_integer(col.type) and col.type.bit_width >= 64:
+        _check_exact(col, column, source, start)
     if kind in ("number", "bool", "null"):
         return _float64(pc.cast(col, pa.float64()))
     if kind == "text":
@@ -131,30 +152,53 @@ def to_float(col: Any, column: str, source: str, start: int) -> np.ndarray:
             return _float64(pc.cast(col, pa.float64()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values = col.combine_chunks() if hasattr(col, "combine_chunks") else col
-            bad = first_non_numeric(values)
-            if bad is not None:
-                raise bad_value_error(
-                    column, source, values[bad].as_py(), start + bad + 1
-                ) from None
-            # Only blanks failed: treat them as missing.
-            out = [
-                np.nan if (v is None or not str(v).strip()) else float(v)
-                for v in values.to_pylist()
-            ]
-            return np.asarray(out, dtype=np.float64)
+            # Blanks are missing; the rest must be numbers (readers.NUMBER).
+            trimmed = pc.utf8_trim_whitespace(values)
+            blank = pc.equal(trimmed, "")
+            trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
+            ok = pc.match_substring_regex(trimmed, f"^(?:{NUMBER.pattern})$", ignore_case=True)
+            bad = pc.and_kleene(pc.is_valid(trimmed), pc.invert(ok))
+            if pc.any(bad).as_py():
+                i = int(pc.index(bad, True).as_py())
+                raise bad_value_error(column, source, values[i].as_py(), start + i + 1) from None
+            return _float64(pc.cast(trimmed, pa.float64()))
+    raise type_error(column, source, col.type)
+
+
+def _check_exact(col: Any, column: str, source: str, start: int) -> None:
+    """64-bit integers must fit float64 exactly (|v| <= 2**53): labels and counts beyond
+    that would silently change value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_unsigned_integer(col.type):
+        beyond = pc.greater(col, pa.scalar(EXACT_INT, col.type))
+    else:
+        limit = pa.scalar(EXACT_INT, pa.int64())
+        beyond = pc.or_(pc.greater(col, limit), pc.less(col, pa.scalar(-EXACT_INT, pa.int64())))
+    if not pc.any(beyond).as_py():
+        return
+    beyond = beyond.combine_chunks() if hasattr(beyond, "combine_chunks") else beyond
+    i = int(pc.index(beyond, True).as_py())
+    value = col[i].as_py() if not hasattr(col, "chunks") else col.combine_chunks()[i].as_py()
     raise InputError(
-        f"column '{column}' of {source} has type {col.type}, not numbers; pick another column."
+        f"column '{column}' of {source} has the integer {value} at row {start + i + 1}, beyond "
+        "2**53: float64 cannot hold it exactly. Store it as a floating-point number if an "
+        "approximate value is meant, or pick another column."
     )
 
 
-def to_text(col: Any) -> Any:
-    """An Arrow column as stripped strings (nulls stay null)."""
+def to_text(col: Any, column: str = "", source: str = "") -> Any:
+    """An Arrow column as stripped strings (nulls stay null); lists and structs are errors."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     col = _decoded(col)
     if _kind(col.type) != "text":
-        col = pc.cast(col, pa.string())
+        try:
+            col = pc.cast(col, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise type_error(column or "?", source, col.type) from None
     return pc.utf8_trim_whitespace(col)
 
 
@@ -252,7 +296,9 @@ class Validator:
                     ) from None
                 y = np.where(np.isnan(y), np.nan, (y == pos).astype(np.float64))
             return y
-        text = to_text(col)
+        if _kind(col.type) == "other":
+            raise type_error(name, self.source, col.type)
+        text = to_text(col, name, self.source)
         self.labels_seen |= _unique_text(text)
         if self.pos_label is not None:
             if len(self.labels_seen) > 2:
@@ -281,7 +327,9 @@ class Validator:
         col = _decoded(table.column(name))
         if _kind(col.type) in ("number", "bool", "null"):
             return to_float(col, name, self.source, start)  # class indices 0..K-1
-        text = to_text(col)
+        if _kind(col.type) == "other":
+            raise type_error(name, self.source, col.type)
+        text = to_text(col, name, self.source)
         # A label may be the class name ('class_0') or the whole column name ('prob_class_0').
         index = {name: float(i) for i, name in enumerate(self.columns.pred)}
         index.update({name: float(i) for i, name in enumerate(self.columns.classes)})
@@ -468,6 +516,8 @@ def infer_task(
             values = set(np.unique(y[np.isfinite(y)]).tolist())
             if values and (values <= {0.0, 1.0} or values <= {-1.0, 1.0}):
                 guess = "binary"
+        elif kind == "other":
+            raise type_error(columns.target[0], "", col.type)
         else:
             labels = {v.lower() for v in _unique_text(to_text(col))}
             if labels <= _TRUE | _FALSE or len(labels) == 2:
