@@ -1,15 +1,22 @@
 """Defaults for command-line options from ``lossctl.toml`` or ``[tool.lossctl]``.
 
-The nearest ``lossctl.toml`` or ``pyproject.toml`` with a ``[tool.lossctl]`` table,
-searching the start directory and then its parents, supplies defaults; options
-given on the command line win. Keys are the long option names, with ``-`` or
-``_`` (``chunk-size`` or ``chunk_size``).
+The nearest ``lossctl.toml`` or ``pyproject.toml`` with a ``[tool.lossctl]`` table
+supplies defaults; options given on the command line win. The search starts in the
+working directory and goes up to the root of the enclosing repository (the nearest
+folder holding ``.git`` or ``.hg``), as git looks for its own files; outside a
+repository only the working directory is searched. Keys are the long option names,
+with ``-`` or ``_`` (``chunk-size`` or ``chunk_size``).
+
+A config file may name plugins (Python code), so one that other users can write is
+refused (see :func:`check_safe`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +53,15 @@ KEYS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Config:
-    """Option defaults and the file they came from (``None`` when there is none)."""
+    """Option defaults and the file they came from (``None`` when there is none).
+
+    ``plugins_off`` (``--no-plugins``): load neither the plugins this file names nor
+    the installed entry-point plugins.
+    """
 
     values: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    plugins_off: bool = False
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -86,8 +98,39 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     return out
 
 
+def unsafe_reason(path: Path) -> str | None:
+    """Why a file that lossctl would run (or that names code to run) is unsafe, or None.
+
+    Unsafe: writable by the group or by everyone, or owned by a user other than the
+    current one and root.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # reading it reports the problem
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"is writable by other users (mode {stat.S_IMODE(st.st_mode):o}), so they could "
+            f"make lossctl run their code; run 'chmod go-w {path}'"
+        )
+    if st.st_uid not in (os.geteuid(), 0):
+        return (
+            f"is owned by another user (uid {st.st_uid}), who could make lossctl run their "
+            f"code; take it over ('chown {os.geteuid()} {path}') if you trust its content"
+        )
+    return None
+
+
+def check_safe(path: Path, what: str, bypass: str) -> None:
+    """Refuse ``path`` with a :class:`UsageError` when :func:`unsafe_reason` finds a reason."""
+    reason = unsafe_reason(path)
+    if reason is not None:
+        raise UsageError(f"{what} {path} {reason}, or pass {bypass}.")
+
+
 def read_config(path: Path) -> Config:
     """Read one config file (``lossctl.toml``, or the ``[tool.lossctl]`` table of a TOML file)."""
+    check_safe(path, "config file", "--no-config")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -105,9 +148,29 @@ def read_config(path: Path) -> Config:
     return Config(_normalise(table, path), path)
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest lossctl.toml, or pyproject.toml with [tool.lossctl], from ``start`` up."""
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.git`` (folder or file) or ``.hg``."""
     for folder in (start, *start.parents):
+        if (folder / ".git").exists() or (folder / ".hg").is_dir():
+            return folder
+    return None
+
+
+def search_folders(start: Path) -> list[Path]:
+    """Where a config is looked for: ``start`` up to its repository root, else ``start``."""
+    start = start.resolve()
+    root = repository_root(start)
+    if root is None:
+        return [start]
+    folders = [start]
+    while folders[-1] != root:
+        folders.append(folders[-1].parent)
+    return folders
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest lossctl.toml, or pyproject.toml with [tool.lossctl], in the search folders."""
+    for folder in search_folders(start):
         candidate = folder / "lossctl.toml"
         if candidate.is_file():
             return candidate
@@ -122,11 +185,18 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_config(start: Path, explicit: Path | None = None, disabled: bool = False) -> Config:
-    """The config in effect: ``explicit`` (--config), none (--no-config), or the nearest."""
+def load_config(
+    start: Path, explicit: Path | None = None, disabled: bool = False, plugins_off: bool = False
+) -> Config:
+    """The config in effect: ``explicit`` (--config), none (--no-config), or the nearest.
+
+    ``plugins_off`` (--no-plugins) is recorded in the result.
+    """
     if disabled:
-        return Config()
-    if explicit is not None:
-        return read_config(explicit)
-    found = find_config(start)
-    return read_config(found) if found else Config()
+        conf = Config()
+    elif explicit is not None:
+        conf = read_config(explicit)
+    else:
+        found = find_config(start)
+        conf = read_config(found) if found else Config()
+    return replace(conf, plugins_off=True) if plugins_off else conf

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from lossctl.errors import PluginError
+from lossctl.errors import Interrupted, PluginError
 from lossctl.losses import Registry, builtin_registry
-from lossctl.losses.spec import LossSpec
+from lossctl.losses.spec import LossSpec, describe
 
 ENTRY_POINT_GROUP = "lossctl.losses"
 
@@ -77,14 +77,21 @@ def load_plugin_file(path: str | Path) -> list[LossSpec]:
         raise PluginError(f"plugin file {p} not found; pass the path of a .py file to --plugin.")
     if p.suffix != ".py":
         raise PluginError(f"plugin {p} cannot be imported; is it a .py file?")
+    from lossctl.config import unsafe_reason
+
+    reason = unsafe_reason(p)
+    if reason is not None:
+        raise PluginError(f"plugin {p} {reason}.")
     name = module_name(p)
     try:
         source = p.read_text(encoding="utf-8")
         module = install_source(name, str(p), source)
     except PluginError as exc:  # an invalid LossSpec raises while the module runs
         raise PluginError(f"plugin {p}: {exc}") from None
-    except Exception as exc:
-        raise PluginError(f"plugin {p} failed to import: {type(exc).__name__}: {exc}") from None
+    except Interrupted:
+        raise
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt: the plugin's, not the user's
+        raise PluginError(f"plugin {p} failed to import: {describe(exc)}") from None
     LOADED[name] = (str(p), source)
     if not hasattr(module, "LOSSES"):
         raise PluginError(
@@ -104,8 +111,10 @@ def load_entry_points() -> list[LossSpec]:
             obj = ep.load()
         except PluginError as exc:
             raise PluginError(f"{where}: {exc}") from None
-        except Exception as exc:
-            raise PluginError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+        except Interrupted:
+            raise
+        except BaseException as exc:
+            raise PluginError(f"{where} failed to load: {describe(exc)}") from None
         specs.extend(_as_specs(obj, where))
     return specs
 

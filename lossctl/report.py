@@ -59,6 +59,14 @@ class Columns:
 
 
 @dataclass(frozen=True)
+class PluginFile:
+    """A plugin file a result used, and where it was named (a config file or ``--plugin``)."""
+
+    path: str
+    via: str
+
+
+@dataclass(frozen=True)
 class EvalReport:
     """The result of ``lossctl eval``."""
 
@@ -74,6 +82,9 @@ class EvalReport:
     by: str | None = None
     gate: GateResult | None = None
     warnings: tuple[str, ...] = ()
+    #: Plugin files loaded, and the config file read (None: none).
+    plugins: tuple[PluginFile, ...] = ()
+    config: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,3 +144,6 @@ class CompareReport:
     weight: str | None = None
     gate: GateResult | None = None
     warnings: tuple[str, ...] = ()
+    #: Plugin files loaded, and the config file read (None: none).
+    plugins: tuple[PluginFile, ...] = ()
+    config: str | None = None

@@ -263,13 +263,18 @@ def test_config_plugin_and_format(runner, tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text(
         f'[tool.lossctl]\nplugin = ["{EXAMPLE_PLUGIN.as_posix()}"]\nformat = "json"\n'
     )
+    (tmp_path / ".git").mkdir()  # the repository root: configs up to here count
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
-    monkeypatch.chdir(sub)  # found in a parent directory
+    monkeypatch.chdir(sub)  # found in a parent directory of the same repository
     res = run(runner, "losses", "--task", "regression")
     assert res.exit_code == 0, res.output
     names = [d["name"] for d in json.loads(res.stdout)["losses"]]
-    assert "asymmetric_mse" in names
+    assert "asymmetric_mse" not in names  # losses lists --plugin files only
+    res = run(runner, "eval", str(ROOT / "sample_data" / "diabetes_regression.csv"), "-l",
+              "asymmetric_mse")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["plugins"] == [str(EXAMPLE_PLUGIN)]
     # The command line wins over the config; --no-config ignores it.
     assert run(runner, "losses", "--format", "csv").stdout.startswith("name,")
     res = run(runner, "losses", "--no-config", "--format", "csv")

@@ -12,6 +12,7 @@ from lossctl.cli.common import (
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
+    NoPluginsOpt,
     PluginOpt,
     TaskChoice,
     load_config,
@@ -30,12 +31,13 @@ def losses(
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> None:
     """List the loss catalogue: names, aliases, task, prediction kind, parameters."""
     from lossctl.render import catalog as render
 
-    conf = load_config(config, no_config)
-    reg = registry(plugin, conf)
+    conf = load_config(config, no_config, no_plugins)
+    reg = registry(plugin, conf, computes=False)
     specs = [s for s in reg if task in (None, TaskChoice.auto) or s.task == task.value]
     kind = output_format(fmt, as_json, conf)
     if kind == "json":
@@ -65,6 +67,7 @@ def explain(
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> None:
     """Explain a loss: formula, parameters, what it measures, when to use it, pitfalls.
 
@@ -74,7 +77,7 @@ def explain(
     from lossctl.losses import parse_spec
     from lossctl.render import catalog as render
 
-    conf = load_config(config, no_config)
+    conf = load_config(config, no_config, no_plugins)
     if name is None:
         kind = output_format(fmt, as_json, conf)
         if kind == "json":
@@ -84,7 +87,7 @@ def explain(
         else:
             state.out().print(render.guide_renderable())
         return
-    reg = registry(plugin, conf)
+    reg = registry(plugin, conf, computes=False)
     parsed = parse_spec(name)
     specs = list(reg.candidates(parsed.name))
     if task not in (None, TaskChoice.auto):

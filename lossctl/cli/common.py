@@ -36,9 +36,21 @@ PluginOpt = Annotated[
         show_default=False,
     ),
 ]
+NoPluginsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-plugins",
+        help="Load no plugin named by the config file and no installed (entry-point) plugin.",
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="Read option defaults from this TOML file.", show_default=False),
+    typer.Option(
+        "--config",
+        help="Read option defaults from this TOML file (default: the nearest lossctl.toml "
+        "or \\[tool.lossctl], up to the repository root).",
+        show_default=False,
+    ),
 ]
 NoConfigOpt = Annotated[
     bool, typer.Option("--no-config", help="Ignore lossctl.toml and \\[tool.lossctl].")
@@ -89,18 +101,49 @@ READING_DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def load_config(config: Path | None, no_config: bool) -> Config:
+def load_config(config: Path | None, no_config: bool, no_plugins: bool = False) -> Config:
     from lossctl import config as cfg
 
-    return cfg.load_config(Path.cwd(), explicit=config, disabled=no_config)
+    return cfg.load_config(Path.cwd(), explicit=config, disabled=no_config, plugins_off=no_plugins)
 
 
-def registry(plugins: list[Path] | None, conf: Config) -> Registry:
+def plugin_files(
+    plugins: list[Path] | None, conf: Config, computes: bool = True
+) -> list[tuple[Path, str]]:
+    """The plugin files to load, each with where it was named (the config file or
+    ``--plugin``), without repeats.
+
+    Commands that only describe losses (``computes=False``: losses, explain) skip
+    the config's plugins; ``--no-plugins`` skips them everywhere.
+    """
+    named: list[tuple[Path, str]] = []
+    if computes and not conf.plugins_off:
+        named += [(Path(p), str(conf.path)) for p in conf.get("plugin", [])]
+    named += [(p, "--plugin") for p in plugins or []]
+    out: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for path, via in named:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append((path, via))
+    return out
+
+
+def registry(plugins: list[Path] | None, conf: Config, computes: bool = True) -> Registry:
     """Built-in losses, installed entry points, then config plugins, then --plugin files."""
     from lossctl.plugins import load_registry
 
-    paths = [*conf.get("plugin", []), *(plugins or [])]
-    return load_registry(paths)
+    paths = [path for path, _ in plugin_files(plugins, conf, computes)]
+    return load_registry(paths, entry_points=not conf.plugins_off)
+
+
+def provenance(plugins: list[Path] | None, conf: Config) -> dict[str, Any]:
+    """The report fields saying which config file and plugin files a result used."""
+    from lossctl.report import PluginFile
+
+    used = tuple(PluginFile(str(p.resolve()), via) for p, via in plugin_files(plugins, conf))
+    return {"plugins": used, "config": str(conf.path) if conf.path else None}
 
 
 def output_format(fmt: OutputFormat | None, as_json: bool, conf: Config) -> str:

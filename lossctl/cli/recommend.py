@@ -16,6 +16,7 @@ from lossctl.cli.common import (
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
+    NoPluginsOpt,
     PluginOpt,
     Settings,
     load_config,
@@ -56,6 +57,7 @@ def recommend_command(
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Suggest losses for this data, with the reasons.
 
@@ -66,7 +68,7 @@ def recommend_command(
     from lossctl.pipeline import EvalOptions
     from lossctl.recommend import run_recommend
 
-    conf = load_config(config, no_config)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
     if kind not in FORMATS:

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 else:
     np = lazy("numpy")  # imported when a loss first computes
 
-from lossctl.errors import DomainError, PluginError, UsageError
+from lossctl.errors import (
+    DomainError,
+    InternalError,
+    Interrupted,
+    LossctlError,
+    PluginError,
+    UsageError,
+)
 
 TASKS: tuple[str, ...] = ("regression", "binary", "multiclass")
 PREDICTION_KINDS: tuple[str, ...] = ("value", "probability", "logit", "score")
@@ -139,6 +146,38 @@ class Domain:
 FINITE = Domain()
 
 
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def from_user(exc: BaseException) -> bool:
+    """True when ``exc`` is the user stopping lossctl (a signal), not raised by code.
+
+    The CLI turns signals into :class:`Interrupted`; without its handlers (the Python
+    API), Ctrl-C raises a plain KeyboardInterrupt in the main thread.
+    """
+    if isinstance(exc, Interrupted):
+        return True
+    if isinstance(exc, KeyboardInterrupt):
+        import signal
+        import threading
+
+        return (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+    return False
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written through (the caller's array is untouched)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def check_mask(
     loss: str, role: str, values: np.ndarray, good: np.ndarray, expected: str, fix: str = ""
 ) -> None:
@@ -219,6 +258,77 @@ class LossSpec:
             raise PluginError(f"invalid loss spec '{self.name}': {'; '.join(problems)}.")
 
     @property
+    def builtin(self) -> bool:
+        return self.origin == "builtin"
+
+    def run(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call one of this spec's functions (``what``: fn, check, check_params).
+
+        A plugin's exception (SystemExit and KeyboardInterrupt included, but not a
+        signal from the user) becomes a :class:`PluginError` naming the loss and where
+        it came from; its DomainErrors pass unchanged. A built-in's exception is a bug
+        and propagates as it is.
+        """
+        if self.builtin:
+            return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except DomainError:
+            raise
+        except LossctlError as exc:
+            raise PluginError(f"loss '{self.name}' from {self.origin}: {exc}") from None
+        except BaseException as exc:
+            if from_user(exc):
+                raise
+            where = "" if what == "fn" else f" in its {what} function"
+            raise PluginError(
+                f"loss '{self.name}' from {self.origin} raised {describe(exc)}{where}; "
+                "fix the plugin or leave the loss out."
+            ) from None
+
+    def output(self, result: object, n: int, finite_rows: np.ndarray | None) -> np.ndarray:
+        """``fn``'s result as float64 (n,), checked: real numbers of that shape and, for
+        a plugin, finite where the inputs are (``finite_rows``; None: every row).
+
+        A plugin's result that is a view (of its inputs, say) is copied.
+        """
+        try:
+            arr = np.asarray(result)
+            kind = arr.dtype.kind
+        except Exception:  # ragged sequences and other objects numpy cannot hold
+            arr, kind = np.asarray(None), "O"
+        problem = ""
+        if kind not in "biuf":
+            problem = f"values that are not real numbers (dtype {arr.dtype})"
+        elif arr.shape != (n,):
+            problem = f"shape {arr.shape}, expected ({n},): one value per row"
+        if problem:
+            if self.builtin:
+                raise InternalError(f"built-in loss '{self.name}' returned {problem}.")
+            raise PluginError(
+                f"loss '{self.name}' from {self.origin} returned {problem}; fix the plugin."
+            )
+        if self.builtin:
+            return np.asarray(arr, dtype=np.float64)
+        own = arr.flags.owndata and arr.flags.writeable
+        values = np.array(arr, dtype=np.float64, copy=not own or None)
+        with np.errstate(all="ignore"):  # fast path: any NaN or inf makes the sum non-finite
+            if np.isfinite(values.sum()):
+                return values
+        bad = ~np.isfinite(values)
+        if finite_rows is not None:
+            bad &= finite_rows
+        if bad.any():
+            count = int(bad.sum())
+            first = float(values[np.flatnonzero(bad)[0]])
+            plural = "s" if count != 1 else ""
+            raise PluginError(
+                f"loss '{self.name}' from {self.origin} returned {count} non-finite "
+                f"value{plural} (first: {first}) for finite inputs; fix the plugin."
+            )
+        return values
+
+    @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
@@ -250,7 +360,7 @@ class LossSpec:
             for p in self.params
         }
         if self.check_params is not None:
-            self.check_params(self.name, out)
+            self.run("check_params", self.check_params, self.name, out)
         return out
 
 
@@ -295,6 +405,11 @@ def spec_problems(spec: LossSpec) -> list[str]:
     return problems
 
 
+def _finite_rows(a: np.ndarray) -> np.ndarray:
+    good = np.isfinite(a)
+    return good.all(axis=tuple(range(1, good.ndim))) if good.ndim > 1 else good
+
+
 @dataclass(frozen=True)
 class BoundLoss:
     """A loss with its parameters resolved: what ``-l huber:delta=2`` becomes.
@@ -325,7 +440,8 @@ class BoundLoss:
                 if not (finite and domain == FINITE):
                     check_domain(spec.name, role, arr, domain)
         if spec.check is not None:
-            spec.check(spec.name, y_true, y_pred, self.params)
+            params = dict(self.params)
+            spec.run("check", spec.check, spec.name, read_only(y_true), read_only(y_pred), params)
 
     def per_sample(
         self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True, finite: bool = False
@@ -344,7 +460,12 @@ class BoundLoss:
         if check:
             self.check(y_true, y_pred, finite)
         kwargs = {k: v for k, v in self.params.items()}
-        return np.asarray(self.spec.fn(y_true, y_pred, **kwargs), dtype=np.float64)
+        spec = self.spec
+        result = spec.run("fn", spec.fn, read_only(y_true), read_only(y_pred), **kwargs)
+        finite_rows = None
+        if not finite and not spec.builtin:
+            finite_rows = _finite_rows(y_true) & _finite_rows(y_pred)
+        return spec.output(result, y_true.shape[0], finite_rows)
 
     def finalize(self, mean: float) -> float:
         """Apply the spec's finalize step (sqrt for RMSE) to a weighted mean."""

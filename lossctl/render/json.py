@@ -58,9 +58,15 @@ def file_header(command: str, report: Any) -> dict[str, Any]:
     }
 
 
+def provenance_data(report: EvalReport | CompareReport) -> dict[str, Any]:
+    """``plugins`` (the plugin files loaded) and ``config`` (the config file read, or null)."""
+    return {"plugins": [p.path for p in report.plugins], "config": report.config}
+
+
 def eval_data(report: EvalReport) -> dict[str, Any]:
     cols = report.columns
     doc = file_header("eval", report)
+    doc.update(provenance_data(report))
     doc["losses"] = {k: loss_data(v) for k, v in report.losses.items()}
     doc["warnings"] = list(report.warnings)
     if cols.classes:
@@ -134,6 +140,7 @@ def compare_data(report: CompareReport) -> dict[str, Any]:
         },
         "losses": losses,
         "warnings": list(report.warnings),
+        **provenance_data(report),
     }
     if report.gate is not None:
         doc["gate"] = gate_data(report.gate)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lossctl.render.numbers import fmt
-from lossctl.render.table import eval_title
+from lossctl.render.table import eval_title, provenance_line
 from lossctl.report import CompareReport, EvalReport
 
 
@@ -72,10 +72,9 @@ def compare_markdown(report: CompareReport, precision: int = 6, embed: Sequence[
     from lossctl.render import verdict
 
     names = list(report.models)
-    lines = [
-        f"**lossctl compare** · {report.task} · {len(names)} models · {report.n_used} rows",
-        "",
-    ]
+    title = f"**lossctl compare** · {report.task} · {len(names)} models · {report.n_used} rows"
+    extra = provenance_line(report)
+    lines = [f"{title} · {extra}" if extra else title, ""]
     header = [f"{n} (baseline)" if n == report.baseline else n for n in names]
     lines.append(_row(["loss", *header]))
     lines.append("|---|" + "---:|" * len(names))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -11,8 +13,23 @@ from lossctl.render.numbers import fmt
 from lossctl.report import CompareReport, EvalReport
 
 
+def provenance_line(report: EvalReport | CompareReport) -> str:
+    """The config file and plugin files a result used ("" when none)."""
+    parts = []
+    if report.config:
+        parts.append(f"config: {report.config}")
+    if report.plugins:
+        used = ", ".join(
+            f"{p.path} (from {p.via if p.via.startswith('-') else Path(p.via).name})"
+            for p in report.plugins
+        )
+        parts.append(f"plugins: {used}")
+    return " · ".join(parts)
+
+
 def eval_title(report: EvalReport) -> str:
-    """Two lines: the file, task and rows; then the columns used."""
+    """Two lines: the file, task and rows; then the columns used; and a third naming
+    the config file and plugins, when there are any."""
     rows = f"{report.n_used:,} rows"
     if report.n_dropped:
         rows += f" ({report.n_dropped:,} dropped)"
@@ -20,10 +37,12 @@ def eval_title(report: EvalReport) -> str:
     pred = ", ".join(cols.pred) if len(cols.pred) <= 3 else f"{cols.pred[0]} ... {cols.pred[-1]}"
     target = ", ".join(cols.target) if len(cols.target) <= 2 else f"{cols.target[0]}, ..."
     weight = f" · weight {cols.weight}" if cols.weight else ""
-    return (
+    title = (
         f"{report.source} · {report.task} ({report.prediction_kind}) · {rows}\n"
         f"target {target} · pred {pred}{weight}"
     )
+    extra = provenance_line(report)
+    return f"{title}\n{extra}" if extra else title
 
 
 def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
@@ -93,6 +112,9 @@ def compare_table(report: CompareReport, precision: int = 6) -> RenderableType:
                 )
             cells.append(cell)
         table.add_row(key, *cells)
+    extra = provenance_line(report)
+    if extra:
+        title.append(f"\n{extra}", style="")
     parts: list[RenderableType] = [title, table, Text(verdict.legend(report), style="dim")]
     parts += [Text(line) for line in verdict.verdicts(report)]
     return Group(*parts)
