@@ -64,6 +64,8 @@ class EvalOptions:
     chunk_size: int | None = None
     max: Sequence[str] = ()
     per_sample: str | None = None
+    #: Replace an existing --per-sample file (or a per-sample folder lossctl wrote).
+    force: bool = False
     registry: Registry | None = None
     #: Threads for parallel reading (None: every CPU; 1: one sequential pass).
     workers: int | None = None
@@ -98,8 +100,12 @@ class Prepared:
         for p in parts:
             if self.is_dataset and p is not None:
                 v.source = self.source.label(p.file)
-            for chunk in self.source.chunks(cm.needed, cm.text, p, groups, offset):
-                yield v.convert(chunk.table, chunk.start), chunk
+            chunks = self.source.chunks(cm.needed, cm.text, p, groups, offset)
+            try:
+                for chunk in chunks:
+                    yield v.convert(chunk.table, chunk.start), chunk
+            finally:
+                chunks.close()  # the reader stops now, not when garbage is collected
 
     @property
     def is_dataset(self) -> bool:
@@ -120,7 +126,8 @@ def prepare(opts: EvalOptions) -> Prepared:
     gates = parse_max(opts.max)
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
-    source = open_source(opts.path, opts.input_format, opts.chunk_size or DEFAULT_CHUNK_SIZE)
+    chunk = DEFAULT_CHUNK_SIZE if opts.chunk_size is None else opts.chunk_size
+    source = open_source(opts.path, opts.input_format, chunk)
     columns = resolve_columns(
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by,
@@ -272,45 +279,51 @@ def _run_parallel(
     """
     evaluation = Evaluation(prepared.losses)
     offset = 0
+    pool = ThreadPoolExecutor(workers)
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            pending: deque[Any] = deque()
-            queue = iter(parts)
-            for part in itertools.islice(queue, workers + 1):
-                pending.append(
-                    pool.submit(evaluate_part, prepared, part, progress, writer is not None)
-                )
-            while pending:
+        pending: deque[Any] = deque()
+        queue = iter(parts)
+        for part in itertools.islice(queue, workers + 1):
+            pending.append(pool.submit(evaluate_part, prepared, part, progress, writer is not None))
+        while pending:
+            try:
                 done = pending.popleft().result()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append(
-                        pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
-                    )
-                evaluation = evaluation.merge(done.evaluation)
-                prepared.validator.absorb(done.validator)
-                for rows, table in done.blocks:
-                    if not prepared.columns.id and not prepared.is_dataset:
-                        table = table.set_column(0, "row", _arrow(rows + offset))
-                    writer.write(table)
-                offset += done.validator.n_rows
-    except (_Sequential, LossctlError):
-        return None
+            except (_Sequential, LossctlError):
+                return None
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(
+                    pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
+                )
+            evaluation = evaluation.merge(done.evaluation)
+            prepared.validator.absorb(done.validator)
+            for rows, table in done.blocks:
+                if not prepared.columns.id and not prepared.is_dataset:
+                    table = table.set_column(0, "row", _arrow(rows + offset))
+                writer.write(table)  # a write error ends the run: a second pass would repeat it
+            offset += done.validator.n_rows
+    finally:
+        # On an error or a signal the parts not started are dropped, not waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
     if prepared.validator.needs_exact_rows:
         return None
     return evaluation
 
 
 def _run_sequential(
-    prepared: Prepared, per_sample: str | None, path: str, progress: Progress | None
+    prepared: Prepared,
+    per_sample: str | None,
+    path: str,
+    progress: Progress | None,
+    force: bool = False,
 ) -> Evaluation:
     evaluation = Evaluation(prepared.losses)
     writer = None
-    if per_sample:
-        from lossctl.inputs.writers import PerSampleWriter
-
-        writer = PerSampleWriter(per_sample, path)
     try:
+        if per_sample:
+            from lossctl.inputs.writers import PerSampleWriter
+
+            writer = PerSampleWriter(per_sample, path, force, _input_files(prepared))
         for arrays, chunk in prepared.arrays():
             if progress is not None:
                 progress.advance(len(chunk))
@@ -352,13 +365,21 @@ def run_eval(opts: EvalOptions) -> EvalReport:
     """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing."""
     from lossctl.inputs.readers import cpu_workers
 
+    if opts.per_sample:  # before reading: a refused target costs nothing
+        from lossctl.inputs import writers
+
+        check = writers.check_folder_target if opts.engine == "dask" else writers.check_file_target
+        check(opts.per_sample, opts.path, (), opts.force)
     prepared = prepare(opts)
     if opts.progress is not None:
         opts.progress.start(prepared.source.total_rows)
     if opts.engine == "dask":
         from lossctl.engines import dask_engine
 
-        distributed = dask_engine.run_eval(prepared, opts.scheduler, opts.progress, opts.per_sample)
+        distributed = dask_engine.run_eval(
+            prepared, opts.scheduler, opts.progress, opts.per_sample, opts.force,
+            _input_files(prepared),
+        )  # fmt: skip
         _check_result(prepared, distributed)
         return build_report(prepared, distributed, parse_max(opts.max))
     if opts.engine != "local":
@@ -369,11 +390,13 @@ def run_eval(opts: EvalOptions) -> EvalReport:
     parts = None if opts.per_sample == "-" else prepared.source.parts(workers)
     if parts:
         writer = None
-        if opts.per_sample:
-            from lossctl.inputs.writers import PerSampleWriter
-
-            writer = PerSampleWriter(opts.per_sample, opts.path)
         try:
+            if opts.per_sample:
+                from lossctl.inputs.writers import PerSampleWriter
+
+                writer = PerSampleWriter(
+                    opts.per_sample, opts.path, opts.force, _input_files(prepared)
+                )
             evaluation = _run_parallel(prepared, parts, workers, opts.progress, writer)
             if evaluation is not None:
                 _check_result(prepared, evaluation)
@@ -386,8 +409,18 @@ def run_eval(opts: EvalOptions) -> EvalReport:
             if writer is not None:
                 writer.abort()
     if evaluation is None:
-        evaluation = _run_sequential(prepared, opts.per_sample, opts.path, opts.progress)
+        evaluation = _run_sequential(
+            prepared, opts.per_sample, opts.path, opts.progress, opts.force
+        )
     return build_report(prepared, evaluation, parse_max(opts.max))
+
+
+def _input_files(prepared: Prepared) -> list[str]:
+    """The local files a dataset reads (none for one file or a remote dataset)."""
+    source = prepared.source
+    if not prepared.is_dataset or getattr(source, "fs", None) is not None:
+        return []
+    return list(source.files)
 
 
 def build_report(
@@ -413,6 +446,10 @@ def build_report(
 
 
 # -- compare -------------------------------------------------------------------------------
+
+
+#: The most --resamples a comparison takes (memory grows with the resamples, not the rows).
+MAX_RESAMPLES = 1_000_000
 
 
 @dataclass
@@ -539,8 +576,14 @@ def run_compare(opts: CompareOptions) -> Any:
         raise UsageError(f"unknown --test '{opts.test}'; expected one of {', '.join(TESTS)}.")
     if not 0 < opts.confidence < 1:
         raise UsageError(f"--confidence must be in (0, 1), got {opts.confidence}.")
-    if opts.resamples < 1:
-        raise UsageError(f"--resamples must be >= 1, got {opts.resamples}.")
+    if not 1 <= opts.resamples <= MAX_RESAMPLES:
+        raise UsageError(
+            f"--resamples must be between 1 and {MAX_RESAMPLES:,}, got {opts.resamples:,} "
+            "(each resample holds its own sums: the bound keeps memory bounded; 2000 gives "
+            "p-values to 0.0005 and 10,000 is plenty for a 99% interval)."
+        )
+    if opts.seed < 0:
+        raise UsageError(f"--seed must be an integer >= 0, got {opts.seed}.")
     if opts.tolerance < 0:
         raise UsageError(f"--tolerance must be >= 0, got {opts.tolerance}.")
     registry = opts.registry or load_registry()

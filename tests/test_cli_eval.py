@@ -425,7 +425,7 @@ def test_per_sample_refuses_input_and_is_atomic(runner, tmp_path):
     bad = write(tmp_path, "bad.csv", "y_true,y_pred\n1,2\n" * 5 + "-5,1\n")
     out = tmp_path / "out.csv"
     out.write_text("old content\n")
-    res = ev(runner, bad, "-l", "msle", "--per-sample", out, "--chunk-size", "2")
+    res = ev(runner, bad, "-l", "msle", "--per-sample", out, "--chunk-size", "2", "--force")
     assert res.exit_code == 2
     assert out.read_text() == "old content\n"  # whole or not at all
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []

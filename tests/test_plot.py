@@ -394,9 +394,32 @@ def test_failed_write_leaves_nothing(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(Figure, "savefig", boom)
     out = tmp_path / "plot.png"
     out.write_bytes(b"old")
-    res = plot(runner, "curves", "--out", out)
+    res = plot(runner, "curves", "--out", out, "--force")
     assert res.exit_code == 2 and "cannot write --out" in res.stderr and "disk full" in res.stderr
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_existing_image_needs_force(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "plot.png"
+    out.write_bytes(b"mine")
+    res = plot(runner, "curves", "--out", out)
+    assert res.exit_code == 2 and "exists; pass --force" in res.stderr
+    assert out.read_bytes() == b"mine"
+    res = plot(runner, "curves", "--out", out, "--force")
+    assert res.exit_code == 0, res.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_image_through_a_symlink_replaces_the_file_and_keeps_the_link(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    real = tmp_path / "real.svg"
+    real.write_text("old")
+    link = tmp_path / "link.svg"
+    link.symlink_to(real)
+    res = plot(runner, "curves", "--out", link, "--force")
+    assert res.exit_code == 0, res.stderr
+    assert link.is_symlink() and real.read_text().lstrip().startswith("<?xml")
 
 
 def test_help_imports_nothing_heavy():

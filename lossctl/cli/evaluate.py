@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,12 +17,14 @@ from lossctl.cli.common import (
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
+    NoPluginsOpt,
     PluginOpt,
     SchedulerOpt,
     Settings,
     TaskChoice,
     load_config,
     output_format,
+    provenance,
     registry,
 )
 
@@ -221,6 +224,15 @@ def eval_command(
             help="Write one row per input row with each loss (.csv/.tsv/.parquet, - for stdout).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            rich_help_panel=OUTPUT,
+            help="Replace an existing --per-sample file (or a per-sample folder lossctl wrote); "
+            "never the input.",
+        ),
+    ] = False,
     max_: MaxOpt = None,
     embed: EmbedOpt = None,
     engine: EngineOpt = None,
@@ -228,15 +240,17 @@ def eval_command(
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Evaluate one prediction file: per-sample losses and the aggregate cost of each loss."""
     from lossctl.errors import ExitCode, UsageError
     from lossctl.pipeline import EvalOptions, run_eval
     from lossctl.render.numbers import fmt as fmt_num
 
-    conf = load_config(config, no_config)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
+    state.check_embed(embed, kind)
     digits = settings.precision(precision)
     if per_sample == "-" and kind != "table" and not quiet:
         raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
@@ -257,6 +271,7 @@ def eval_command(
         ),
         max=settings("max", max_, []),
         per_sample=per_sample,
+        force=force,
         registry=registry(plugin, conf),
         engine=str(settings("engine", engine, "local")),
         scheduler=settings("scheduler", scheduler),
@@ -265,6 +280,7 @@ def eval_command(
 
     with progress_for(file, quiet, kind) as opts.progress:
         report = run_eval(opts)
+    report = replace(report, **provenance(plugin, conf))
     if per_sample == "-":
         quiet = True  # stdout carries the per-sample rows
     if not quiet:

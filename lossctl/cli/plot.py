@@ -15,6 +15,7 @@ from lossctl.cli import state
 from lossctl.cli.common import (
     ConfigOpt,
     NoConfigOpt,
+    NoPluginsOpt,
     PluginOpt,
     Settings,
     load_config,
@@ -127,6 +128,14 @@ ByOpt = Annotated[
         help="One series per group of this column.",
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        rich_help_panel=PLOT,
+        help="Replace an existing --out file (never an input).",
+    ),
+]
 ShareOpt = Annotated[
     float | None,
     typer.Option(
@@ -139,22 +148,27 @@ ShareOpt = Annotated[
 ]
 
 
-def _start(out: str | None, inputs: list[str]) -> None:
+def _start(out: str | None, inputs: list[str], force: bool = False) -> None:
     """Check --out before any data is read: suffix, input file, matplotlib present."""
     if out is not None:
         from lossctl.plot import image
 
-        image.check_target(out, inputs)
+        image.check_target(out, inputs, force)
         image.require_matplotlib()
 
 
 def _show(
-    figure: Figure, out: str | None, width: int | None, height: int | None, inputs: list[str]
+    figure: Figure,
+    out: str | None,
+    width: int | None,
+    height: int | None,
+    inputs: list[str],
+    force: bool = False,
 ) -> None:
     if out is not None:
         from lossctl.plot import image
 
-        image.save(figure, out, inputs)
+        image.save(figure, out, inputs, force)
         return
     from lossctl.plot import terminal
 
@@ -274,9 +288,11 @@ def curves_command(
     width: WidthOpt = None,
     height: HeightOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Loss as a function of the residual, the predicted probability or the margin score.
 
@@ -289,8 +305,8 @@ def curves_command(
     """
     from lossctl.plot import build, data
 
-    _start(out, [])
-    conf = load_config(config, no_config)
+    _start(out, [], force)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     keys = settings("loss", loss, [])
     result = data.loss_curves(
@@ -300,7 +316,7 @@ def curves_command(
         x_range=_parse_range(range_),
         y_true=y_true,
     )
-    _show(build.curves_figure(result), out, width, height, [])
+    _show(build.curves_figure(result), out, width, height, [], force)
     return 0
 
 
@@ -326,9 +342,11 @@ def dist_command(
     width: WidthOpt = None,
     height: HeightOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Distribution of per-sample losses, with the mean (= the cost) and median marked.
 
@@ -339,8 +357,8 @@ def dist_command(
     """
     from lossctl.plot import build, data
 
-    _start(out, [file])
-    conf = load_config(config, no_config)
+    _start(out, [file], force)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     keys = _one_loss(loss, conf)
     _check_one(keys, "dist")
@@ -362,7 +380,7 @@ def dist_command(
     sample = data.read_sample(opts)
     _warn(sample, out)
     dist = data.loss_distribution(sample, sample.losses[0].key, log=log)
-    _show(build.dist_figure(dist), out, width, height, [file])
+    _show(build.dist_figure(dist), out, width, height, [file], force)
     return 0
 
 
@@ -392,9 +410,11 @@ def residuals_command(
     width: WidthOpt = None,
     height: HeightOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Predicted vs true and the residuals, highlighting the rows that dominate the cost.
 
@@ -407,8 +427,8 @@ def residuals_command(
     from lossctl.losses import split_specs
     from lossctl.plot import build, data
 
-    _start(out, [file])
-    conf = load_config(config, no_config)
+    _start(out, [file], force)
+    conf = load_config(config, no_config, no_plugins)
     keys = split_specs(loss or [])
     _check_one(keys, "residuals")
     opts = _eval_options(
@@ -428,7 +448,7 @@ def residuals_command(
     sample = data.read_sample(opts)
     _warn(sample, out)
     result = data.residuals(sample, sample.losses[0].key, share=0.5 if share is None else share)
-    _show(build.residuals_figure(result), out, width, height, [file])
+    _show(build.residuals_figure(result), out, width, height, [file], force)
     return 0
 
 
@@ -458,9 +478,11 @@ def compare_command(
     width: WidthOpt = None,
     height: HeightOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Per-sample loss of model B vs model A, and the bootstrap of the cost difference.
 
@@ -473,8 +495,8 @@ def compare_command(
     from lossctl.pipeline import CompareOptions
     from lossctl.plot import build, data
 
-    _start(out, [f for f in files if f != "-"])
-    conf = load_config(config, no_config)
+    _start(out, [f for f in files if f != "-"], force)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     keys = _one_loss(loss, conf)
     _check_one(keys, "compare")
@@ -504,5 +526,6 @@ def compare_command(
         seed=int(settings("seed", seed, 0)),
         confidence=float(settings("confidence", confidence, 0.95)),
     )
-    _show(build.compare_figure(result), out, width, height, [f for f in files if f != "-"])
+    inputs = [f for f in files if f != "-"]
+    _show(build.compare_figure(result), out, width, height, inputs, force)
     return 0

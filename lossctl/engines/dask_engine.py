@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +49,7 @@ def client(scheduler: str | None) -> Iterator[Any]:
     distributed = _require_dask()
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if address:
+        _check_address(address)
         try:
             c = distributed.Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
@@ -64,16 +67,84 @@ def client(scheduler: str | None) -> Iterator[Any]:
 
     from lossctl.inputs.readers import cpu_workers
 
-    cluster = distributed.LocalCluster(
-        n_workers=cpu_workers(), threads_per_worker=1, processes=True,
-        dashboard_address=None, host="127.0.0.1", silence_logs=logging.CRITICAL,
-    )  # fmt: skip
+    with _workers_without_stderr():
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=cpu_workers(), threads_per_worker=1, processes=True,
+                dashboard_address=None, host="127.0.0.1", silence_logs=logging.CRITICAL,
+                preload=[_IGNORE_CTRL_C],
+            )  # fmt: skip
+        except BaseException:
+            _drop_half_started_clusters()
+            raise
     c = distributed.Client(cluster)
     try:
         yield c
     finally:
         c.close()
         cluster.close()
+
+
+def _check_address(address: str) -> None:
+    """A scheduler address Dask can connect to: SCHEME://HOST:PORT (or HOST:PORT)."""
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        registry.get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, _ = parse_host_port(location)
+            if not host:
+                raise ValueError("no host")
+    except (ValueError, TypeError) as exc:
+        raise UsageError(
+            f"--scheduler / DASK_SCHEDULER_ADDRESS '{address}' is not a Dask scheduler "
+            f"address ({exc}); expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786."
+        ) from None
+
+
+#: Run in each local worker process as it starts (a preload script): Ctrl-C in the
+#: terminal reaches the whole process group, and the workers leave it to lossctl,
+#: which shuts the cluster down.
+_IGNORE_CTRL_C = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+
+
+def _drop_half_started_clusters() -> None:
+    """Close a LocalCluster whose start was interrupted, quietly: else Dask's exit hook
+    closes it, with an assertion error about workers still starting."""
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in list(SpecCluster._instances):
+        with contextlib.suppress(BaseException):
+            cluster.close(timeout=2)
+        SpecCluster._instances.discard(cluster)
+
+
+@contextlib.contextmanager
+def _workers_without_stderr() -> Iterator[None]:
+    """Start local worker processes with their stderr on /dev/null.
+
+    A Ctrl-C reaches the whole process group: each worker would print the traceback
+    of its KeyboardInterrupt while lossctl shuts the cluster down. Their logs are
+    silenced anyway, and a task's error comes back through its future.
+    """
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield  # no stderr to protect
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _ship_plugins(c: Any, prepared: Prepared) -> None:
@@ -130,7 +201,12 @@ def _part_task(prepared: Prepared, part: Part | None, per_sample_dir: str | None
                   for r in v.nan_rows]  # fmt: skip
     written = 0
     if per_sample_dir is not None and result.blocks:
-        written = _write_part(prepared, part, result.blocks, per_sample_dir)
+        try:
+            written = _write_part(prepared, part, result.blocks, per_sample_dir)
+        except OSError as exc:
+            from lossctl.inputs.writers import write_error
+
+            raise write_error(per_sample_dir, exc) from None
     return PartOutcome(
         result.evaluation, v.n_rows, v.n_dropped, v.nan_count, labels, v.nan_columns,
         v.unnormalised_rows, v.labels_seen, v.seen_zero, v.seen_minus_one, written,
@@ -166,13 +242,33 @@ def run_eval(
     scheduler: str | None,
     progress: Progress | None = None,
     per_sample: str | None = None,
+    force: bool = False,
+    input_files: Sequence[str] = (),
 ) -> Evaluation:
-    """Evaluate ``prepared`` on Dask; the accumulators merge in part order."""
-    from lossctl.accumulate import Evaluation
+    """Evaluate ``prepared`` on Dask; the accumulators merge in part order.
 
+    ``per_sample`` names a new folder (or, with ``force``, one lossctl wrote) for the
+    per-sample Parquet parts; the parts go to a temporary folder beside it, removed
+    on any error or signal.
+    """
     if prepared.source.name == "<stdin>":
         raise UsageError("--engine dask reads files or datasets, not standard input.")
-    folder = _per_sample_folder(per_sample, prepared.source.name)
+    folder = _per_sample_folder(per_sample, prepared.source.name, force, input_files)
+    try:
+        evaluation = _evaluate(prepared, scheduler, progress, folder)
+        if folder:
+            folder.commit()
+    finally:
+        if folder:
+            folder.abort()  # after a commit there is nothing left to remove
+    return evaluation
+
+
+def _evaluate(
+    prepared: Prepared, scheduler: str | None, progress: Progress | None, folder: _Folder | None
+) -> Evaluation:
+    from lossctl.accumulate import Evaluation
+
     with client(scheduler) as c:
         _ship_plugins(c, prepared)
         workers = max(1, len(c.scheduler_info().get("workers", {})))
@@ -195,23 +291,17 @@ def run_eval(
         v.seen_zero |= o.seen_zero
         v.seen_minus_one |= o.seen_minus_one
     if v.seen_zero and v.seen_minus_one:
-        if folder:
-            folder.abort()
         raise InputError(
             f"column '{prepared.columns.target[0]}' of {prepared.source.name} mixes labels 0 "
             "and -1 across its parts; use 0/1 or -1/1."
         )
     if v.nan_count and v.nan == "raise":
-        if folder:
-            folder.abort()
         cols = ", ".join(f"'{c}' ({k})" for c, k in v.nan_columns.items())
         shown = ", ".join(nan_labels[:5]) + (", ..." if v.nan_count > 5 else "")
         raise InputError(
             f"{v.nan_count} rows of {prepared.source.name} have NaN, inf or empty values in "
             f"{cols}; first at rows {shown}. Fix them, or pass --nan omit to drop those rows."
         )
-    if folder:
-        folder.commit()
     return evaluation
 
 
@@ -237,38 +327,85 @@ def _gather(c: Any, futures: list[Any], progress: Progress | None) -> list[Any]:
 
 @dataclass
 class _Folder:
-    """The --per-sample dataset: parts are written to a temporary folder, renamed at the end."""
+    """The --per-sample dataset: parts are written to a temporary folder, which replaces
+    the destination at the end (an existing destination only if lossctl wrote it)."""
 
     path: str
-    tmp: str
+    final: Path
+    tmp: str | None
+    force: bool
 
     def commit(self) -> None:
-        import shutil
+        from lossctl.inputs.writers import check_folder_target, write_error
 
-        if os.path.exists(self.path):
-            shutil.rmtree(self.path) if os.path.isdir(self.path) else os.unlink(self.path)
-        os.replace(self.tmp, self.path)
+        assert self.tmp is not None
+        if os.path.lexists(self.final):  # checked at the start; again, it may have changed
+            check_folder_target(self.path, "", (), self.force)
+        try:
+            if not os.path.lexists(self.final):
+                os.replace(self.tmp, self.final)
+            else:
+                # Swap: the old folder moves aside, the new one takes its name, then the
+                # old one (only lossctl's parts and marker) is removed.
+                old = tempfile.mkdtemp(prefix=f".{self.final.name}.old.", dir=self.final.parent)
+                try:
+                    os.replace(self.final, old)
+                except BaseException:
+                    os.rmdir(old)
+                    raise
+                try:
+                    os.replace(self.tmp, self.final)
+                except BaseException:
+                    os.replace(old, self.final)
+                    raise
+                _remove_parts(old)
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
+        self.tmp = None
 
     def abort(self) -> None:
-        import shutil
+        if self.tmp is not None:
+            _remove_parts(self.tmp)
+            self.tmp = None
 
-        shutil.rmtree(self.tmp, ignore_errors=True)
+
+def _remove_parts(folder: str) -> None:
+    """Remove a per-sample folder lossctl made: its parts and marker, then the folder
+    (kept if anything else is in it)."""
+    from lossctl.inputs.writers import MARKER, PART
+
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name == MARKER or PART.fullmatch(entry.name):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+        os.rmdir(folder)
 
 
-def _per_sample_folder(path: str | None, source: str) -> _Folder | None:
+def _per_sample_folder(
+    path: str | None, source: str, force: bool = False, input_files: Sequence[str] = ()
+) -> _Folder | None:
     if path is None:
         return None
-    import tempfile
+    from lossctl.inputs.writers import MARKER, check_folder_target, new_mode, write_error
 
-    if path == "-" or os.path.abspath(path) == os.path.abspath(source):
-        raise UsageError(
-            "--per-sample with --engine dask writes a folder of Parquet parts; give a new "
-            "folder path (not -, not the input)."
-        )
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(parent):
-        raise UsageError(f"--per-sample {path}: folder {parent} does not exist.")
-    return _Folder(path, tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent))
+    final = check_folder_target(path, source, input_files, force)
+    try:
+        tmp = tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    folder = _Folder(path, final, tmp, force)
+    try:
+        os.chmod(tmp, new_mode(0o777))  # mkdtemp made it 0700; a new folder gets the umask
+        with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as marker:
+            marker.write("A per-sample folder written by lossctl; --force may replace it.\n")
+    except OSError as exc:
+        folder.abort()
+        raise write_error(path, exc) from None
+    except BaseException:
+        folder.abort()
+        raise
+    return folder
 
 
 # -- compare --------------------------------------------------------------------------------

@@ -87,45 +87,47 @@ def require_matplotlib() -> None:
         ) from None
 
 
-def check_target(out: str, inputs: Sequence[str]) -> str:
-    """The image format of ``out`` (png/svg); refuses the input file and a missing folder."""
-    from lossctl.inputs.writers import same_file
+def check_target(out: str, inputs: Sequence[str], force: bool = False) -> tuple[str, Path]:
+    """The image format of ``out`` (png/svg) and the file to write: never an input, an
+    existing file only with ``force``, in a folder that exists."""
+    from lossctl.inputs.writers import check_file_target
 
-    for path in inputs:
-        if same_file(out, path):
-            raise UsageError(
-                f"--out {out} is the input file; lossctl never overwrites its input. "
-                "Choose another path."
-            )
     fmt = FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
         raise UsageError(f"--out {out}: use a .png or .svg suffix.")
-    folder = Path(out).resolve().parent
-    if not folder.is_dir():
-        raise UsageError(f"--out {out}: folder {folder} does not exist.")
-    return fmt
+    first, *rest = list(inputs) or [""]
+    final = check_file_target(out, first, rest, force, option="--out")
+    if final is None:
+        raise UsageError("--out - is not supported; give the path of a .png or .svg file.")
+    return fmt, final
 
 
-def save(figure: Figure, out: str, inputs: Sequence[str] = ()) -> None:
-    """Write ``figure`` to ``out`` (.png or .svg) atomically."""
-    fmt = check_target(out, inputs)
+def save(figure: Figure, out: str, inputs: Sequence[str] = (), force: bool = False) -> None:
+    """Write ``figure`` to ``out`` (.png or .svg) atomically: whole, or not at all."""
+    from lossctl.inputs.writers import write_error
+
+    fmt, final = check_target(out, inputs, force)
     require_matplotlib()
     import matplotlib
 
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = draw(figure)
-        folder = Path(out).resolve().parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{Path(out).name}.", suffix=f".{fmt}", dir=folder)
-        os.close(fd)
+        tmp: str | None = None
         try:
+            # Beside the file itself (a symbolic link is followed), so the rename stays
+            # on one filesystem and replaces the file in one step.
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".{fmt}",
+                                       dir=final.parent)  # fmt: skip
+            os.close(fd)
             metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an image is for sharing
-            os.replace(tmp, out)
+            os.replace(tmp, final)
+            tmp = None
         except OSError as exc:
-            raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}.") from None
+            raise write_error(out, exc, "--out") from None
         finally:
-            if os.path.exists(tmp):
+            if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
 
 
