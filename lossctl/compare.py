@@ -246,6 +246,7 @@ def compare_losses(
     if test not in stats.TESTS:
         raise UsageError(f"unknown --test '{test}'; expected one of {', '.join(stats.TESTS)}.")
     keep = common_rows(models) if rows is None else rows
+    stats.require_rows(test, int(keep.sum()))
     by_name = {m.name: m for m in models}
     base = by_name[baseline]
     w = None if base.weight is None else base.weight[keep]

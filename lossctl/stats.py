@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossctl.errors import UsageError
+from lossctl.errors import InputError, UsageError
 
 TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
 Finalize = Callable[[float], float] | None
@@ -40,6 +41,16 @@ class TestResult:
     delta: float
     ci: tuple[float, float] | None
     p_value: float | None
+
+
+def require_rows(test: str, n: int) -> None:
+    """A paired test needs two rows at least: one row carries no evidence of a difference."""
+    if test != "none" and n < 2:
+        raise InputError(
+            f"--test {test} needs at least 2 paired rows, got {n}: one row cannot tell a "
+            "real difference from chance. Compare on more rows, or pass --test none for "
+            "the costs alone."
+        )
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
@@ -86,6 +97,8 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
         else:
             packed.append(np.ascontiguousarray(columns[i], dtype=np.float64))
 
+    stop = threading.Event()
+
     def block(j: int) -> np.ndarray:
         bitgen = np.random.PCG64(block_seqs[j])
         gen = np.random.Generator(bitgen)
@@ -95,6 +108,8 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
         idx_buf = np.empty(PER_CALL + 4, dtype=np.intp)
         start = 0
         while start < resamples:
+            if stop.is_set():  # the caller is unwinding (an error, Ctrl-C, SIGTERM)
+                break
             c = counts[start:, j]
             cum = np.cumsum(c)
             k = max(1, int(np.searchsorted(cum, PER_CALL, side="right")))
@@ -128,7 +143,12 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
         blocks = [block(j) for j in range(m)]
     else:
         with ThreadPoolExecutor(workers) as pool:
-            blocks = list(pool.map(block, range(m)))
+            try:
+                blocks = list(pool.map(block, range(m)))
+            except BaseException:
+                stop.set()  # running blocks end at their next step, queued ones never start
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return np.sum(blocks, axis=0)
 
 

@@ -28,8 +28,24 @@ from lossctl.errors import ExitCode, Interrupted, LossctlError
 ISSUES_URL = "https://github.com/lossctl/lossctl/issues"
 
 
+class _Unwound(Exception):
+    """A KeyboardInterrupt (or :class:`Interrupted`) carried through typer's handler."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        self.interrupt = interrupt
+        super().__init__()
+
+
 class LossctlGroup(TyperGroup):
     """Typer group whose ``main`` is the one place errors become exit codes."""
+
+    def invoke(self, ctx: Any) -> Any:
+        # typer turns KeyboardInterrupt into a bare exit code 130, which would lose the
+        # signal (SIGTERM must exit 143) and the message: carry it past typer instead.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Unwound(exc) from None
 
     def main(  # type: ignore[override]
         self,
@@ -46,6 +62,7 @@ class LossctlGroup(TyperGroup):
         argv = [a for a in argv if a not in ("--debug", "--no-color")]
         code: int
         previous = _catch_signals()
+        state.guard_streams()
         try:
             rv = super().main(
                 args=argv,
@@ -55,6 +72,7 @@ class LossctlGroup(TyperGroup):
                 **extra,
             )
             code = rv if isinstance(rv, int) else 0
+            state.flush_stdout()  # a full disk behind stdout is an error, not a lost tail
         except click_exc.NoArgsIsHelpError as exc:
             sys.stderr.write((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
             code = ExitCode.USAGE_OR_INPUT
@@ -79,15 +97,16 @@ class LossctlGroup(TyperGroup):
             code = int(exc.exit_code)
         except BrokenPipeError:
             # `lossctl ... | head`: the reader left; stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            state.discard_stdout()
             code = ExitCode.OK
-        except Interrupted as exc:
-            state.error(f"interrupted by {signal.Signals(exc.signum).name}.")
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            state.error("interrupted.")
-            code = ExitCode.INTERRUPTED
+        except (_Unwound, KeyboardInterrupt) as exc:
+            cause = exc.interrupt if isinstance(exc, _Unwound) else exc
+            if isinstance(cause, Interrupted):
+                state.error(f"interrupted by {signal.Signals(cause.signum).name}.")
+                code = cause.exit_code
+            else:
+                state.error("interrupted.")
+                code = ExitCode.INTERRUPTED
         except Exception as exc:
             if state.debug:
                 import traceback
@@ -101,7 +120,10 @@ class LossctlGroup(TyperGroup):
             code = ExitCode.INTERNAL
         finally:
             for sig, handler in previous.items():
-                signal.signal(sig, handler)
+                # A signal from here on (a slow interpreter exit) ends the process at once.
+                signal.signal(sig, _exit_now if standalone_mode else handler)
+        if code != ExitCode.OK and not state.flush_stdout(quiet=True):
+            state.discard_stdout()  # else Python's exit flush fails again, exit 120
         if standalone_mode:
             sys.exit(code)
         return code
@@ -109,6 +131,11 @@ class LossctlGroup(TyperGroup):
 
 def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    """After the command finished: outputs are complete, there is nothing to unwind."""
+    os._exit(128 + signum)
 
 
 def _catch_signals() -> dict[signal.Signals, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,11 +16,13 @@ from lossctl.cli.common import (
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
+    NoPluginsOpt,
     PluginOpt,
     SchedulerOpt,
     Settings,
     load_config,
     output_format,
+    provenance,
     registry,
 )
 from lossctl.cli.evaluate import (
@@ -200,6 +203,7 @@ def compare_command(
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Compare models on the same rows, with paired significance tests against a baseline."""
     from lossctl.errors import ExitCode
@@ -207,9 +211,10 @@ def compare_command(
     from lossctl.render import verdict
     from lossctl.render.numbers import fmt as fmt_num
 
-    conf = load_config(config, no_config)
+    conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
     kind = output_format(fmt, as_json, conf)
+    state.check_embed(embed, kind)
     digits = settings.precision(precision)
     opts = CompareOptions(
         files=files,
@@ -239,7 +244,7 @@ def compare_command(
         engine=str(settings("engine", engine, "local")),
         scheduler=settings("scheduler", scheduler),
     )
-    report = run_compare(opts)
+    report = replace(run_compare(opts), **provenance(plugin, conf))
     if not quiet:
         if report.n_used < report.n_rows:
             state.warn(

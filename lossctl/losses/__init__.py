@@ -46,9 +46,18 @@ class ParsedSpec:
 
 
 def split_specs(items: Iterable[str]) -> list[str]:
-    """Flatten repeated ``-l`` values and comma lists; drop empties and exact repeats."""
+    """Flatten repeated ``-l`` values and comma lists; drop exact repeats.
+
+    A trailing comma is tolerated (``mse,``); a value that names no loss at all
+    (``-l ''``) is a usage error rather than a silent fall-back to the defaults.
+    """
     out: list[str] = []
     for item in items:
+        if not item.replace(",", "").strip():
+            raise UsageError(
+                f"-l {item!r} names no loss; pass a loss name such as -l mse "
+                "(lossctl losses lists them), or leave -l out for the defaults."
+            )
         for part in item.split(","):
             part = part.strip()
             if part and part not in out:

@@ -447,6 +447,8 @@ def render_runs(figure: Figure, width: int, height: int) -> list[list[tuple[str,
     """The figure as lines of (text, style) runs, each at most ``width`` cells."""
     if height < MIN_HEIGHT:
         raise UsageError(f"--height must be at least {MIN_HEIGHT}, got {height}.")
+    if width < 1:
+        raise UsageError(f"--width must be a positive number of characters, got {width}.")
     lines: list[list[tuple[str, str]]] = []
     for part in textwrap.wrap(figure.title, width) or [""]:
         lines.append([(part, "bold")])
