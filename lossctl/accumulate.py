@@ -8,6 +8,7 @@ engines can map chunks and merge.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,10 +115,9 @@ class GroupIndex:
         return cls(codes, labels, counts, present, order, bounds)
 
 
-def grouped(
-    index: GroupIndex, values: np.ndarray, weight: np.ndarray | None
-) -> dict[str, Accumulator]:
-    """One accumulator per group of a block."""
+def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """Statistics of each group present in a block: a (6, groups) array of weight_sum,
+    weighted_sum, mean, m2, min and max (the fields of :class:`Accumulator`)."""
     codes, k = index.codes, len(index.labels)
     ws = index.counts.astype(np.float64) if weight is None else np.bincount(codes, weight, k)
     sums = np.bincount(codes, values if weight is None else weight * values, k)
@@ -134,13 +134,106 @@ def grouped(
         sorted_values = values[index.order]
         mins = np.minimum.reduceat(sorted_values, index.bounds)
         maxs = np.maximum.reduceat(sorted_values, index.bounds)
-    out: dict[str, Accumulator] = {}
-    for j, g in enumerate(index.present):
-        out[str(index.labels[g])] = Accumulator(
-            int(index.counts[g]), float(ws[g]), float(sums[g]), float(means[g]), float(m2[g]),
-            float(mins[j]), float(maxs[j]),
-        )  # fmt: skip
-    return out
+    p = index.present
+    return np.stack([ws[p], sums[p], means[p], m2[p], mins, maxs])
+
+
+#: Rows of a :class:`GroupTable` statistics array.
+_WS, _SUM, _MEAN, _M2, _MIN, _MAX = range(6)
+
+
+@dataclass
+class GroupTable:
+    """The accumulators of every group, as columns: one (6, groups) array per loss key.
+
+    Memory and time grow with the number of groups as arrays, not as Python objects
+    (a million groups are a few arrays of a million floats), and blocks merge with a
+    vectorised form of :meth:`Accumulator.__add__` (Chan et al.'s update).
+    """
+
+    keys: tuple[str, ...] = ()
+    labels: list[str] = field(default_factory=list)
+    slots: dict[str, int] = field(default_factory=dict)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stats: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def _slots_of(self, labels: Sequence[str]) -> np.ndarray:
+        """Slots of ``labels``; new labels get new slots (arrays grow geometrically)."""
+        out = np.empty(len(labels), dtype=np.intp)
+        slots, known = self.slots, self.labels
+        for i, label in enumerate(labels):
+            slot = slots.get(label)
+            if slot is None:
+                slot = slots[label] = len(known)
+                known.append(label)
+            out[i] = slot
+        if len(known) > self.rows.shape[0]:
+            size = max(len(known), 2 * self.rows.shape[0], 16)
+            rows = np.zeros(size, np.int64)
+            rows[: self.rows.shape[0]] = self.rows
+            self.rows = rows
+            for key in self.keys:
+                grown = np.zeros((6, size))
+                grown[_MIN], grown[_MAX] = math.inf, -math.inf
+                old = self.stats.get(key)
+                if old is not None:
+                    grown[:, : old.shape[1]] = old
+                self.stats[key] = grown
+        return out
+
+    def _merge(self, slots: np.ndarray, key: str, block: np.ndarray, fresh: np.ndarray) -> None:
+        cur = self.stats[key]
+        ws_a, mean_a = cur[_WS, slots], cur[_MEAN, slots]
+        ws_b, mean_b = block[_WS], block[_MEAN]
+        ws = ws_a + ws_b
+        delta = mean_b - mean_a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(ws > 0, ws_b / ws, 0.0)
+        mean = np.where(ws > 0, mean_a + delta * share, 0.0)
+        m2 = np.where(ws > 0, cur[_M2, slots] + block[_M2] + delta * delta * ws_a * share, 0.0)
+        # A group's first block is taken as it is, as Accumulator() + acc does.
+        cur[_MEAN, slots] = np.where(fresh, mean_b, mean)
+        cur[_M2, slots] = np.where(fresh, block[_M2], m2)
+        cur[_WS, slots] = ws
+        cur[_SUM, slots] += block[_SUM]
+        cur[_MIN, slots] = np.minimum(cur[_MIN, slots], block[_MIN])
+        cur[_MAX, slots] = np.maximum(cur[_MAX, slots], block[_MAX])
+
+    def add(
+        self,
+        index: GroupIndex,
+        per_sample: Mapping[str, np.ndarray],
+        weight: np.ndarray | None,
+    ) -> None:
+        """Add one block (every loss key) whose rows are grouped by ``index``."""
+        labels = [str(index.labels[g]) for g in index.present]
+        slots = self._slots_of(labels)
+        fresh = self.rows[slots] == 0
+        for key, values in per_sample.items():
+            self._merge(slots, key, _block_stats(index, values, weight), fresh)
+        self.rows[slots] += index.counts[index.present]
+
+    def merge(self, other: GroupTable) -> None:
+        """Add the groups of ``other`` (disjoint rows) into this table."""
+        if not len(other):
+            return
+        slots = self._slots_of(other.labels)
+        fresh = self.rows[slots] == 0
+        n = len(other)
+        for key in self.keys:
+            self._merge(slots, key, other.stats[key][:, :n], fresh)
+        self.rows[slots] += other.rows[:n]
+
+    def accumulator(self, label: str, key: str) -> Accumulator:
+        slot = self.slots[label]
+        n = int(self.rows[slot])
+        if n == 0:
+            return Accumulator()
+        ws, s, mean, m2, lo, hi = (float(v) for v in self.stats[key][:, slot])
+        return Accumulator(n, ws, s, mean, m2, lo, hi)
 
 
 @dataclass
@@ -149,9 +242,13 @@ class Evaluation:
 
     losses: Sequence[BoundLoss]
     overall: dict[str, Accumulator] = field(default_factory=dict)
-    groups: dict[str, dict[str, Accumulator]] = field(default_factory=dict)
-    group_rows: dict[str, int] = field(default_factory=dict)
+    groups: GroupTable | None = None
     n_used: int = 0
+
+    def _table(self) -> GroupTable:
+        if self.groups is None:
+            self.groups = GroupTable(tuple(loss.key for loss in self.losses))
+        return self.groups
 
     def add(
         self,
@@ -164,19 +261,12 @@ class Evaluation:
         ``groups`` is (codes, labels): row i belongs to group ``labels[codes[i]]``.
         """
         n = 0
-        index = GroupIndex.of(*groups) if groups is not None and len(groups[0]) else None
         for key, values in per_sample.items():
             n = values.shape[0]
             acc = Accumulator.of(values, weight)
             self.overall[key] = self.overall.get(key, Accumulator()) + acc
-            if index is not None:
-                for g, gacc in grouped(index, values, weight).items():
-                    slot = self.groups.setdefault(g, {})
-                    slot[key] = slot.get(key, Accumulator()) + gacc
-        if index is not None:
-            for g in index.present:
-                label = str(index.labels[g])
-                self.group_rows[label] = self.group_rows.get(label, 0) + int(index.counts[g])
+        if groups is not None and len(groups[0]):
+            self._table().add(GroupIndex.of(*groups), per_sample, weight)
         self.n_used += n
 
     def merge(self, other: Evaluation) -> Evaluation:
@@ -185,12 +275,8 @@ class Evaluation:
         for src in (self, other):
             for key, acc in src.overall.items():
                 out.overall[key] = out.overall.get(key, Accumulator()) + acc
-            for g, accs in src.groups.items():
-                slot = out.groups.setdefault(g, {})
-                for key, acc in accs.items():
-                    slot[key] = slot.get(key, Accumulator()) + acc
-            for g, c in src.group_rows.items():
-                out.group_rows[g] = out.group_rows.get(g, 0) + c
+            if src.groups is not None:
+                out._table().merge(src.groups)
         out.n_used = self.n_used + other.n_used
         return out
 
@@ -200,15 +286,40 @@ class Evaluation:
         }
 
     def group_stats(self) -> dict[str, GroupStats]:
-        out = {}
-        for g in sorted(self.groups):
-            accs = self.groups[g]
-            out[g] = GroupStats(
-                g,
-                self.group_rows.get(g, 0),
-                {loss.key: accs.get(loss.key, Accumulator()).stats(loss) for loss in self.losses},
-            )
+        table = self.groups
+        if table is None:
+            return {}
+        n = len(table)
+        rows = table.rows[:n].tolist()
+        # Plain floats, one list per statistic: indexing numpy scalars one by one would
+        # cost more than the whole evaluation for a million groups.
+        columns = {loss.key: table.stats[loss.key][:, :n].tolist() for loss in self.losses}
+        out: dict[str, GroupStats] = {}
+        collecting = gc.isenabled()
+        gc.disable()  # millions of new objects, no cycles: the collector would rescan them all
+        try:
+            self._fill(out, table, rows, columns)
+        finally:
+            if collecting:
+                gc.enable()
         return out
+
+    def _fill(
+        self,
+        out: dict[str, GroupStats],
+        table: GroupTable,
+        rows: list[int],
+        columns: dict[str, list[list[float]]],
+    ) -> None:
+        for g in sorted(table.labels):
+            slot = table.slots[g]
+            stats = {}
+            for loss in self.losses:
+                c = columns[loss.key]
+                acc = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
+                                  c[_M2][slot], c[_MIN][slot], c[_MAX][slot])  # fmt: skip
+                stats[loss.key] = acc.stats(loss)
+            out[g] = GroupStats(g, rows[slot], stats)
 
 
 def per_sample_losses(
