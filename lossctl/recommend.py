@@ -72,7 +72,7 @@ import numpy as np
 from lossctl.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError
 from lossctl.losses import BoundLoss, Registry, builtin_registry
-from lossctl.report import Columns
+from lossctl.report import Columns, PluginFile
 
 if TYPE_CHECKING:
     from lossctl.pipeline import EvalOptions
@@ -221,6 +221,9 @@ class RecommendReport:
     disagreement: Disagreement | None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: Plugin files loaded, and the config file read (None: none).
+    plugins: tuple[PluginFile, ...] = ()
+    config: str | None = None
 
     def fact(self, name: str) -> FactValue:
         """The value of a fact by name (KeyError when it was not measured)."""

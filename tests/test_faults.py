@@ -216,3 +216,47 @@ def test_an_ignored_hangup_stays_ignored(slow_compare: Path) -> None:
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("fault injection relies on Linux devices")
+
+
+# -- concurrent writers -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("writers")
+    rng = np.random.default_rng(1)
+    paths = []
+    for name, n in (("a.csv", 300_000), ("b.csv", 200_000)):
+        y = rng.normal(size=n)
+        path = folder / name
+        np.savetxt(path, np.column_stack([y, y + rng.normal(size=n)]), delimiter=",",
+                   header="y_true,y_pred", comments="", fmt="%.6f")  # fmt: skip
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_concurrent_writers_leave_one_whole_file(
+    tmp_path: Path, two_inputs: tuple[Path, Path], force: bool
+) -> None:
+    """Two runs writing the same --per-sample file at once: the file is one run's
+    output, whole; a run that finds the other's file in place without --force
+    keeps it and says so; no temporary file is left."""
+    out = tmp_path / "out.csv"
+    extra = ["--force"] if force else []
+    for _ in range(3):
+        out.unlink(missing_ok=True)
+        procs = [
+            subprocess.Popen(["lossctl", "eval", str(src), "-l", "mae", "-q", "--per-sample",
+                              str(out), *extra], stderr=subprocess.PIPE, text=True)
+            for src in two_inputs
+        ]  # fmt: skip
+        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+        assert any(code == 0 for code, _ in results), results
+        for code, err in results:
+            assert code == 0 or (not force and code == 2 and "exists" in err), (code, err)
+        lines = out.read_text().splitlines()
+        assert lines[0] == '"row","y_true","y_pred","mae"'
+        assert len(lines) - 1 in (300_000, 200_000)
+        assert lines[-1].count(",") == 3
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

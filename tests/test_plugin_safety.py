@@ -428,3 +428,14 @@ def test_shared_mse_rmse_values_are_not_written_into():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_recommend_names_the_config_and_its_plugins(tmp_path):
+    marker, plugin, config = repository_with_plugin(tmp_path)
+    res = lossctl("recommend", DIABETES, "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["plugins"] == [str(plugin.resolve())] and doc["config"] == str(config)
+    assert marker.exists()  # recommend computes losses: the config's plugin ran, and says so
+    res = lossctl("recommend", DIABETES, cwd=tmp_path, env={**os.environ, "COLUMNS": "400"})
+    assert f"config: {config}" in res.stdout and "plugins: " in res.stdout

@@ -6,6 +6,7 @@ Only wiring: options (shared with ``eval``) -> :func:`lossctl.recommend.run_reco
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from lossctl.cli.common import (
     Settings,
     load_config,
     output_format,
+    provenance,
     registry,
 )
 from lossctl.cli.evaluate import (
@@ -96,7 +98,7 @@ def recommend_command(
     from lossctl.cli.progress import progress_for
 
     with progress_for(file, quiet, kind) as opts.progress:
-        report = run_recommend(opts)
+        report = replace(run_recommend(opts), **provenance(plugin, conf))
     if quiet:
         return 0
     for w in report.warnings:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lossctl import __version__
 from lossctl.render.numbers import json_safe
 from lossctl.report import CompareReport, EvalReport, GateResult, LossStats
+
+if TYPE_CHECKING:
+    from lossctl.recommend import RecommendReport
 
 SCHEMA_VERSION = 1
 
@@ -58,7 +61,7 @@ def file_header(command: str, report: Any) -> dict[str, Any]:
     }
 
 
-def provenance_data(report: EvalReport | CompareReport) -> dict[str, Any]:
+def provenance_data(report: EvalReport | CompareReport | RecommendReport) -> dict[str, Any]:
     """``plugins`` (the plugin files loaded) and ``config`` (the config file read, or null)."""
     return {"plugins": [p.path for p in report.plugins], "config": report.config}
 

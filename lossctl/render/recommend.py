@@ -41,14 +41,19 @@ def fact_text(fact: Fact, precision: int = 6) -> str:
 
 
 def title(report: RecommendReport) -> str:
-    """Two lines: the file, task and rows; then the columns used."""
+    """Two lines: the file, task and rows; then the columns used; and a third naming
+    the config file and plugins, when there are any."""
+    from lossctl.render.table import provenance_line
+
     rows = f"{report.n_used:,} rows"
     if report.n_dropped:
         rows += f" ({report.n_dropped:,} dropped)"
-    return (
+    text = (
         f"{report.source} · {report.task} ({report.prediction_kind}) · {rows}\n"
         f"{_columns_text(report.columns)}"
     )
+    extra = provenance_line(report)
+    return f"{text}\n{extra}" if extra else text
 
 
 def _columns_text(cols: Columns) -> str:
@@ -143,9 +148,10 @@ def recommend_markdown(report: RecommendReport, precision: int = 6) -> str:
 
 def recommend_data(report: RecommendReport) -> dict[str, Any]:
     """The report as plain data (floats at full precision; NaN is removed by ``dumps``)."""
-    from lossctl.render.json import file_header
+    from lossctl.render.json import file_header, provenance_data
 
     doc: dict[str, Any] = file_header("recommend", report)
+    doc |= provenance_data(report)
     doc |= {
         "facts": {f.name: f.value for f in report.facts},
         "recommendations": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -12,8 +13,11 @@ from rich.text import Text
 from lossctl.render.numbers import fmt
 from lossctl.report import CompareReport, EvalReport
 
+if TYPE_CHECKING:
+    from lossctl.recommend import RecommendReport
 
-def provenance_line(report: EvalReport | CompareReport) -> str:
+
+def provenance_line(report: EvalReport | CompareReport | RecommendReport) -> str:
     """The config file and plugin files a result used ("" when none)."""
     parts = []
     if report.config:
