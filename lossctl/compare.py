@@ -74,7 +74,7 @@ def align_by_position(models: Sequence[Collected]) -> list[Collected]:
         if not same.all():
             row = int(np.argmin(same))
             raise InputError(
-                f"the targets of {m.source} and {base.source} first differ at row {row + 1} "
+                f"the targets of {base.source} and {m.source} first differ at row {row + 1} "
                 f"({_show(base.y_true[row])} vs {_show(m.y_true[row])}); paired rows must have "
                 "identical targets. Check the files, or pass --id COL to pair by id."
             )

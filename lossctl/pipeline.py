@@ -423,6 +423,15 @@ def _input_files(prepared: Prepared) -> list[str]:
     return list(source.files)
 
 
+#: How compare drops rows with --nan omit.
+ALL_MODELS = " (a row dropped for any model is dropped for all)"
+
+
+def dropped_warning(dropped: int, rows: int, note: str = "") -> tuple[str, ...]:
+    """The --nan omit warning (printed on stderr and listed in JSON ``warnings``)."""
+    return (f"--nan omit dropped {dropped} of {rows} rows{note}.",) if dropped else ()
+
+
 def build_report(
     prepared: Prepared, evaluation: Evaluation, gates: Sequence[MaxGate]
 ) -> EvalReport:
@@ -433,7 +442,7 @@ def build_report(
         source=prepared.source.name,
         task=prepared.task,
         prediction_kind=prepared.kind,
-        columns=Columns(cm.target, cm.pred, cm.weight, cm.classes),
+        columns=Columns(cm.target, cm.pred, cm.weight, cm.classes, prepared.validator.positive),
         n_rows=prepared.validator.n_rows,
         n_used=evaluation.n_used,
         n_dropped=prepared.validator.n_dropped,
@@ -441,7 +450,10 @@ def build_report(
         groups=evaluation.group_stats() if cm.by else None,
         by=cm.by,
         gate=gate,
-        warnings=tuple(prepared.validator.warnings()),
+        warnings=(
+            *prepared.validator.warnings(),
+            *dropped_warning(prepared.validator.n_dropped, prepared.validator.n_rows),
+        ),
     )
 
 
@@ -672,4 +684,8 @@ def run_compare(opts: CompareOptions) -> Any:
         ),
         weight=opts.weight,
         gate=gate_result,
+        warnings=(
+            *dict.fromkeys(w for p in prepareds for w in p.validator.warnings()),
+            *dropped_warning(n_rows - n_used, n_rows, ALL_MODELS),
+        ),
     )

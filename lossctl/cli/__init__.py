@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -17,8 +18,10 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer >= 0.22 vendors click as typer._click; older releases use click itself
+    from typer._click import core as click_core
     from typer._click import exceptions as click_exc
 except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import core as click_core  # type: ignore[no-redef]
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from lossctl import __version__
@@ -36,10 +39,55 @@ class _Unwound(Exception):
         super().__init__()
 
 
+def _refuse_repeated_options(group: Any, ctx: Any, args: list[str]) -> None:
+    """An option that takes one value, given twice (``--by a --by b``), is a usage error:
+    click would keep the last one silently."""
+    command: Any = group
+    path = ["lossctl"]
+    while args and hasattr(command, "get_command"):  # the (sub)command the line runs
+        sub = command.get_command(ctx, args[0])
+        if sub is None:
+            return
+        path.append(args[0])
+        command, args = sub, args[1:]
+    seen: dict[str, list[str]] = {}
+    single = {}
+    for param in getattr(command, "params", []):
+        if isinstance(param, click_core.Option) and not (param.multiple or param.is_flag
+                                                         or param.count):  # fmt: skip
+            for name in param.opts:
+                single[name] = param.opts[0]
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            break
+        name, eq, value = token.partition("=")
+        if name in single:
+            if not eq:
+                value = args[i + 1] if i + 1 < len(args) else ""
+                i += 1
+            seen.setdefault(single[name], []).append(value)
+        i += 1
+    for name, values in seen.items():
+        if len(values) > 1:
+            raise click_exc.UsageError(
+                f"{name} takes one value, given {len(values)} times "
+                f"({', '.join(repr(v) for v in values)}); pass it once "
+                f"(see '{' '.join(path)} --help')."
+            )
+
+
 class LossctlGroup(TyperGroup):
     """Typer group whose ``main`` is the one place errors become exit codes."""
 
     def invoke(self, ctx: Any) -> Any:
+        # click >= 8.2 keeps the subcommand's tokens in _protected_args (protected_args
+        # is deprecated there); older releases only have protected_args.
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:
+            protected = ctx.protected_args
+        _refuse_repeated_options(self, ctx, [*protected, *ctx.args])
         # typer turns KeyboardInterrupt into a bare exit code 130, which would lose the
         # signal (SIGTERM must exit 143) and the message: carry it past typer instead.
         try:
@@ -63,6 +111,13 @@ class LossctlGroup(TyperGroup):
         code: int
         previous = _catch_signals()
         state.guard_streams()
+        # numpy's floating-point warnings name lossctl's source lines, not the user's
+        # data; a result they would flag (an overflow) is checked and reported in
+        # lossctl's own words instead.
+        warnings.filterwarnings(
+            "ignore", r"(overflow|invalid value|divide by zero|underflow) encountered",
+            RuntimeWarning,
+        )  # fmt: skip
         try:
             rv = super().main(
                 args=argv,
@@ -74,7 +129,11 @@ class LossctlGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
             state.flush_stdout()  # a full disk behind stdout is an error, not a lost tail
         except click_exc.NoArgsIsHelpError as exc:
-            sys.stderr.write((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
+            # The error was built with ctx.get_help(), which rich help prints as it is
+            # called (returning ""); plain help is the message. Never ask for it twice.
+            text = exc.format_message()
+            if text:
+                sys.stdout.write(text + "\n")
             code = ExitCode.USAGE_OR_INPUT
         except click_exc.UsageError as exc:
             hint = ""

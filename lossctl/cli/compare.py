@@ -246,11 +246,8 @@ def compare_command(
     )
     report = replace(run_compare(opts), **provenance(plugin, conf))
     if not quiet:
-        if report.n_used < report.n_rows:
-            state.warn(
-                f"--nan omit dropped {report.n_rows - report.n_used} of {report.n_rows} rows "
-                "(a row dropped for any model is dropped for all)."
-            )
+        for w in report.warnings:
+            state.warn(w)
         _print(report, kind, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:

@@ -286,8 +286,6 @@ def eval_command(
     if not quiet:
         for w in report.warnings:
             state.warn(w)
-        if report.n_dropped:
-            state.warn(f"--nan omit dropped {report.n_dropped} of {report.n_rows} rows.")
         _print(report, kind, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:

@@ -1,0 +1,83 @@
+"""Command-line behaviour that misled users: help printed twice, repeated options kept
+silently, messages naming files out of order, warnings that reached only stderr, and
+numpy's own warning lines. Each case failed before it was fixed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_DATA
+
+REG = str(SAMPLE_DATA / "diabetes_regression.csv")
+
+
+def lossctl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["lossctl", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [[], ["plot"]], ids=["lossctl", "lossctl plot"])
+def test_help_without_a_command_is_printed_once(args: list[str]) -> None:
+    res = lossctl(*args)
+    assert res.returncode == 2
+    assert (res.stdout + res.stderr).count("Usage:") == 1
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["eval", REG, "--by", "sex", "--by", "age"], "--by"),
+        (["eval", REG, "--id=a", "--id", "b"], "--id"),
+        (["eval", REG, "-w", "age", "--weight", "bmi"], "--weight"),
+        (["compare", REG, "-p", "y_pred", "-p", "y_pred", "--seed", "1", "--seed", "2"],
+         "--seed"),
+        (["plot", "curves", "--width", "50", "--width", "60"], "--width"),
+    ],
+)  # fmt: skip
+def test_an_option_of_one_value_given_twice_is_refused(args: list[str], option: str) -> None:
+    res = lossctl(*args)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith(f"Error: {option} takes one value, given 2 times")
+    assert res.stderr.count("\n") == 1
+
+
+def test_repeatable_options_still_repeat() -> None:
+    res = lossctl("eval", REG, "-l", "mse", "-l", "mae", "--max", "mse=1e9", "--max",
+                  "mae=1e9", "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert set(json.loads(res.stdout)["losses"]) == {"mse", "mae"}
+
+
+def test_differing_targets_are_named_in_command_line_order(tmp_path: Path) -> None:
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text("y_true,y_pred\n1,1\n2,2\n7930,3\n")
+    b.write_text("y_true,y_pred\n1,1\n2,2\n11014.3,3\n")
+    res = lossctl("compare", str(a), str(b), "--test", "none")
+    assert res.returncode == 2
+    assert f"targets of {a} and {b} first differ at row 3 (7930 vs 11014.3)" in res.stderr
+
+
+def test_numpy_warnings_do_not_reach_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("y_true,y_pred\n1,1e308\n2,-1e308\n3,3\n")
+    res = lossctl("eval", str(path), "-l", "mae")
+    assert "RuntimeWarning" not in res.stderr and ".py:" not in res.stderr
+
+
+def test_every_warning_printed_is_in_json(tmp_path: Path) -> None:
+    path = tmp_path / "nan.csv"
+    path.write_text("y_true,y_pred,b\n1,2,3\n2,,3\n3,3,4\n4,5,5\n")
+    res = lossctl("eval", str(path), "-p", "y_pred", "--nan", "omit", "-l", "mse")
+    assert res.stderr == "Warning: --nan omit dropped 1 of 4 rows.\n"
+    res = lossctl("eval", str(path), "-p", "y_pred", "--nan", "omit", "-l", "mse", "--json")
+    assert json.loads(res.stdout)["warnings"] == ["--nan omit dropped 1 of 4 rows."]
+    res = lossctl("compare", str(path), "-p", "y_pred", "-p", "b", "--nan", "omit",
+                  "--test", "none", "--json")  # fmt: skip
+    (warning,) = json.loads(res.stdout)["warnings"]
+    assert warning.startswith("--nan omit dropped 1 of 4 rows")
+    assert res.stderr == f"Warning: {warning}\n"
