@@ -147,7 +147,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     # Losses named only in a gate are evaluated too.
     specs = [*specs, *(g.key for g in gates if g.key not in specs)]
     losses = [registry.bind(parse_spec(s), task) for s in dict.fromkeys(specs)]
-    validator = Validator(columns, task, source.name, opts.nan, opts.pos_label)
+    validator = Validator(columns, task, source.name, opts.nan, opts.pos_label, kind=kind)
     return Prepared(source, columns, task, kind, losses, validator)
 
 

@@ -56,6 +56,8 @@ class Columns:
     pred: tuple[str, ...]
     weight: str | None
     classes: tuple[str, ...] = ()
+    #: The positive label of a binary target (given or chosen), else None.
+    pos_label: str | None = None
 
 
 @dataclass(frozen=True)

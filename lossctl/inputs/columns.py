@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,6 +110,19 @@ def class_names(pred: Sequence[str]) -> tuple[str, ...]:
         prefix = common[: cut + 1] if cut >= 0 else ""
     names = tuple(c[len(prefix) :] or c for c in pred)
     return names if len(set(names)) == len(names) else tuple(pred)
+
+
+_TRAILING_INT = re.compile(r"(?:^|\D)(\d+)$")
+
+
+def class_numbers(classes: Sequence[str]) -> tuple[int, ...] | None:
+    """The integer each class name is or ends in (``10``, ``class_10``), if every name has
+    one and they differ; else None."""
+    found = [_TRAILING_INT.search(c) for c in classes]
+    if not classes or not all(found):
+        return None
+    numbers = tuple(int(m.group(1)) for m in found if m)
+    return numbers if len(set(numbers)) == len(numbers) else None
 
 
 def _detect_one(names: Sequence[str], columns: Sequence[str], exclude: set[str]) -> str | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import InputError, UsageError
-from lossctl.inputs.columns import ColumnMap
+from lossctl.inputs.columns import ColumnMap, class_names, class_numbers
 from lossctl.inputs.readers import NUMBER, bad_value_error
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: How many row numbers an error shows.
 SHOW_ROWS = 5
+#: Probabilities this far outside [0, 1] are float rounding: clipped, with a warning.
+PROB_TOLERANCE = 1e-9
 #: Integers beyond this magnitude have no exact float64 (2**53).
 EXACT_INT = 2**53
 _TRUE = {"true", "t", "yes", "y"}
@@ -56,6 +58,17 @@ class Arrays:
 
     def __len__(self) -> int:
         return int(self.rows.shape[0])
+
+
+def _number_text(v: float) -> str:
+    """A numeric label as text: ``1`` for 1.0, ``0.5`` for 0.5."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _class_list(classes: tuple[str, ...], numbers: tuple[int, ...]) -> str:
+    """``0=setosa, 1=versicolor, ...``: which label each class column stands for."""
+    pairs = [f"{n}={c}" for n, c in zip(numbers, classes, strict=True)]
+    return ", ".join(pairs[:12]) + (", ..." if len(pairs) > 12 else "")
 
 
 def _rows_text(rows: np.ndarray, total: int | None = None) -> str:
@@ -235,6 +248,8 @@ class Validator:
     source: str
     nan: str = "raise"
     pos_label: str | None = None
+    #: ``probability``: predictions within PROB_TOLERANCE outside [0, 1] are clipped.
+    kind: str = ""
     n_rows: int = 0
     n_dropped: int = 0
     nan_rows: list[int] = field(default_factory=list)
@@ -244,10 +259,16 @@ class Validator:
     unnormalised_rows: int = 0
     seen_zero: bool = False
     seen_minus_one: bool = False
+    positional_classes: bool = False
+    bool_target: bool = False
+    clipped_rows: int = 0
+    clipped_first: int = 0
 
     def fresh(self) -> Validator:
         """A validator with the same settings and no state (for a parallel part)."""
-        return Validator(self.columns, self.task, self.source, self.nan, self.pos_label)
+        return Validator(
+            self.columns, self.task, self.source, self.nan, self.pos_label, kind=self.kind
+        )
 
     def absorb(self, other: Validator) -> None:
         """Add the counts of another part's validator (parts in file order)."""
@@ -260,6 +281,11 @@ class Validator:
         self.unnormalised_rows += other.unnormalised_rows
         self.seen_zero |= other.seen_zero
         self.seen_minus_one |= other.seen_minus_one
+        self.positional_classes |= other.positional_classes
+        self.bool_target |= other.bool_target
+        if other.clipped_rows and not self.clipped_rows:
+            self.clipped_first = other.clipped_first
+        self.clipped_rows += other.clipped_rows
 
     @property
     def needs_exact_rows(self) -> bool:
@@ -275,7 +301,15 @@ class Validator:
         name = self.columns.target[0]
         col = _decoded(col)
         if _kind(col.type) in ("number", "bool", "null"):
+            self.bool_target = _kind(col.type) == "bool"
             y = to_float(col, name, self.source, start)
+            if len(self.labels_seen) <= 2:
+                values = np.unique(y[np.isfinite(y)])[:3]
+                if self.bool_target:
+                    self.labels_seen |= {"true" if v else "false" for v in values}
+                else:
+                    self.labels_seen |= {_number_text(v) for v in values}
+            raw = y
             neg = y == -1
             self.seen_minus_one |= bool(neg.any())
             self.seen_zero |= bool((y == 0).any())
@@ -287,14 +321,16 @@ class Validator:
             if neg.any():
                 y = np.where(neg, 0.0, y)  # -1/+1 labels -> 0/1 (hinge maps back to signs)
             if self.pos_label is not None:
+                word = self.pos_label.strip().lower()
                 try:
-                    pos = float(self.pos_label)
+                    pos = float(word in _TRUE) if self.bool_target else float(self.pos_label)
                 except ValueError:
-                    raise UsageError(
-                        f"--pos-label '{self.pos_label}' is not a value of the numeric column "
-                        f"'{name}'."
-                    ) from None
-                y = np.where(np.isnan(y), np.nan, (y == pos).astype(np.float64))
+                    raise self._pos_label_error() from None
+                if self.bool_target and word not in _TRUE | _FALSE:
+                    raise self._pos_label_error()
+                if len(self.labels_seen) > 2:
+                    raise InputError(self._too_many_labels(name))
+                y = np.where(np.isnan(raw), np.nan, (raw == pos).astype(np.float64))
             return y
         if _kind(col.type) == "other":
             raise type_error(name, self.source, col.type)
@@ -302,10 +338,7 @@ class Validator:
         self.labels_seen |= _unique_text(text)
         if self.pos_label is not None:
             if len(self.labels_seen) > 2:
-                raise InputError(
-                    f"column '{name}' of {self.source} has more than two labels "
-                    f"({', '.join(sorted(self.labels_seen)[:6])}); a binary target needs two."
-                )
+                raise InputError(self._too_many_labels(name))
             y, _ = map_labels(text, {v: float(v == self.pos_label) for v in self.labels_seen})
             return y
         if {v.lower() for v in self.labels_seen} <= _TRUE | _FALSE:
@@ -317,21 +350,87 @@ class Validator:
             "pass --pos-label LABEL to say which one is the positive class."
         )
 
+    def _check_one_hot(self, y: np.ndarray, start: int) -> None:
+        """K target columns of 0/1 are a distribution only when each row has one 1."""
+        hard = ((y == 0) | (y == 1)).all(axis=1)
+        bad = hard & (y.sum(axis=1) != 1)
+        if not bad.any():
+            return
+        where = np.flatnonzero(bad)
+        cols = self.columns.target
+        named = ", ".join(cols[:4]) + (", ..." if len(cols) > 4 else "")
+        raise InputError(
+            f"target columns {named} of {self.source} hold 0/1 values whose rows do not sum "
+            f"to 1 (first at row {start + int(where[0]) + 1}): this looks multilabel, which "
+            "is not supported; "
+            "a multiclass target needs exactly one 1 per row (or one label column)."
+        )
+
+    def _too_many_labels(self, name: str) -> str:
+        return (
+            f"column '{name}' of {self.source} has more than two labels "
+            f"({', '.join(sorted(self.labels_seen)[:6])}); a binary target with --pos-label "
+            "needs two (use --task multiclass with one column per class)."
+        )
+
+    @property
+    def positive(self) -> str | None:
+        """The positive label of a binary target: --pos-label, else the one chosen."""
+        if self.task != "binary":
+            return None
+        if self.pos_label is not None:
+            return self.pos_label
+        if self.bool_target:
+            return "true"
+        text = sorted(v for v in self.labels_seen if v.lower() in _TRUE)
+        if text:
+            return "/".join(text)
+        return "1"
+
+    def _check_pos_label(self) -> None:
+        """--pos-label must be one of the labels present."""
+        if self.task != "binary" or self.pos_label is None or not self.labels_seen:
+            return
+        present = self.labels_seen
+        if self.pos_label in present:
+            return
+        try:
+            if _number_text(float(self.pos_label)) in present:
+                return
+        except ValueError:
+            pass
+        word = self.pos_label.strip().lower()
+        as_bool = ("true" if word in _TRUE else "false") if word in _TRUE | _FALSE else None
+        if self.bool_target and as_bool in present:
+            return
+        raise self._pos_label_error()
+
+    def _pos_label_error(self) -> UsageError:
+        shown = ", ".join(repr(v) for v in sorted(self.labels_seen)[:6])
+        return UsageError(
+            f"--pos-label '{self.pos_label}' is not a label of column "
+            f"'{self.columns.target[0]}' of {self.source}; the labels present are {shown}. "
+            "Pass one of them."
+        )
+
     def _multiclass_target(self, table: pa.Table, start: int) -> np.ndarray:
 
         cols = self.columns.target
         k = len(self.columns.pred)
         if len(cols) > 1:
-            return np.column_stack([to_float(table.column(c), c, self.source, start) for c in cols])
+            y = np.column_stack([to_float(table.column(c), c, self.source, start) for c in cols])
+            self._check_one_hot(y, start)
+            return y
         name = cols[0]
         col = _decoded(table.column(name))
         if _kind(col.type) in ("number", "bool", "null"):
-            return to_float(col, name, self.source, start)  # class indices 0..K-1
+            return self._class_indices(to_float(col, name, self.source, start), start)
         if _kind(col.type) == "other":
             raise type_error(name, self.source, col.type)
         text = to_text(col, name, self.source)
         # A label may be the class name ('class_0') or the whole column name ('prob_class_0').
         index = {name: float(i) for i, name in enumerate(self.columns.pred)}
+        index.update({name: float(i) for i, name in enumerate(class_names(self.columns.pred))})
         index.update({name: float(i) for i, name in enumerate(self.columns.classes)})
         pos, unknown = map_labels(text, index)
         if unknown.any():
@@ -343,6 +442,45 @@ class Validator:
                 "labels must be class indices 0..K-1 or class names."
             )
         return pos
+
+    def _class_indices(self, y: np.ndarray, start: int) -> np.ndarray:
+        """Integer labels as column positions: label v is the class column named (or
+        ending in) v; with other class names, the column order (and a warning)."""
+        classes = self.columns.classes
+        numbers = class_numbers(classes)
+        if numbers is None:
+            self.positional_classes = True
+            numbers = tuple(range(len(classes)))
+        lookup = np.array(numbers, dtype=np.float64)
+        order = np.argsort(lookup)
+        at = np.searchsorted(lookup[order], y)
+        at = np.minimum(at, len(lookup) - 1)
+        found = lookup[order][at] == y
+        unknown = ~found & ~np.isnan(y)
+        if unknown.any():
+            i = int(np.argmax(unknown))
+            value = y[i]
+            shown = int(value) if float(value).is_integer() else value
+            raise InputError(
+                f"column '{self.columns.target[0]}' of {self.source} has label {shown} at row "
+                f"{start + i + 1}, which has no class column (classes: "
+                f"{_class_list(classes, numbers)}); give one prediction column per class."
+            )
+        return np.where(found, order[at].astype(np.float64), np.nan)
+
+    def _clip_rounding(self, y_pred: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Probabilities a float rounding error outside [0, 1] (at most PROB_TOLERANCE),
+        clipped into it and counted; values further out are left for the loss to refuse."""
+        near = ((y_pred < 0) & (y_pred >= -PROB_TOLERANCE)) | (
+            (y_pred > 1) & (y_pred <= 1 + PROB_TOLERANCE)
+        )
+        if not near.any():
+            return y_pred
+        hit = near.any(axis=1) if near.ndim > 1 else near
+        if not self.clipped_rows:
+            self.clipped_first = int(rows[np.argmax(hit)])
+        self.clipped_rows += int(hit.sum())
+        return np.where(near, np.clip(y_pred, 0.0, 1.0), y_pred)
 
     # -- a chunk ------------------------------------------------------------------------
 
@@ -403,6 +541,8 @@ class Validator:
                 f"column '{cm.weight}' of {self.source} has {len(pos)} negative weight{s} "
                 f"(row{s} {_rows_text(rows[pos])}); weights must be finite and >= 0."
             )
+        if self.kind == "probability" and self.task in ("binary", "multiclass"):
+            y_pred = self._clip_rounding(y_pred, rows)
         probs = self.task == "multiclass" and ((y_pred >= 0) & (y_pred <= 1)).all()
         if probs and y_pred.shape[0]:
             sums = y_pred.sum(axis=1)
@@ -421,7 +561,9 @@ class Validator:
         return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
 
     def finish(self) -> None:
-        """Raise the --nan raise error once every chunk has been counted."""
+        """Raise the --nan raise error, or a --pos-label not present, once every chunk has
+        been counted."""
+        self._check_pos_label()
         if self.nan_count and self.nan == "raise":
             cols = ", ".join(f"'{c}' ({k})" for c, k in self.nan_columns.items())
             first = _rows_text(np.array(self.nan_rows), self.nan_count)
@@ -434,6 +576,21 @@ class Validator:
 
     def warnings(self) -> list[str]:
         out = []
+        if self.clipped_rows:
+            pred = self.columns.pred
+            cols = ", ".join(pred[:3]) + (", ..." if len(pred) > 3 else "")
+            out.append(
+                f"{self.clipped_rows} row(s) of {cols} have probabilities within "
+                f"{PROB_TOLERANCE:g} outside [0, 1] (float rounding; first at row "
+                f"{self.clipped_first}); clipped into [0, 1]."
+            )
+        if self.positional_classes:
+            classes = self.columns.classes
+            out.append(
+                f"integer labels of '{self.columns.target[0]}' matched to the class columns by "
+                f"their order: {_class_list(classes, tuple(range(len(classes))))}; pass the "
+                "class columns with --pred in label order if that is not the mapping."
+            )
         if self.unnormalised_rows:
             out.append(
                 f"{self.unnormalised_rows} probability row(s) do not sum to 1 (tolerance 1e-6); "
@@ -534,7 +691,8 @@ def infer_task(
 
 
 def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
-    """``probability`` if every prediction in the first rows is in [0, 1], else ``score``.
+    """``probability`` if every prediction in the first rows is in [0, 1] (give or take
+    PROB_TOLERANCE, float rounding), else ``score``.
 
     Regression predictions are ``value``; columns named as probabilities (``prob*``,
     ``p_*``) are probabilities whatever their values (then an error, not logits).
@@ -549,7 +707,7 @@ def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
         except InputError:
             return "probability"
         v = v[np.isfinite(v)]
-        if v.size and ((v < 0) | (v > 1)).any():
+        if v.size and ((v < -PROB_TOLERANCE) | (v > 1 + PROB_TOLERANCE)).any():
             return "score"
     return "probability"
 

@@ -43,7 +43,7 @@ def gate_data(gate: GateResult) -> dict[str, Any]:
 def file_header(command: str, report: Any) -> dict[str, Any]:
     """The keys every report on one input starts with (eval, recommend)."""
     cols = report.columns
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "lossctl_version": __version__,
         "command": command,
@@ -59,6 +59,9 @@ def file_header(command: str, report: Any) -> dict[str, Any]:
         "n_used": report.n_used,
         "n_dropped": report.n_dropped,
     }
+    if cols.pos_label is not None:
+        doc["columns"]["pos_label"] = cols.pos_label
+    return doc
 
 
 def provenance_data(report: EvalReport | CompareReport | RecommendReport) -> dict[str, Any]:

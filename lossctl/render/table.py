@@ -41,6 +41,8 @@ def eval_title(report: EvalReport) -> str:
     pred = ", ".join(cols.pred) if len(cols.pred) <= 3 else f"{cols.pred[0]} ... {cols.pred[-1]}"
     target = ", ".join(cols.target) if len(cols.target) <= 2 else f"{cols.target[0]}, ..."
     weight = f" · weight {cols.weight}" if cols.weight else ""
+    if cols.pos_label is not None:
+        target += f" · positive {cols.pos_label}"
     title = (
         f"{report.source} · {report.task} ({report.prediction_kind}) · {rows}\n"
         f"target {target} · pred {pred}{weight}"
