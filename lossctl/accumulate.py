@@ -12,24 +12,62 @@ import gc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from lossctl.losses import BoundLoss
+from lossctl.losses.spec import SCALE_ABOVE, power_scale
 from lossctl.report import GroupStats, LossStats
+
+
+def _scales(x: np.ndarray) -> np.ndarray:
+    """:func:`power_scale` of each element."""
+    big = np.isfinite(x) & (x > SCALE_ABOVE)
+    if not big.any():
+        return np.ones_like(x)
+    return np.where(big, np.ldexp(1.0, np.frexp(x)[1] - 1), 1.0)
+
+
+def _combine(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Chan et al.'s update of (weight_sum, weighted_sum, mean, m2, wscale, vscale),
+    elementwise on floats or arrays, bringing both sides to the larger scales first."""
+    ws_a, s_a, mean_a, m2_a, wsc_a, vsc_a = a
+    ws_b, s_b, mean_b, m2_b, wsc_b, vsc_b = b
+    wsc, vsc = np.maximum(wsc_a, wsc_b), np.maximum(vsc_a, vsc_b)
+    ra, rb = wsc_a / wsc, wsc_b / wsc  # powers of two: exact
+    qa, qb = vsc_a / vsc, vsc_b / vsc
+    ws_a, ws_b = ws_a * ra, ws_b * rb
+    ws = ws_a + ws_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(ws > 0, ws_b / np.where(ws > 0, ws, 1.0), 0.0)
+    delta = mean_b / vsc - mean_a / vsc
+    mean = np.where(ws > 0, mean_a + delta * share * vsc, 0.0)
+    m2 = np.where(
+        ws > 0, m2_a * ra * qa * qa + m2_b * rb * qb * qb + delta * delta * ws_a * share, 0.0
+    )
+    return ws, s_a * ra + s_b * rb, mean, m2, wsc, vsc
 
 
 @dataclass
 class Accumulator:
-    """Running weighted statistics of per-sample loss values."""
+    """Running weighted statistics of per-sample loss values.
+
+    ``weight_sum`` and ``weighted_sum`` are in units of ``wscale``, ``m2`` in units of
+    ``wscale * vscale**2`` (both powers of two, 1.0 unless weights or values come
+    near the float64 limit), so the sums of 1e308 weights or squares of 1e200
+    deviations stay finite; ``mean`` is in the values' own units.
+    """
 
     n: int = 0
     weight_sum: float = 0.0
     weighted_sum: float = 0.0
     mean: float = 0.0
-    m2: float = 0.0  # sum of w (l - mean)²
+    m2: float = 0.0  # sum of w (l - mean)², scaled
     min: float = math.inf
     max: float = -math.inf
+    wscale: float = 1.0
+    vscale: float = 1.0
 
     @classmethod
     def of(cls, values: np.ndarray, weight: np.ndarray | None = None) -> Accumulator:
@@ -37,48 +75,59 @@ class Accumulator:
         n = int(values.shape[0])
         if n == 0:
             return cls()
+        lo, hi = float(values.min()), float(values.max())
+        vsc = power_scale(max(abs(lo), abs(hi)))
+        wsc = 1.0
         if weight is None:
             ws = float(n)
             s = float(values.sum())
-            mean = s / n
-            d = values - mean
-            m2 = float(np.dot(d, d))
         else:
+            wsc = power_scale(float(weight.max()))
+            if wsc != 1.0:
+                weight = weight / wsc
             ws = float(weight.sum())
             s = float(np.dot(weight, values))
+        if vsc == 1.0:
             mean = s / ws if ws > 0 else 0.0
             d = values - mean
-            m2 = float(np.dot(weight, d * d))
-        return cls(n, ws, s, mean, m2, float(values.min()), float(values.max()))
+        else:
+            scaled = values / vsc
+            total = float(scaled.sum() if weight is None else np.dot(weight, scaled))
+            mean = total / ws * vsc if ws > 0 else 0.0
+            d = scaled - mean / vsc
+        m2 = float(np.dot(d, d) if weight is None else np.dot(weight, d * d))
+        return cls(n, ws, s, mean, m2, lo, hi, wsc, vsc)
 
     def __add__(self, other: Accumulator) -> Accumulator:
         if other.n == 0:
             return self
         if self.n == 0:
             return other
-        ws = self.weight_sum + other.weight_sum
-        if ws > 0:
-            delta = other.mean - self.mean
-            mean = self.mean + delta * other.weight_sum / ws
-            m2 = self.m2 + other.m2 + delta * delta * self.weight_sum * other.weight_sum / ws
-        else:
-            mean, m2 = 0.0, 0.0
+        mine = (self.weight_sum, self.weighted_sum, self.mean, self.m2, self.wscale, self.vscale)
+        theirs = (other.weight_sum, other.weighted_sum, other.mean, other.m2)
+        ws, s, mean, m2, wsc, vsc = (
+            float(v) for v in _combine(mine, (*theirs, other.wscale, other.vscale))
+        )
         return Accumulator(
             self.n + other.n,
             ws,
-            self.weighted_sum + other.weighted_sum,
+            s,
             mean,
             m2,
             min(self.min, other.min),
             max(self.max, other.max),
+            wsc,
+            vsc,
         )
 
     def stats(self, loss: BoundLoss) -> LossStats:
         """Freeze into the report: cost = finalize(weighted mean)."""
         if self.weight_sum > 0:
             mean = self.weighted_sum / self.weight_sum
+            if not math.isfinite(mean):  # the sum overflowed: the running mean has it
+                mean = self.mean
             cost = loss.finalize(mean)
-            std = math.sqrt(max(self.m2, 0.0) / self.weight_sum)
+            std = self.vscale * math.sqrt(max(self.m2, 0.0) / self.weight_sum)
         else:
             cost = std = math.nan
         return LossStats(
@@ -86,12 +135,12 @@ class Accumulator:
             name=loss.name,
             params=dict(loss.params),
             cost=cost,
-            sum=self.weighted_sum,
+            sum=self.weighted_sum * self.wscale,
             std=std,
             min=self.min if self.n else math.nan,
             max=self.max if self.n else math.nan,
             n=self.n,
-            weight_sum=self.weight_sum,
+            weight_sum=self.weight_sum * self.wscale,
         )
 
 
@@ -116,35 +165,52 @@ class GroupIndex:
 
 
 def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """Statistics of each group present in a block: a (6, groups) array of weight_sum,
-    weighted_sum, mean, m2, min and max (the fields of :class:`Accumulator`)."""
-    codes, k = index.codes, len(index.labels)
-    ws = index.counts.astype(np.float64) if weight is None else np.bincount(codes, weight, k)
-    sums = np.bincount(codes, values if weight is None else weight * values, k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(ws > 0, sums / ws, 0.0)
-    d = values - means[codes]
-    d *= d
-    if weight is not None:
-        d *= weight
-    m2 = np.bincount(codes, d, k)
+    """Statistics of each group present in a block: an (8, groups) array of weight_sum,
+    weighted_sum, mean, m2, min, max, wscale and vscale (the fields of
+    :class:`Accumulator`)."""
+    codes, k, p = index.codes, len(index.labels), index.present
     if index.present.size == 1:  # one group in this block: no reordering needed
         mins, maxs = np.array([values.min()]), np.array([values.max()])
     else:
         sorted_values = values[index.order]
         mins = np.minimum.reduceat(sorted_values, index.bounds)
         maxs = np.maximum.reduceat(sorted_values, index.bounds)
-    p = index.present
-    return np.stack([ws[p], sums[p], means[p], m2[p], mins, maxs])
+    vsc_p = _scales(np.maximum(np.abs(mins), np.abs(maxs)))
+    wsc_p = np.ones_like(vsc_p)
+    if weight is not None:
+        wmax = float(weight.max())
+        if power_scale(wmax) != 1.0:
+            wsc_p = _scales(np.maximum.reduceat(weight[index.order], index.bounds))
+            wsc = np.ones(k)
+            wsc[p] = wsc_p
+            weight = weight / wsc[codes]
+    ws = index.counts.astype(np.float64) if weight is None else np.bincount(codes, weight, k)
+    sums = np.bincount(codes, values if weight is None else weight * values, k)
+    scaled = (vsc_p != 1.0).any()
+    vsc = np.ones(k)
+    if scaled:
+        vsc[p] = vsc_p
+        values = values / vsc[codes]
+        top = np.bincount(codes, values if weight is None else weight * values, k)
+    else:
+        top = sums
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(ws > 0, top / ws, 0.0)  # in units of vscale
+    d = values - means[codes]
+    d *= d
+    if weight is not None:
+        d *= weight
+    m2 = np.bincount(codes, d, k)
+    return np.stack([ws[p], sums[p], means[p] * vsc[p], m2[p], mins, maxs, wsc_p, vsc_p])
 
 
 #: Rows of a :class:`GroupTable` statistics array.
-_WS, _SUM, _MEAN, _M2, _MIN, _MAX = range(6)
+_WS, _SUM, _MEAN, _M2, _MIN, _MAX, _WSC, _VSC = range(8)
 
 
 @dataclass
 class GroupTable:
-    """The accumulators of every group, as columns: one (6, groups) array per loss key.
+    """The accumulators of every group, as columns: one (8, groups) array per loss key.
 
     Memory and time grow with the number of groups as arrays, not as Python objects
     (a million groups are a few arrays of a million floats), and blocks merge with a
@@ -176,8 +242,9 @@ class GroupTable:
             rows[: self.rows.shape[0]] = self.rows
             self.rows = rows
             for key in self.keys:
-                grown = np.zeros((6, size))
+                grown = np.zeros((8, size))
                 grown[_MIN], grown[_MAX] = math.inf, -math.inf
+                grown[_WSC], grown[_VSC] = 1.0, 1.0
                 old = self.stats.get(key)
                 if old is not None:
                     grown[:, : old.shape[1]] = old
@@ -186,19 +253,11 @@ class GroupTable:
 
     def _merge(self, slots: np.ndarray, key: str, block: np.ndarray, fresh: np.ndarray) -> None:
         cur = self.stats[key]
-        ws_a, mean_a = cur[_WS, slots], cur[_MEAN, slots]
-        ws_b, mean_b = block[_WS], block[_MEAN]
-        ws = ws_a + ws_b
-        delta = mean_b - mean_a
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(ws > 0, ws_b / ws, 0.0)
-        mean = np.where(ws > 0, mean_a + delta * share, 0.0)
-        m2 = np.where(ws > 0, cur[_M2, slots] + block[_M2] + delta * delta * ws_a * share, 0.0)
+        fields = (_WS, _SUM, _MEAN, _M2, _WSC, _VSC)
+        merged = _combine(tuple(cur[f, slots] for f in fields), tuple(block[f] for f in fields))
         # A group's first block is taken as it is, as Accumulator() + acc does.
-        cur[_MEAN, slots] = np.where(fresh, mean_b, mean)
-        cur[_M2, slots] = np.where(fresh, block[_M2], m2)
-        cur[_WS, slots] = ws
-        cur[_SUM, slots] += block[_SUM]
+        for f, value in zip(fields, merged, strict=True):
+            cur[f, slots] = np.where(fresh, block[f], value)
         cur[_MIN, slots] = np.minimum(cur[_MIN, slots], block[_MIN])
         cur[_MAX, slots] = np.maximum(cur[_MAX, slots], block[_MAX])
 
@@ -232,8 +291,8 @@ class GroupTable:
         n = int(self.rows[slot])
         if n == 0:
             return Accumulator()
-        ws, s, mean, m2, lo, hi = (float(v) for v in self.stats[key][:, slot])
-        return Accumulator(n, ws, s, mean, m2, lo, hi)
+        ws, s, mean, m2, lo, hi, wsc, vsc = (float(v) for v in self.stats[key][:, slot])
+        return Accumulator(n, ws, s, mean, m2, lo, hi, wsc, vsc)
 
 
 @dataclass
@@ -317,7 +376,8 @@ class Evaluation:
             for loss in self.losses:
                 c = columns[loss.key]
                 acc = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
-                                  c[_M2][slot], c[_MIN][slot], c[_MAX][slot])  # fmt: skip
+                                  c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
+                                  c[_WSC][slot], c[_VSC][slot])  # fmt: skip
                 stats[loss.key] = acc.stats(loss)
             out[g] = GroupStats(g, rows[slot], stats)
 

@@ -24,6 +24,7 @@ else:
 
 from lossctl.errors import (
     DomainError,
+    InputError,
     InternalError,
     Interrupted,
     LossctlError,
@@ -405,6 +406,40 @@ def spec_problems(spec: LossSpec) -> list[str]:
     return problems
 
 
+#: Values up to this size are summed as they are; above it, scaled by a power of two.
+SCALE_ABOVE: float = 2.0**200
+
+
+def power_scale(x: float) -> float:
+    """1.0 for ``x`` up to :data:`SCALE_ABOVE`, else a power of two ``s`` with
+    ``x / s`` in [1, 2): dividing by it is exact and keeps sums of squares finite."""
+    if not x > SCALE_ABOVE or math.isinf(x):  # NaN and inf stay unscaled
+        return 1.0
+    return math.ldexp(1.0, math.frexp(x)[1] - 1)
+
+
+def numbers(loss: str, role: str, values: object) -> np.ndarray:
+    """``values`` as a float64 array; strings, objects and ragged rows are a UsageError."""
+    try:
+        arr = np.asarray(values)
+        if arr.dtype.kind == "O":
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"loss '{loss}': {role} must be numbers in a rectangular array; "
+            "convert it to a numeric numpy array first."
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        first = arr.flat[0] if arr.size else None
+        raise UsageError(
+            f"loss '{loss}': {role} must be numbers, got dtype {arr.dtype} (first value "
+            f"{first!r}); map labels to numbers first (e.g. 1 for the positive class, 0 else)."
+        )
+    if arr.ndim == 0:
+        raise UsageError(f"loss '{loss}': {role} must be an array with one value per row.")
+    return np.asarray(arr, dtype=np.float64)
+
+
 def _finite_rows(a: np.ndarray) -> np.ndarray:
     good = np.isfinite(a)
     return good.all(axis=tuple(range(1, good.ndim))) if good.ndim > 1 else good
@@ -443,20 +478,52 @@ class BoundLoss:
             params = dict(self.params)
             spec.run("check", spec.check, spec.name, read_only(y_true), read_only(y_pred), params)
 
+    def inputs(self, y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]:
+        """``y_true`` and ``y_pred`` as float64 arrays of the shapes the loss takes.
+
+        A trailing axis of size 1 (Keras' ``predict`` gives (n, 1)) is dropped where
+        the loss takes one value per row; any other mismatch is a :class:`UsageError`
+        naming both shapes, never a broadcast.
+        """
+        t = numbers(self.name, "y_true", y_true)
+        p = numbers(self.name, "y_pred", y_pred)
+        multiclass = self.spec.task == "multiclass"
+        if not multiclass and p.ndim == 2 and p.shape[1] == 1:
+            p = p[:, 0]
+        if t.ndim == 2 and t.shape[1] == 1 and (not multiclass or p.ndim != 2 or p.shape[1] > 1):
+            t = t[:, 0]
+        if multiclass and p.ndim != 2:
+            raise DomainError(
+                self.name,
+                "y_pred",
+                f"an (n, K) array with K >= 2 class columns (y_pred has shape {p.shape}, "
+                f"y_true {t.shape})",
+                count=0,
+                rows=(),
+            )
+        if multiclass:
+            ok = p.ndim == 2 and (t.ndim == 1 or t.shape == p.shape) and t.shape[0] == p.shape[0]
+            expected = "y_true (n,) class indices or (n, K) like y_pred, y_pred (n, K)"
+        else:
+            ok = p.ndim == 1 and t.shape == p.shape
+            expected = "y_true and y_pred of shape (n,) (or (n, 1))"
+        if not ok:
+            raise UsageError(
+                f"loss '{self.name}': y_true has shape {t.shape} but y_pred has shape "
+                f"{p.shape}; expected {expected}."
+            )
+        return t, p
+
     def per_sample(
         self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True, finite: bool = False
     ) -> np.ndarray:
         """The per-sample losses as float64 (n,); inputs are validated unless ``check=False``.
 
-        ``finite=True``: the caller guarantees finite inputs (skips that check).
+        ``finite=True``: the caller guarantees finite inputs (skips that check). A
+        per-sample value that overflows float64 for finite inputs is an
+        :class:`InputError` naming the loss.
         """
-        y_true = np.asarray(y_true, dtype=np.float64)
-        y_pred = np.asarray(y_pred, dtype=np.float64)
-        if y_true.shape[0] != y_pred.shape[0]:
-            raise UsageError(
-                f"loss '{self.name}': y_true has {y_true.shape[0]} rows but y_pred has "
-                f"{y_pred.shape[0]}."
-            )
+        y_true, y_pred = self.inputs(y_true, y_pred)
         if check:
             self.check(y_true, y_pred, finite)
         kwargs = {k: v for k, v in self.params.items()}
@@ -465,7 +532,39 @@ class BoundLoss:
         finite_rows = None
         if not finite and not spec.builtin:
             finite_rows = _finite_rows(y_true) & _finite_rows(y_pred)
-        return spec.output(result, y_true.shape[0], finite_rows)
+        values = spec.output(result, y_true.shape[0], finite_rows)
+        if spec.builtin:
+            self._check_overflow(values, y_true, y_pred, finite)
+        return values
+
+    def _check_overflow(
+        self, values: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, finite: bool
+    ) -> None:
+        """Raise an :class:`InputError` when a per-sample value is not finite although
+        its inputs are (the loss overflows float64)."""
+        with np.errstate(all="ignore"):  # fast path: a finite sum means finite values
+            if np.isfinite(values.sum()):
+                return
+            bad = ~np.isfinite(values)
+            if not finite:
+                bad &= _finite_rows(y_true) & _finite_rows(y_pred)
+            if not bad.any():
+                return
+            if self.spec.task == "regression":
+                r = np.abs(np.subtract(y_pred[bad], y_true[bad], dtype=np.float64))
+                top = float(r.max())
+                what = (
+                    f"residuals up to {top:g}" if math.isfinite(top) else "residuals beyond 1.8e308"
+                )
+            else:
+                top = float(np.abs(y_pred[bad]).max())
+                what = f"predictions up to {top:g}"
+        count = int(bad.sum())
+        plural = "s" if count != 1 else ""
+        raise InputError(
+            f"the per-sample {self.name} overflows float64 ({what}, {count} row{plural}); "
+            "scale the target and predictions."
+        )
 
     def finalize(self, mean: float) -> float:
         """Apply the spec's finalize step (sqrt for RMSE) to a weighted mean."""
@@ -479,13 +578,30 @@ class BoundLoss:
         y_pred: np.ndarray,
         weight: np.ndarray | None = None,
     ) -> float:
-        """The cost: finalize(sum(w*l) / sum(w)), the scikit-learn convention."""
+        """The cost: finalize(sum(w*l) / sum(w)), the scikit-learn convention.
+
+        Values and weights near the float64 limit are scaled by powers of two first,
+        so their sums cannot overflow.
+        """
         losses = self.per_sample(y_true, y_pred)
+        n = losses.shape[0]
+        if n == 0:
+            raise UsageError(f"loss '{self.name}': no rows to evaluate.")
+        scale = power_scale(float(np.max(np.abs(losses))))
+        scaled = losses / scale if scale != 1.0 else losses
         if weight is None:
-            return self.finalize(float(np.mean(losses)))
-        w = np.asarray(weight, dtype=np.float64)
+            return self.finalize(float(np.mean(scaled)) * scale)
+        w = numbers(self.name, "weight", weight)
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.shape != (n,):
+            raise UsageError(
+                f"loss '{self.name}': weight has shape {w.shape} but there are {n} rows; "
+                f"expected ({n},)."
+            )
         check_mask(self.name, "weight", w, np.isfinite(w) & (w >= 0), "finite and >= 0")
+        w = w / power_scale(float(w.max()))
         total = float(w.sum())
         if total <= 0:
             raise DomainError(self.name, "weight", "not all 0", count=w.size, rows=())
-        return self.finalize(float(np.dot(w, losses) / total))
+        return self.finalize(float(np.dot(w, scaled) / total) * scale)
