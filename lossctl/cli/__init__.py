@@ -7,6 +7,7 @@ reported in one line with exit code 3 (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -188,6 +189,24 @@ class LossctlGroup(TyperGroup):
         return code
 
 
+def _exit(code: int) -> None:
+    """End the process with ``code`` once every output is flushed, skipping the
+    interpreter's teardown: Arrow's reader threads (pyarrow's pools, a readahead thread
+    still parked on a Python stream) can abort a normal exit ("terminate called
+    without an active exception", exit 134) or hang in its thread-pool shutdown. The
+    command's own cleanup (temporary files, Dask clusters) has already run in its
+    ``finally`` blocks; what is left is only memory."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    if "pyarrow" not in sys.modules:
+        sys.exit(code)  # nothing native started: the normal exit is safe (and runs atexit)
+    logging_shutdown = sys.modules.get("logging")
+    if logging_shutdown is not None:
+        logging_shutdown.shutdown()
+    os._exit(code)
+
+
 def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
@@ -271,5 +290,9 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the command, then a teardown-free exit (see _exit)."""
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+        _exit(code if isinstance(code, int) else (0 if code is None else 1))

@@ -174,7 +174,8 @@ MaxOpt = Annotated[
         metavar="KEY=VALUE",
         show_default=False,
         rich_help_panel=GATES,
-        help="Fail (exit 1) if the cost of loss KEY exceeds VALUE; repeatable.",
+        help="Fail (exit 1) if the overall cost of loss KEY exceeds VALUE (with --by, groups "
+        "are not gated); repeatable.",
     ),
 ]
 
