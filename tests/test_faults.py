@@ -279,3 +279,10 @@ def test_exits_are_clean_every_time(tmp_path: Path) -> None:
         for p in procs:
             _, err = p.communicate(timeout=60)
             assert p.returncode == 0 and err == "", (p.returncode, err)
+
+
+def test_one_paired_row_is_not_evidence_on_dask(one_row: Path) -> None:
+    pytest.importorskip("distributed")
+    res = lossctl("compare", str(one_row), "-p", "a", "-p", "b", "--test", "ttest", "-l", "mse",
+                  "--engine", "dask")  # fmt: skip
+    assert "needs at least 2 paired rows, got 1" in one_error(res)

@@ -506,6 +506,9 @@ def run_compare(
     n_used = sum(o.n_used for o in outcomes)
     if n_used == 0:
         raise InputError("no row is valid for every model; nothing to compare.")
+    from lossctl.stats import require_rows
+
+    require_rows(test, n_used)
     out: dict[str, Any] = {}
     for loss in first.losses:
         key = loss.key
