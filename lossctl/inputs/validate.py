@@ -620,7 +620,11 @@ def group_codes(col: Any) -> Groups:
         return Groups(np.empty(0, dtype=np.intp), [])
     dictionary = chunks[0].dictionary.to_pylist()
     labels = [NULL_GROUP if v is None else str(v).strip() for v in dictionary]
-    codes = np.concatenate([numpy_view(c.indices, np.int32) for c in chunks]).astype(np.intp)
+    # The index type is whatever the writer chose: pandas Categoricals of few categories
+    # are int8 or int16 in Parquet and Feather, pyarrow's own encoding is int32.
+    codes = np.concatenate(
+        [numpy_view(c.indices, _index_dtype(c.indices.type)) for c in chunks]
+    ).astype(np.intp)
     nulls = sum(c.null_count for c in chunks)
     if nulls:  # null entries of a dictionary column: a group of their own
         valid = np.concatenate([_validity(c) for c in chunks])
@@ -631,6 +635,16 @@ def group_codes(col: Any) -> Groups:
         remap = np.array([first[lab] for lab in labels], dtype=np.intp)
         codes = remap[codes]
     return Groups(codes, labels)
+
+
+def _index_dtype(t: Any) -> np.dtype[Any]:
+    """The numpy dtype of an Arrow integer type (dictionary indices)."""
+    import pyarrow as pa
+
+    if not pa.types.is_integer(t):
+        raise InputError(f"a dictionary column with {t} indices cannot be read as groups.")
+    signed = pa.types.is_signed_integer(t)
+    return np.dtype(f"{'i' if signed else 'u'}{t.bit_width // 8}")
 
 
 def _validity(a: Any) -> np.ndarray:
