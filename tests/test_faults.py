@@ -201,17 +201,22 @@ def test_signals_end_the_run_with_128_plus_n(slow_compare: Path, sig: signal.Sig
 
 
 def test_an_ignored_hangup_stays_ignored(slow_compare: Path) -> None:
-    """`nohup lossctl ...`: SIGHUP was ignored by the parent, so the run goes on."""
+    """`nohup lossctl ...`: SIGHUP was ignored by the parent, so the run goes on (and a
+    SIGTERM afterwards still ends it, so the run was really in progress)."""
     proc = subprocess.Popen(
-        ["lossctl", "eval", str(slow_compare), "-p", "a", "-q"],
+        ["lossctl", "compare", str(slow_compare), "-p", "a", "-p", "b", "--resamples",
+         "200000", "-l", "mse"],
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-        stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(0.8)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGHUP)
+    time.sleep(2.5)  # inside the bootstrap
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    assert proc.poll() is None, proc.communicate()  # the hangup was ignored
+    proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 128 + signal.SIGTERM, err
 
 
 if sys.platform != "linux":  # pragma: no cover

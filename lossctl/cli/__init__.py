@@ -201,9 +201,9 @@ def _exit(code: int) -> None:
             stream.flush()
     if "pyarrow" not in sys.modules:
         sys.exit(code)  # nothing native started: the normal exit is safe (and runs atexit)
-    logging_shutdown = sys.modules.get("logging")
-    if logging_shutdown is not None:
-        logging_shutdown.shutdown()
+    logging = sys.modules.get("logging")
+    if logging is not None:  # loaded (by Dask, say): flush its handlers as exit would
+        logging.shutdown()
     os._exit(code)
 
 

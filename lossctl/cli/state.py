@@ -58,6 +58,10 @@ class _Stdout:
         return getattr(self._stream, name)
 
 
+#: The caller closed descriptor 1: writing to stdout is an error (see guard_streams).
+_stdout_closed = False
+
+
 def guard_streams() -> None:
     """Make the three standard streams safe to use, whatever the caller left open.
 
@@ -83,9 +87,6 @@ def guard_streams() -> None:
             if fd == 1:
                 global _stdout_closed
                 _stdout_closed = True
-
-
-_stdout_closed = False
 
 
 def check_stdout() -> None:
