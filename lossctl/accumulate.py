@@ -130,15 +130,22 @@ class Accumulator:
             std = self.vscale * math.sqrt(max(self.m2, 0.0) / self.weight_sum)
         else:
             cost = std = math.nan
+        spread: tuple[float | None, float | None, float | None] = (
+            std,
+            self.min if self.n else math.nan,
+            self.max if self.n else math.nan,
+        )
+        if loss.spec.finalize is not None:  # per-sample values in other units than the cost
+            spread = (None, None, None)
         return LossStats(
             key=loss.key,
             name=loss.name,
             params=dict(loss.params),
             cost=cost,
             sum=self.weighted_sum * self.wscale,
-            std=std,
-            min=self.min if self.n else math.nan,
-            max=self.max if self.n else math.nan,
+            std=spread[0],
+            min=spread[1],
+            max=spread[2],
             n=self.n,
             weight_sum=self.weight_sum * self.wscale,
         )
@@ -343,6 +350,10 @@ class Evaluation:
         return {
             loss.key: self.overall.get(loss.key, Accumulator()).stats(loss) for loss in self.losses
         }
+
+    @property
+    def n_groups(self) -> int:
+        return 0 if self.groups is None else len(self.groups)
 
     def group_stats(self) -> dict[str, GroupStats]:
         table = self.groups

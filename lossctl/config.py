@@ -22,7 +22,8 @@ from typing import Any
 
 from lossctl.errors import UsageError
 
-#: Keys a config file may set, and the type each holds ("list" accepts a string too).
+#: Keys a config file may set, and the type each holds ("list" accepts a string too;
+#: "names" is a list of names or one comma-separated string of them).
 KEYS: dict[str, str] = {
     "loss": "list",
     "target": "list",
@@ -37,6 +38,8 @@ KEYS: dict[str, str] = {
     "max": "list",
     "plugin": "list",
     "input_format": "str",
+    "delimiter": "str",
+    "classes": "names",
     "chunk_size": "int",
     "test": "str",
     "resamples": "int",
@@ -76,7 +79,15 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             raise UsageError(
                 f"unknown key '{key}' in {path}; valid keys: {', '.join(sorted(KEYS))}."
             )
-        if kind == "list":
+        if kind == "names":
+            if isinstance(value, str):
+                value = value.split(",")
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UsageError(
+                    f"key '{key}' in {path} must be a list of names or a comma-separated "
+                    f"string, got {value!r}."
+                )
+        elif kind == "list":
             if isinstance(value, str):
                 value = [value]
             if isinstance(value, dict) and k == "max":

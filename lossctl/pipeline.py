@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
 
+#: Losses that divide by the target: zero targets are counted and warned about.
+DIVIDES_BY_TARGET = frozenset({"mape"})
+#: More --by groups than this is rarely the column meant: a warning says so.
+MANY_GROUPS = 10_000
+#: The per-sample column of row numbers (1-based, as in every message).
+ROW_COLUMN = "row_1based"
+
 
 class Progress:
     """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
@@ -60,7 +67,12 @@ class EvalOptions:
     task: str = "auto"
     nan: str = "raise"
     pos_label: str | None = None
+    #: Class names of the K class columns in label order (``--classes``), when the
+    #: labels are indices 0..K-1.
+    classes: tuple[str, ...] = ()
     input_format: str | None = None
+    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
+    delimiter: str | None = None
     chunk_size: int | None = None
     max: Sequence[str] = ()
     per_sample: str | None = None
@@ -111,12 +123,24 @@ class Prepared:
     def is_dataset(self) -> bool:
         return hasattr(self.source, "files")
 
+    @property
+    def unrooted(self) -> tuple[str, ...]:
+        """Keys of finalized losses (rmse): their per-sample values are in squared units,
+        so --per-sample leaves them out."""
+        return tuple(loss.key for loss in self.losses if loss.spec.finalize is not None)
+
 
 def prepare(opts: EvalOptions) -> Prepared:
     """Open the file, resolve columns, decide the task (from the first rows), bind losses."""
     from lossctl.inputs.columns import resolve_columns
     from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE, open_source
-    from lossctl.inputs.validate import Validator, default_losses, infer_task, prediction_kind
+    from lossctl.inputs.validate import (
+        Validator,
+        class_label_note,
+        default_losses,
+        infer_task,
+        prediction_kind,
+    )
     from lossctl.plugins import load_registry
 
     if opts.nan not in ("raise", "omit"):
@@ -127,15 +151,15 @@ def prepare(opts: EvalOptions) -> Prepared:
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
     chunk = DEFAULT_CHUNK_SIZE if opts.chunk_size is None else opts.chunk_size
-    source = open_source(opts.path, opts.input_format, chunk)
+    source = open_source(opts.path, opts.input_format, chunk, delimiter=opts.delimiter)
     columns = resolve_columns(
         source.columns, source.name, target=opts.target, pred=opts.pred,
-        weight=opts.weight, id=opts.id, by=opts.by,
+        weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
     )  # fmt: skip
     probe = source.probe(columns.needed, columns.text)
     if probe is None:
         raise InputError(f"{source.name} has a header but no data rows.")
-    task = infer_task(probe.table, columns, loss_tasks, opts.task, opts.pos_label)
+    task = infer_task(probe.table, columns, loss_tasks, opts.task, opts.pos_label, source.name)
     if task == "multiclass" and not columns.multiclass:
         raise InputError(
             f"a multiclass task needs one prediction column per class in {source.name}; "
@@ -147,7 +171,16 @@ def prepare(opts: EvalOptions) -> Prepared:
     # Losses named only in a gate are evaluated too.
     specs = [*specs, *(g.key for g in gates if g.key not in specs)]
     losses = [registry.bind(parse_spec(s), task) for s in dict.fromkeys(specs)]
-    validator = Validator(columns, task, source.name, opts.nan, opts.pos_label, kind=kind)
+    validator = Validator(
+        columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
+        divides_by_target=tuple(s.key for s in losses if s.name in DIVIDES_BY_TARGET),
+    )  # fmt: skip
+    if task == "regression" and opts.task == "auto":
+        note = class_label_note(probe.table, columns)
+        if note:
+            validator.notes.append(note)
+    if opts.classes and task != "multiclass":
+        raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
     return Prepared(source, columns, task, kind, losses, validator)
 
 
@@ -193,7 +226,7 @@ def per_sample_table(
     if arrays.keep is not None:
         base = base.take(_arrow(np.flatnonzero(arrays.keep).astype(np.int64)))
     data: dict[str, Any] = {}
-    data[cm.id or "row"] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
+    data[cm.id or ROW_COLUMN] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
     if prepared.is_dataset:  # rows are counted per file: say which
         label = file_label or prepared.validator.source
         data["file"] = pa.array([label] * len(base), pa.string())
@@ -201,7 +234,8 @@ def per_sample_table(
         if c and c not in data:
             data[c] = base.column(c)
     for key, v in values.items():
-        data[key] = _arrow(v)
+        if key not in prepared.unrooted:
+            data[key] = _arrow(v)
     return pa.table(data)
 
 
@@ -296,10 +330,10 @@ def _run_parallel(
                     pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
                 )
             evaluation = evaluation.merge(done.evaluation)
-            prepared.validator.absorb(done.validator)
+            prepared.validator.absorb(done.validator, 0 if prepared.is_dataset else offset)
             for rows, table in done.blocks:
                 if not prepared.columns.id and not prepared.is_dataset:
-                    table = table.set_column(0, "row", _arrow(rows + offset))
+                    table = table.set_column(0, ROW_COLUMN, _arrow(rows + offset))
                 writer.write(table)  # a write error ends the run: a second pass would repeat it
             offset += done.validator.n_rows
     finally:
@@ -307,6 +341,7 @@ def _run_parallel(
         pool.shutdown(wait=True, cancel_futures=True)
     if prepared.validator.needs_exact_rows:
         return None
+    prepared.validator.finish()  # what only every part together tells (--pos-label)
     return evaluation
 
 
@@ -323,7 +358,9 @@ def _run_sequential(
         if per_sample:
             from lossctl.inputs.writers import PerSampleWriter
 
-            writer = PerSampleWriter(per_sample, path, force, _input_files(prepared))
+            writer = PerSampleWriter(
+                per_sample, path, force, _input_files(prepared), prepared.columns.id
+            )
         for arrays, chunk in prepared.arrays():
             if progress is not None:
                 progress.advance(len(chunk))
@@ -381,7 +418,7 @@ def run_eval(opts: EvalOptions) -> EvalReport:
             _input_files(prepared),
         )  # fmt: skip
         _check_result(prepared, distributed)
-        return build_report(prepared, distributed, parse_max(opts.max))
+        return build_report(prepared, distributed, parse_max(opts.max), opts.per_sample)
     if opts.engine != "local":
         raise UsageError(f"unknown --engine '{opts.engine}'; expected local or dask.")
     workers = opts.workers if opts.workers is not None else cpu_workers()
@@ -395,7 +432,11 @@ def run_eval(opts: EvalOptions) -> EvalReport:
                 from lossctl.inputs.writers import PerSampleWriter
 
                 writer = PerSampleWriter(
-                    opts.per_sample, opts.path, opts.force, _input_files(prepared)
+                    opts.per_sample,
+                    opts.path,
+                    opts.force,
+                    _input_files(prepared),
+                    prepared.columns.id,
                 )
             evaluation = _run_parallel(prepared, parts, workers, opts.progress, writer)
             if evaluation is not None:
@@ -412,7 +453,7 @@ def run_eval(opts: EvalOptions) -> EvalReport:
         evaluation = _run_sequential(
             prepared, opts.per_sample, opts.path, opts.progress, opts.force
         )
-    return build_report(prepared, evaluation, parse_max(opts.max))
+    return build_report(prepared, evaluation, parse_max(opts.max), opts.per_sample)
 
 
 def _input_files(prepared: Prepared) -> list[str]:
@@ -432,8 +473,31 @@ def dropped_warning(dropped: int, rows: int, note: str = "") -> tuple[str, ...]:
     return (f"--nan omit dropped {dropped} of {rows} rows{note}.",) if dropped else ()
 
 
+def _report_notes(prepared: Prepared, evaluation: Evaluation, per_sample: str | None) -> list[str]:
+    """Warnings about the run itself: many groups, losses --per-sample leaves out."""
+    out = []
+    groups = evaluation.n_groups if prepared.columns.by else 0
+    if groups > MANY_GROUPS:
+        out.append(
+            f"--by {prepared.columns.by} made {groups:,} groups (more than {MANY_GROUPS:,}); "
+            "a table that long is rarely what is meant: check the column, or read the "
+            "groups from --json."
+        )
+    if per_sample and prepared.unrooted:
+        keys = ", ".join(prepared.unrooted)
+        out.append(
+            f"--per-sample has no column for {keys}: its per-sample values are squared "
+            "errors (the cost is the square root of their mean), so the mse or msle "
+            "column holds them."
+        )
+    return out
+
+
 def build_report(
-    prepared: Prepared, evaluation: Evaluation, gates: Sequence[MaxGate]
+    prepared: Prepared,
+    evaluation: Evaluation,
+    gates: Sequence[MaxGate],
+    per_sample: str | None = None,
 ) -> EvalReport:
     losses = evaluation.loss_stats()
     gate = result(check_max(gates, losses)) if gates else None
@@ -453,6 +517,7 @@ def build_report(
         warnings=(
             *prepared.validator.warnings(),
             *dropped_warning(prepared.validator.n_dropped, prepared.validator.n_rows),
+            *_report_notes(prepared, evaluation, per_sample),
         ),
     )
 
@@ -479,7 +544,12 @@ class CompareOptions:
     task: str = "auto"
     nan: str = "raise"
     pos_label: str | None = None
+    #: Class names of the K class columns in label order (``--classes``), when the
+    #: labels are indices 0..K-1.
+    classes: tuple[str, ...] = ()
     input_format: str | None = None
+    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
+    delimiter: str | None = None
     chunk_size: int | None = None
     test: str = "bootstrap"
     resamples: int = 2000
@@ -614,7 +684,8 @@ def run_compare(opts: CompareOptions) -> Any:
         prepared = prepare(EvalOptions(
             path=spec.path, losses=loss_specs, target=opts.target, pred=spec.pred,
             weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
-            input_format=opts.input_format, chunk_size=opts.chunk_size,
+            classes=opts.classes, input_format=opts.input_format, delimiter=opts.delimiter,
+            chunk_size=opts.chunk_size,
             max=opts.max, registry=registry,
         ))  # fmt: skip
         if not losses:

@@ -11,16 +11,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LossStats:
-    """Aggregate of one loss key: the cost and the distribution of per-sample values."""
+    """Aggregate of one loss key: the cost and the distribution of per-sample values.
+
+    ``std``, ``min`` and ``max`` are None for a finalized loss (rmse, rmsle): its
+    per-sample values are in other units than its cost (squared errors), so their
+    spread would mislead. ``sum`` is always of the per-sample values.
+    """
 
     key: str
     name: str
     params: dict[str, float | None]
     cost: float
     sum: float
-    std: float
-    min: float
-    max: float
+    std: float | None
+    min: float | None
+    max: float | None
     n: int
     weight_sum: float
 

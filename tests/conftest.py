@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,31 @@ from lossctl.losses import LossSpec, builtin_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
+
+
+def run_lossctl(tmp_path: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    """The installed ``lossctl`` run in ``tmp_path``."""
+    return subprocess.run(
+        ["lossctl", *map(str, args)], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+
+
+def ok_json(tmp_path: Path, *args: object) -> dict:
+    """The JSON of a run that succeeded without a traceback."""
+    res = run_lossctl(tmp_path, *args, "--json")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    return json.loads(res.stdout)
+
+
+def refused(tmp_path: Path, *args: object) -> str:
+    """The one ``Error:`` line of a run that exited 2 cleanly."""
+    res = run_lossctl(tmp_path, *args)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, res.stderr
+    return lines[0]
 
 
 @pytest.fixture(scope="session")

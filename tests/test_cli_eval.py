@@ -392,8 +392,8 @@ def test_per_sample_round_trip(runner, tmp_path, suffix):
         else pd.read_csv(out, sep="\t" if suffix == ".tsv" else ",")
     )
     df = pd.read_csv(REG)
-    assert list(got.columns) == ["row", "y_true", "y_pred", "mse", "huber:delta=2"]
-    assert got["row"].tolist() == list(range(1, 443))
+    assert list(got.columns) == ["row_1based", "y_true", "y_pred", "mse", "huber:delta=2"]
+    assert got["row_1based"].tolist() == list(range(1, 443))
     np.testing.assert_allclose(got["mse"], (df.y_pred - df.y_true) ** 2, rtol=1e-12)
     assert not list(tmp_path.glob(".per*"))  # no temporary file left
 
@@ -412,7 +412,7 @@ def test_per_sample_omit_keeps_row_numbers(runner, tmp_path):
     res = ev(runner, path, "--nan", "omit", "-l", "mae", "--per-sample", out)
     assert res.exit_code == 0
     assert "dropped 1 of 3 rows" in res.stderr
-    assert pd.read_csv(out)["row"].tolist() == [1, 3]
+    assert pd.read_csv(out)["row_1based"].tolist() == [1, 3]
 
 
 def test_per_sample_refuses_input_and_is_atomic(runner, tmp_path):

@@ -188,7 +188,7 @@ def test_per_sample_writes_a_partitioned_dataset(runner, scheduler, dataset, tmp
     parts = sorted(out.glob("part-*.parquet"))
     assert len(parts) == 9
     got = pd.concat([pd.read_parquet(p) for p in parts])
-    assert len(got) == len(df) and {"file", "row", "mae"} <= set(got.columns)
+    assert len(got) == len(df) and {"file", "row_1based", "mae"} <= set(got.columns)
     np.testing.assert_allclose(np.sort(got.mae), np.sort((df.y_pred - df.y_true).abs()))
 
 
@@ -312,3 +312,47 @@ def test_plugin_loss_runs_on_dask_workers(runner, scheduler):
     local = run_json(runner, *args)
     dask = run_json(runner, *args, "--engine", "dask", "--scheduler", scheduler)
     assert_same(local, dask)
+
+
+def test_dask_checks_what_only_all_parts_tell(runner, scheduler, tmp_path):
+    """The checks that need every row (a --pos-label absent from the data, probabilities
+    clipped, hard 0/1 predictions) run on Dask as on the local engine."""
+    df = pd.read_csv(SAMPLE_DATA / "breast_cancer_binary.csv")
+    df["animal"] = np.where(df["y_true"] == 1, "dog", "cat")
+    df.loc[300, "prob"] = 1 + 1e-12  # float rounding in someone's pipeline
+    for i, part in df.groupby(df.index // 200):
+        part.to_parquet(tmp_path / f"p{i}.parquet", index=False)
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    for engine in (dask, ["--engine", "local"]):  # local: parts read in parallel threads
+        res = runner.invoke(
+            app,
+            ["eval", str(tmp_path), "-t", "animal", "-p", "prob", "--pos-label", "Dog", *engine],
+        )
+        assert res.exit_code == 2, res.output
+        assert "--pos-label 'Dog' is not a label" in res.stderr and "'cat', 'dog'" in res.stderr
+    args = ("eval", tmp_path, "-t", "animal", "-p", "prob", "--pos-label", "dog")
+    local = run_json(runner, *args)
+    remote = run_json(runner, *args, *dask)
+    assert remote["losses"]["bce"]["cost"] == pytest.approx(local["losses"]["bce"]["cost"])
+    assert remote["warnings"] == local["warnings"]
+    where = f"row 101 of {tmp_path / 'p1.parquet'})"
+    assert any("clipped into [0, 1]" in w and where in w for w in remote["warnings"])
+
+
+def test_dask_and_threads_number_a_clipped_row_in_the_file(
+    runner, scheduler, tmp_path, monkeypatch
+):
+    from lossctl.inputs import readers
+
+    monkeypatch.setattr(readers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(readers, "PART_BYTES", 4000)  # several parts: rows counted per part
+    df = pd.read_csv(SAMPLE_DATA / "breast_cancer_binary.csv")
+    df.loc[450, "prob"] = 1 + 1e-12
+    path = tmp_path / "one.csv"
+    df.to_csv(path, index=False)
+    for engine in (["--engine", "dask", "--scheduler", scheduler], []):
+        doc = run_json(runner, "eval", path, "-p", "prob", *engine)
+        assert [w for w in doc["warnings"] if "clipped" in w] == [
+            f"1 row(s) of prob have probabilities within 1e-09 outside [0, 1] (float rounding; "
+            f"first at row 451 of {path}); clipped into [0, 1]."
+        ]

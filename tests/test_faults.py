@@ -261,7 +261,7 @@ def test_concurrent_writers_leave_one_whole_file(
         for code, err in results:
             assert code == 0 or (not force and code == 2 and "exists" in err), (code, err)
         lines = out.read_text().splitlines()
-        assert lines[0] == '"row","y_true","y_pred","mae"'
+        assert lines[0] == '"row_1based","y_true","y_pred","mae"'
         assert len(lines) - 1 in (300_000, 200_000)
         assert lines[-1].count(",") == 3
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

@@ -170,14 +170,36 @@ def limit_memory() -> None:
 
 
 def test_dev_zero_on_stdin_ends_quickly_in_bounded_memory(tmp_path: Path) -> None:
-    # Before: stdin was read whole, to a MemoryError at 5.3 GB.
-    with open("/dev/zero", "rb") as zero:
-        res = run("eval", "-", cwd=tmp_path, timeout=60, stdin=zero, preexec_fn=limit_memory)
-    assert "header line of <stdin> is longer than 64 MB" in one_error(res)
-    with open("/dev/zero", "rb") as zero:
-        res = run("eval", "-", "--input-format", "jsonl", cwd=tmp_path, timeout=60,
-                  stdin=zero, preexec_fn=limit_memory)  # fmt: skip
-    assert "first line of <stdin> is longer than 64 MB" in one_error(res)
+    # Before: stdin was read whole, to a MemoryError at 5.3 GB. Now its first bytes say
+    # it is not text.
+    for extra in ([], ["--input-format", "jsonl"]):
+        with open("/dev/zero", "rb") as zero:
+            res = run("eval", "-", *extra, cwd=tmp_path, timeout=60, stdin=zero,
+                      preexec_fn=limit_memory)  # fmt: skip
+        assert "standard input is not text (its first bytes are 00 00" in one_error(res)
+
+
+ENDLESS_LINE = "import sys\nwhile True:\n    sys.stdout.write('a' * 65536)\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [([], "header line of <stdin> is longer than 64 MB"),
+     (["--input-format", "jsonl"], "first line of <stdin> is longer than 64 MB")],
+)  # fmt: skip
+def test_an_endless_text_line_on_stdin_ends_in_bounded_memory(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    writer = subprocess.Popen(
+        [sys.executable, "-c", ENDLESS_LINE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        res = run("eval", "-", *extra, cwd=tmp_path, timeout=60, stdin=writer.stdout,
+                  preexec_fn=limit_memory)  # fmt: skip
+    finally:
+        writer.kill()
+        writer.wait()
+    assert message in one_error(res)
 
 
 def test_stdin_csv_is_streamed(tmp_path: Path) -> None:

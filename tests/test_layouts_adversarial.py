@@ -5,7 +5,6 @@ positive labels that are not in the data, probabilities a rounding error outside
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,27 +12,9 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
+from tests.conftest import ok_json, refused, run_lossctl
 
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["lossctl", *map(str, args)], capture_output=True, text=True, cwd=tmp_path, timeout=60
-    )
-
-
-def ok_json(tmp_path: Path, *args: str) -> dict:
-    res = run(tmp_path, *args, "--json")
-    assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr
-    return json.loads(res.stdout)
-
-
-def refused(tmp_path: Path, *args: str) -> str:
-    res = run(tmp_path, *args)
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr
-    lines = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, res.stderr
-    return lines[0]
+run = run_lossctl
 
 
 def softmax_rows(rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndarray:

@@ -92,7 +92,7 @@ def test_per_sample_in_parallel_keeps_order_and_row_numbers(small_parts, data, t
     out = tmp_path / "per.parquet"
     lossctl.evaluate(str(csv), ["mae"], per_sample=str(out), workers=2)
     got = pd.read_parquet(out)
-    assert got["row"].tolist() == list(range(1, 3001))
+    assert got["row_1based"].tolist() == list(range(1, 3001))
     np.testing.assert_allclose(got["mae"], (df.y_pred - df.y_true).abs(), rtol=1e-15)
 
 

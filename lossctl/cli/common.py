@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -60,6 +61,27 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="Output format.", show_default="table"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        show_default="',' (tab for .tsv)",
+        rich_help_panel="Data",
+        help="Field separator of CSV/TSV input: one character, e.g. ';' or '|' ('\\t' or "
+        "tab for a tab).",
+    ),
+]
+ClassesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--classes",
+        metavar="A,B,C",
+        show_default=False,
+        rich_help_panel="Data",
+        help="Class names of the K class columns in label order, when labels are indices 0..K-1.",
+    ),
+]
 
 
 class Settings:
@@ -80,9 +102,19 @@ class Settings:
         """How to read the input (the fields of EvalOptions every data command shares).
 
         Keys are option names without dashes: target, pred, weight, id, by, task,
-        nan, pos_label, input_format, chunk_size; absent ones keep their default.
+        nan, pos_label, input_format, delimiter, classes, chunk_size; absent ones keep
+        their default. ``delimiter`` is checked and normalised (``tab`` is a tab),
+        ``classes`` split into a tuple of names.
         """
-        return {key: self(key, value, READING_DEFAULTS[key]) for key, value in cli.items()}
+        out = {key: self(key, value, READING_DEFAULTS[key]) for key, value in cli.items()}
+        if out.get("delimiter") is not None:
+            from lossctl.inputs.readers import parse_delimiter
+
+            out["delimiter"] = parse_delimiter(str(out["delimiter"]))
+        if "classes" in out:
+            where = "--classes" if cli["classes"] is not None else f"'classes' in {self.conf.path}"
+            out["classes"] = parse_classes(out["classes"], where)
+        return out
 
     def precision(self, cli: int | None) -> int:
         """Significant digits for human output, validated."""
@@ -97,8 +129,37 @@ class Settings:
 #: Defaults of the reading options (as in lossctl.pipeline.EvalOptions).
 READING_DEFAULTS: dict[str, Any] = {
     "target": [], "pred": [], "weight": None, "id": None, "by": None, "task": "auto",
-    "nan": "raise", "pos_label": None, "input_format": None, "chunk_size": None,
+    "nan": "raise", "pos_label": None, "input_format": None, "delimiter": None,
+    "classes": (), "chunk_size": None,
 }  # fmt: skip
+
+
+def parse_classes(value: str | Sequence[str] | None, where: str = "--classes") -> tuple[str, ...]:
+    """The class names of ``--classes A,B,C`` (a comma list; from a config file also a
+    list), blanks around each name stripped. An empty name or a name given twice is a
+    usage error naming ``where`` (the option, or the config key and file).
+    """
+    from lossctl.errors import UsageError
+
+    if value is None or (not isinstance(value, str) and not value):
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(str(item).strip() for item in items)
+    shown = value if isinstance(value, str) else ",".join(str(v) for v in value)
+    if not names or any(not name for name in names):
+        raise UsageError(
+            f"{where} has an empty class name ({shown!r}); give the K class names in label "
+            "order, separated by commas, e.g. --classes cat,dog,bird."
+        )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(
+                f"{where} names class '{name}' twice ({shown!r}); each of the K class "
+                "columns needs its own name."
+            )
+        seen.add(name)
+    return names
 
 
 def load_config(config: Path | None, no_config: bool, no_plugins: bool = False) -> Config:

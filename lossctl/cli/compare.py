@@ -11,7 +11,9 @@ import typer
 
 from lossctl.cli import state
 from lossctl.cli.common import (
+    ClassesOpt,
     ConfigOpt,
+    DelimiterOpt,
     EngineOpt,
     FormatOpt,
     JsonOpt,
@@ -151,7 +153,9 @@ def compare_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     test: Annotated[
         TestChoice | None,
@@ -229,7 +233,9 @@ def compare_command(
             task=task,
             nan=nan,
             pos_label=pos_label,
+            classes=classes,
             input_format=input_format,
+            delimiter=delimiter,
             chunk_size=chunk_size,
         ),
         test=str(settings("test", test, "bootstrap")),

@@ -12,7 +12,9 @@ import typer
 
 from lossctl.cli import state
 from lossctl.cli.common import (
+    ClassesOpt,
     ConfigOpt,
+    DelimiterOpt,
     EngineOpt,
     FormatOpt,
     JsonOpt,
@@ -124,7 +126,8 @@ InputFormatOpt = Annotated[
         "--input-format",
         show_default=False,
         rich_help_panel=DATA,
-        help="Override the format from the suffix (needed for non-CSV stdin).",
+        help="Override the format from the suffix (stdin and pipes are sniffed: Parquet, "
+        "Feather and compressed bytes are recognised; plain text is CSV).",
     ),
 ]
 ChunkOpt = Annotated[
@@ -189,6 +192,7 @@ def eval_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -210,6 +214,7 @@ def eval_command(
         ),
     ] = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -222,7 +227,8 @@ def eval_command(
             metavar="PATH",
             show_default=False,
             rich_help_panel=OUTPUT,
-            help="Write one row per input row with each loss (.csv/.tsv/.parquet, - for stdout).",
+            help="Write one row per input row with each loss (.csv/.tsv/.parquet, - for "
+            "stdout); rows are numbered from 1 (row_1based); rmse/rmsle have no column.",
         ),
     ] = None,
     force: Annotated[
@@ -267,7 +273,9 @@ def eval_command(
             task=task,
             nan=nan,
             pos_label=pos_label,
+            classes=classes,
             input_format=input_format,
+            delimiter=delimiter,
             chunk_size=chunk_size,
         ),
         max=settings("max", max_, []),

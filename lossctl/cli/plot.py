@@ -13,7 +13,9 @@ import typer
 
 from lossctl.cli import state
 from lossctl.cli.common import (
+    ClassesOpt,
     ConfigOpt,
+    DelimiterOpt,
     NoConfigOpt,
     NoPluginsOpt,
     PluginOpt,
@@ -230,6 +232,8 @@ def _eval_options(
     pos_label: str | None,
     input_format: InputFormat | None,
     chunk_size: int | None,
+    delimiter: str | None = None,
+    classes: str | None = None,
     by: str | None = None,
 ) -> EvalOptions:
     """The eval options of a plot of one file: command line first, then the config."""
@@ -247,7 +251,9 @@ def _eval_options(
             task=task,
             nan=nan,
             pos_label=pos_label,
+            classes=classes,
             input_format=input_format,
+            delimiter=delimiter,
             chunk_size=chunk_size,
         ),
         registry=registry(plugin, conf),
@@ -330,6 +336,7 @@ def dist_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     by: ByOpt = None,
     log: Annotated[
         bool,
@@ -338,6 +345,7 @@ def dist_command(
         ),
     ] = False,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     width: WidthOpt = None,
     height: HeightOpt = None,
@@ -373,7 +381,9 @@ def dist_command(
         task=task,
         nan=nan,
         pos_label=pos_label,
+        classes=classes,
         input_format=input_format,
+        delimiter=delimiter,
         chunk_size=chunk_size,
         by=settings("by", by),
     )
@@ -404,8 +414,10 @@ def residuals_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     share: ShareOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     width: WidthOpt = None,
     height: HeightOpt = None,
@@ -442,7 +454,9 @@ def residuals_command(
         task=task,
         nan=nan,
         pos_label=pos_label,
+        classes=classes,
         input_format=input_format,
+        delimiter=delimiter,
         chunk_size=chunk_size,
     )
     sample = data.read_sample(opts)
@@ -470,7 +484,9 @@ def compare_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     resamples: ResamplesOpt = None,
     seed: SeedOpt = None,
@@ -512,7 +528,9 @@ def compare_command(
             task=task,
             nan=nan,
             pos_label=pos_label,
+            classes=classes,
             input_format=input_format,
+            delimiter=delimiter,
             chunk_size=chunk_size,
         ),
         registry=registry(plugin, conf),

@@ -13,7 +13,9 @@ import typer
 
 from lossctl.cli import state
 from lossctl.cli.common import (
+    ClassesOpt,
     ConfigOpt,
+    DelimiterOpt,
     FormatOpt,
     JsonOpt,
     NoConfigOpt,
@@ -50,7 +52,9 @@ def recommend_command(
     task: TaskOpt = None,
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -90,7 +94,9 @@ def recommend_command(
             task=task,
             nan=nan,
             pos_label=pos_label,
+            classes=classes,
             input_format=input_format,
+            delimiter=delimiter,
             chunk_size=chunk_size,
         ),
         registry=registry(plugin, conf),

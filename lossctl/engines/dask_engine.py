@@ -26,6 +26,7 @@ from lossctl.errors import InputError, LossctlError, UsageError
 if TYPE_CHECKING:
     from lossctl.accumulate import Evaluation
     from lossctl.inputs.readers import Part
+    from lossctl.inputs.validate import Validator
     from lossctl.pipeline import Prepared, Progress
 
 #: Seconds to wait for a scheduler before giving up with an input error.
@@ -164,15 +165,10 @@ def _ship_plugins(c: Any, prepared: Prepared) -> None:
 @dataclass
 class PartOutcome:
     evaluation: Evaluation
-    n_rows: int
-    n_dropped: int
-    nan_count: int
+    #: The part's validator: its counts merge with :meth:`Validator.absorb`.
+    validator: Validator
+    #: The first rows with NaN values, as row numbers of the file (or FILE:ROW).
     nan_labels: list[str]
-    nan_columns: dict[str, int]
-    unnormalised: int
-    labels_seen: set[str]
-    seen_zero: bool
-    seen_minus_one: bool
     written: int
 
 
@@ -194,6 +190,8 @@ def _part_task(prepared: Prepared, part: Part | None, per_sample_dir: str | None
         evaluate_part(prepared, part, None, False, offset=offset, exact=True)
         raise
     v = result.validator
+    if v.clipped_rows:  # a row number of the file, not of the part
+        v.clipped_first += _offset(prepared, part)
     labels = []
     if v.nan_count:
         offset = _offset(prepared, part)
@@ -207,23 +205,20 @@ def _part_task(prepared: Prepared, part: Part | None, per_sample_dir: str | None
             from lossctl.inputs.writers import write_error
 
             raise write_error(per_sample_dir, exc) from None
-    return PartOutcome(
-        result.evaluation, v.n_rows, v.n_dropped, v.nan_count, labels, v.nan_columns,
-        v.unnormalised_rows, v.labels_seen, v.seen_zero, v.seen_minus_one, written,
-    )  # fmt: skip
+    return PartOutcome(result.evaluation, v, labels, written)
 
 
 def _write_part(prepared: Prepared, part: Part | None, blocks: list[Any], folder: str) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from lossctl.pipeline import _arrow
+    from lossctl.pipeline import ROW_COLUMN, _arrow
 
     offset = 0 if prepared.is_dataset else _offset(prepared, part)
     tables = []
     for rows, table in blocks:
         if not prepared.columns.id and not prepared.is_dataset:
-            table = table.set_column(0, "row", _arrow(rows + offset))
+            table = table.set_column(0, ROW_COLUMN, _arrow(rows + offset))
         tables.append(table)
     table = pa.concat_tables(tables)
     index = 0 if part is None else part.index
@@ -280,16 +275,8 @@ def _evaluate(
     nan_labels: list[str] = []
     for o in outcomes:  # part order: deterministic merge
         evaluation = evaluation.merge(o.evaluation)
-        v.n_rows += o.n_rows
-        v.n_dropped += o.n_dropped
-        v.nan_count += o.nan_count
+        v.absorb(o.validator)
         nan_labels += o.nan_labels
-        for k, n in o.nan_columns.items():
-            v.nan_columns[k] = v.nan_columns.get(k, 0) + n
-        v.unnormalised_rows += o.unnormalised
-        v.labels_seen |= o.labels_seen
-        v.seen_zero |= o.seen_zero
-        v.seen_minus_one |= o.seen_minus_one
     if v.seen_zero and v.seen_minus_one:
         raise InputError(
             f"column '{prepared.columns.target[0]}' of {prepared.source.name} mixes labels 0 "
@@ -302,6 +289,7 @@ def _evaluate(
             f"{v.nan_count} rows of {prepared.source.name} have NaN, inf or empty values in "
             f"{cols}; first at rows {shown}. Fix them, or pass --nan omit to drop those rows."
         )
+    v.finish()  # what only all the parts together tell: a --pos-label absent from the data
     return evaluation
 
 

@@ -39,6 +39,8 @@ class ColumnMap:
     weight: str | None = None
     id: str | None = None
     by: str | None = None
+    #: ``--classes`` gave the class of each label index: ``pred`` is in label order.
+    ordered: bool = False
 
     @property
     def multiclass(self) -> bool:
@@ -57,13 +59,18 @@ class ColumnMap:
 
 
 def _available(columns: Sequence[str]) -> str:
-    shown = ", ".join(columns[:20])
+    shown = ", ".join(c if c.strip() else f"{c!r} (unnamed)" for c in columns[:20])
     return shown + (f", ... ({len(columns)} columns)" if len(columns) > 20 else "")
 
 
 def missing_column(name: str, columns: Sequence[str], source: str, option: str) -> InputError:
     close = difflib.get_close_matches(name, columns, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    parts = [p.strip() for p in name.split(",")]
+    if len(parts) > 1 and all(p in columns for p in parts):
+        flag = option.split("/")[0]
+        hint = f" {option} takes one column; repeat it: {' '.join(f'{flag} {p}' for p in parts)}."
+        return InputError(f"column '{name}' not found in {source}.{hint}")
     return InputError(
         f"column '{name}' not found in {source}; available: {_available(columns)}.{hint} "
         f"Pass {option} with one of them."
@@ -162,8 +169,13 @@ def resolve_columns(
     weight: str | None = None,
     id: str | None = None,
     by: str | None = None,
+    class_order: Sequence[str] = (),
 ) -> ColumnMap:
-    """Resolve every role, from options first and detection second."""
+    """Resolve every role, from options first and detection second.
+
+    ``class_order`` (``--classes``) names the class of label 0, 1, ...: the class columns
+    are put in that order, each found by its class name.
+    """
     cols = list(columns)
     for opt, name in (("--weight", weight), ("--id", id), ("--by", by)):
         if name is not None and name not in cols:
@@ -228,4 +240,39 @@ def resolve_columns(
             f"column '{sorted(overlap)[0]}' of {source} is both target and prediction; "
             "pass --target and --pred."
         )
-    return ColumnMap(tuple(target_cols), tuple(pred_cols), classes, weight, id, by)
+    if class_order:
+        pred_cols, classes = _in_label_order(list(class_order), pred_cols, classes, source)
+    return ColumnMap(
+        tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order)
+    )
+
+
+def _in_label_order(
+    given: list[str], pred: list[str], names: tuple[str, ...], source: str
+) -> tuple[list[str], tuple[str, ...]]:
+    """The class columns reordered so that column i is the class ``given[i]`` names."""
+    if len(pred) < 2:
+        raise InputError(
+            f"--classes names {len(given)} classes but there is one prediction column in "
+            f"{source}; --classes is for K class columns (--pred 'prob_*')."
+        )
+    if len(given) != len(pred):
+        raise InputError(
+            f"--classes names {len(given)} classes but there are {len(pred)} class columns in "
+            f"{source} ({', '.join(pred[:6])}{', ...' if len(pred) > 6 else ''}); give one "
+            "name per column."
+        )
+    by_name = {n: c for n, c in zip(names, pred, strict=True)}
+    by_name.update({c: c for c in pred})
+    missing = [g for g in given if g not in by_name]
+    if missing:
+        raise InputError(
+            f"--classes name '{missing[0]}' matches no class column of {source}; the class "
+            f"columns are {', '.join(pred[:6])}{', ...' if len(pred) > 6 else ''} (classes "
+            f"{', '.join(names[:6])}{', ...' if len(names) > 6 else ''})."
+        )
+    ordered = [by_name[g] for g in given]
+    if len(set(ordered)) < len(ordered):
+        raise InputError(f"--classes names the same class column twice ({', '.join(given)}).")
+    index = {c: i for i, c in enumerate(pred)}
+    return ordered, tuple(names[index[c]] for c in ordered)

@@ -92,6 +92,8 @@ class Dataset:
     root: str = ""
     input_format: str | None = None
     chunk_size: int = 1_000_000
+    #: The field separator of CSV/TSV files (``--delimiter``); None: by format.
+    delimiter: str | None = None
     columns: list[str] = field(default_factory=list)
     types: dict[str, Any] = field(default_factory=dict)
     total_rows: int | None = None
@@ -112,7 +114,10 @@ class Dataset:
     def source(self, i: int) -> Source:
         if i == 0:
             return self.first
-        src = open_file(self.files[i], self.input_format, self.chunk_size, self.fs, self.label(i))
+        src = open_file(
+            self.files[i], self.input_format, self.chunk_size, self.fs, self.label(i),
+            delimiter=self.delimiter,
+        )  # fmt: skip
         missing = [c for c in self.first.columns if c not in src.columns]
         if missing:
             raise InputError(
@@ -223,8 +228,11 @@ def _hive(root: str, file: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for p in parts if (m := _HIVE.match(p))}
 
 
-def open_dataset(path: str, input_format: str | None, chunk_size: int) -> Dataset:
-    """List the files of a dataset and read the first one's schema."""
+def open_dataset(
+    path: str, input_format: str | None, chunk_size: int, delimiter: str | None = None
+) -> Dataset:
+    """List the files of a dataset and read the first one's schema (``delimiter``: the
+    field separator of its CSV/TSV files)."""
     fs = None
     if _URL.match(path) and not path.startswith("file://"):
         fs, target = _filesystem(path)
@@ -250,8 +258,8 @@ def open_dataset(path: str, input_format: str | None, chunk_size: int) -> Datase
     if any(k != keys[0] for k in keys):
         raise InputError(f"the files of {path} do not share the same hive partition folders.")
     label = files[0] if fs is None else fs.unstrip_protocol(files[0])
-    first = open_file(files[0], input_format, chunk_size, fs, label)
-    ds = Dataset(path, files, partitions, first, fs, root, input_format, chunk_size)
+    first = open_file(files[0], input_format, chunk_size, fs, label, delimiter=delimiter)
+    ds = Dataset(path, files, partitions, first, fs, root, input_format, chunk_size, delimiter)
     ds.columns = first.columns + [k for k in partitions[0] if k not in first.columns]
     ds.types = dict(first.types)
     return ds

@@ -22,6 +22,7 @@ Chunks are ``pyarrow.Table`` objects: numeric columns go to numpy without pandas
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import os
@@ -77,10 +78,114 @@ NUMBER = re.compile(
 )
 
 
+#: Bytes looked at to tell what an input holds (magic numbers; text or binary).
+SNIFF_BYTES = 4096
+#: What a sniffed kind of bytes is called in messages (None: text).
+KINDS: dict[str | None, str] = {
+    "parquet": "Parquet",
+    "feather": "Arrow IPC/Feather",
+    "gzip": "gzip-compressed",
+    "bz2": "bzip2-compressed",
+    "xz": "xz-compressed",
+    "zstd": "zstd-compressed",
+    "zip": "a zip archive",
+    "xlsx": "an Excel workbook",
+    "utf-16": "UTF-16 text",
+    "binary": "binary",
+    None: "text",
+}
+#: Control bytes that text (CSV, TSV, JSON Lines) does not hold.
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+#: Delimiters looked for when a header parses as a single column.
+DELIMITERS = (",", ";", "\t", "|")
+
+
 @dataclass(frozen=True)
 class SourceFormat:
     format: str
     compression: str | None
+    #: The field separator of CSV/TSV (``--delimiter``); None: ',' for CSV, tab for TSV.
+    delimiter: str | None = None
+
+    @property
+    def separator(self) -> str:
+        """The CSV/TSV field separator in effect."""
+        if self.delimiter is not None:
+            return self.delimiter
+        return "\t" if self.format == "tsv" else ","
+
+    def _replace_delimiter(self, delimiter: str | None) -> SourceFormat:
+        return dataclasses.replace(self, delimiter=delimiter)
+
+
+def _shown(delimiter: str) -> str:
+    """A delimiter as the user would type it: ``';'``, ``tab``."""
+    return "tab" if delimiter == "\t" else f"'{delimiter}'"
+
+
+def _split(lines: list[str], delimiter: str) -> list[list[str]]:
+    """The first lines of a CSV split into fields (quotes respected)."""
+    import csv
+
+    return list(csv.reader(lines, delimiter=delimiter, strict=False)) or [[]]
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes of an input are: a compression (``gzip``, ``bz2``, ``xz``,
+    ``zstd``), ``parquet``, ``feather``, ``zip``, ``xlsx``, ``utf-16``, ``binary``, or
+    None for (UTF-8 or 8-bit) text.
+
+    Every magic number is one that text cannot start with (a byte that is not
+    valid UTF-8, or a control byte right after an ASCII tag).
+    """
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd"
+    if re.match(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)", head):
+        return "bz2"
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx" if b"xl/" in head else "zip"
+    if head.startswith(b"PAR1") and _CONTROL.match(head, 4):
+        return "parquet"
+    if head.startswith(b"ARROW1\x00"):
+        return "feather"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for zeros, chars in ((head[1:64:2], head[0:64:2]), (head[0:64:2], head[1:64:2])):
+        # UTF-16 without a byte-order mark: ASCII text with every other byte 0.
+        if len(head) >= 8 and not zeros.strip(b"\x00") and _ascii_text(chars):
+            return "utf-16"
+    controls = len(_CONTROL.findall(head))
+    if b"\x00" in head or controls > max(2, len(head) // 50):
+        return "binary"
+    return None
+
+
+def _ascii_text(data: bytes) -> bool:
+    return data.isascii() and _CONTROL.search(data) is None and b"\x7f" not in data
+
+
+def parse_delimiter(value: str | None) -> str | None:
+    """The one-character field separator of ``--delimiter`` (``\\t`` or ``tab``: a tab)."""
+    if value is None:
+        return None
+    text = "\t" if value in ("\\t", "\t") or value.lower() == "tab" else value
+    if (
+        len(text) != 1
+        or not text.isascii()
+        or text.isalnum()
+        or text in "\"'.+-\r\n"
+        or (not text.isprintable() and text != "\t")
+    ):
+        raise UsageError(
+            f"--delimiter must be one character that separates fields, such as ';', '|' or "
+            "a tab ('\\t' or 'tab'), not a letter, digit, quote, '.', '+', '-' or line end; "
+            f"got {value!r}."
+        )
+    return text
 
 
 def detect_format(path: str, override: str | None = None) -> SourceFormat:
@@ -295,7 +400,7 @@ class Source:
         # Rows, not lines: a quoted value may hold line ends.
         first = self.columns[0]
         read, parse, convert = _csv_options(
-            self.fmt.format, [first], {first: pa.string()}, block_size=self.block_size
+            self.fmt, [first], {first: pa.string()}, block_size=self.block_size
         )
         rows = 0
         with pa.memory_map(self.path) as mapped:
@@ -349,6 +454,61 @@ class Source:
         if first >= PROBE_BYTES // 4:
             self.block_size = max(BLOCK_SIZE, 1 << (4 * (first + 1)).bit_length())
 
+    def _check_delimiter(self) -> None:
+        """A header that is one column but splits into several on another delimiter
+        (``label;score``) is an error naming the delimiter to pass, never a silent
+        switch (nor a "column not found" that lists 'label;score' as the one column).
+        """
+        import csv
+
+        lines = self._probe_bytes().decode("utf-8", "replace").splitlines(keepends=True)[:6]
+        used = self.fmt.separator
+        try:
+            if not lines or len(_split(lines, used)[0]) != 1:
+                return
+        except csv.Error:
+            return
+        found: list[tuple[str, list[list[str]]]] = []
+        for d in DELIMITERS:
+            if d == used:
+                continue
+            try:
+                rows = _split(lines, d)
+            except csv.Error:
+                continue
+            n = len(rows[0])
+            if n >= 2 and all(len(r) == n for r in rows[1:] if r):
+                found.append((d, rows))
+        if not found:
+            return
+        default = self.fmt._replace_delimiter(None).separator
+        fixes = []
+        for d, _ in found:
+            fix = f"--delimiter {_shown(d)}"
+            if d == default:
+                fix += " (or no --delimiter)"
+            fixes.append(fix)
+        header = lines[0].rstrip("\r\n")
+        if len(header) > 60:
+            header = header[:57] + "..."
+        given = (
+            f"--delimiter {_shown(used)}"
+            if self.fmt.delimiter is not None
+            else f"{self.fmt.format.upper()} ({_shown(used)}-separated)"
+        )
+        message = (
+            f"{_what(self)} looks {' or '.join(_shown(d) for d, _ in found)}-separated "
+            f"(header {header!r}) but reads as one column with {given}: pass "
+            f"{' or '.join(fixes)}."
+        )
+        decimal = re.compile(r"\s*[+-]?[0-9]+,[0-9]+\s*")
+        if any(d != "," and decimal.fullmatch(v) for d, rows in found for r in rows[1:] for v in r):
+            message += (
+                " Its numbers have decimal commas ('1,5'), which lossctl does not read as "
+                "numbers: save the file with decimal points (e.g. pandas to_csv(decimal='.'))."
+            )
+        raise InputError(message)
+
     def _batches(
         self,
         columns: list[str],
@@ -392,7 +552,7 @@ class Source:
         import pyarrow.csv as pcsv
 
         read, parse, convert = _csv_options(
-            self.fmt.format, [col], {col: pa.string()}, block_size=self.block_size,
+            self.fmt, [col], {col: pa.string()}, block_size=self.block_size,
             use_threads=self.native,
         )  # fmt: skip
         start = 0
@@ -423,7 +583,7 @@ class Source:
 
         first = self.columns[0] if self.columns else None
         read, parse, convert = _csv_options(
-            self.fmt.format, [first] if first else None, {first: pa.string()} if first else None,
+            self.fmt, [first] if first else None, {first: pa.string()} if first else None,
             block_size=self.block_size, use_threads=False,
         )  # fmt: skip
         parse.invalid_row_handler = invalid
@@ -565,7 +725,7 @@ def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Generator[pa.Table
 
 
 def _csv_options(
-    fmt: str,
+    fmt: SourceFormat,
     columns: list[str] | None,
     types: dict[str, Any] | None = None,
     names: list[str] | None = None,
@@ -576,7 +736,7 @@ def _csv_options(
     import pyarrow.csv as pcsv
 
     read = pcsv.ReadOptions(block_size=block_size, column_names=names, use_threads=use_threads)
-    parse = pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True)
+    parse = pcsv.ParseOptions(delimiter=fmt.separator, newlines_in_values=True)
     convert = pcsv.ConvertOptions(
         include_columns=columns,
         column_types=types or {},
@@ -596,7 +756,7 @@ def _csv_batches(
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    fmt = source.fmt.format
+    fmt = source.fmt
     block = _probe_block(source) if probe else source.block_size
     # Parts run one per thread already: pyarrow's own pool would only oversubscribe.
     threads = source.native and part is None and not probe
@@ -699,7 +859,8 @@ def read_schema(source: Source) -> pa.Schema:
     if fmt in ("csv", "tsv"):
         import pyarrow.csv as pcsv
 
-        read, parse, _ = _csv_options(fmt, None, block_size=block, use_threads=False)
+        source._check_delimiter()
+        read, parse, _ = _csv_options(source.fmt, None, block_size=block, use_threads=False)
         reader = pcsv.open_csv(
             pa.BufferReader(source._probe_bytes()), read_options=read, parse_options=parse
         )
@@ -737,19 +898,22 @@ def open_source(
     path: str,
     input_format: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    delimiter: str | None = None,
 ) -> Any:
     """Open a file (``-`` for stdin), or a dataset (a folder, a glob or a URL of parts).
 
     Returns a :class:`Source`, or a :class:`~lossctl.inputs.datasets.Dataset` with
-    the same reading interface.
+    the same reading interface. ``delimiter`` (``--delimiter``) separates the fields
+    of CSV/TSV input.
     """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
+    delimiter = parse_delimiter(delimiter)
     from lossctl.inputs import datasets
 
     if datasets.is_dataset(path):
-        return datasets.open_dataset(path, input_format, chunk_size)
-    return open_file(path, input_format, chunk_size)
+        return datasets.open_dataset(path, input_format, chunk_size, delimiter)
+    return open_file(path, input_format, chunk_size, delimiter=delimiter)
 
 
 def open_file(
@@ -758,10 +922,20 @@ def open_file(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     fs: Any = None,
     label: str | None = None,
+    delimiter: str | None = None,
 ) -> Source:
-    """Open one file (or ``-``, a pipe, a FIFO): detect its format and read its schema."""
+    """Open one file (or ``-``, a pipe, a FIFO): detect its format and read its schema.
+
+    The first bytes of a local file or a stream are looked at (:func:`sniff`): bytes
+    that contradict the name or ``--input-format`` are an error naming both; on a
+    stream without a suffix (stdin, ``<(...)``), compressed bytes are decompressed
+    and Parquet/Feather bytes read as such, since their magic numbers are unambiguous.
+    """
+    delimiter = parse_delimiter(delimiter)
     stream = None
     size = 0
+    # Where the format comes from: --input-format, the name's suffix, or nowhere.
+    origin = "option" if input_format else "suffix" if _has_format_suffix(path) else "default"
     if path == "-":
         stream = _stdin()
     elif fs is not None:
@@ -795,21 +969,24 @@ def open_file(
                 raise InputError(
                     f"cannot read {label or path}: {exc.strerror}; check its permissions."
                 ) from None
-    fmt = detect_format(path, input_format)
+    fmt = dataclasses.replace(detect_format(path, input_format), delimiter=delimiter)
     source = Source(path, fmt, [], chunk_size, size=size, fs=fs, label=label)
     try:
         if stream is not None:
-            _open_stream(source, stream)
+            _open_stream(source, stream, origin)
+        elif fs is None:
+            _sniff_file(source, origin)
+        _check_delimiter_format(source)
         schema = read_schema(source)
-    except InputError:
+    except (InputError, UsageError):
         raise
     except Exception as exc:
         located = source._locate_parse_error(exc) if source.rereadable else None
-        raise (located or _read_error(exc, source.name, fmt.format)) from None
+        raise (located or _read_error(exc, source.name, source.fmt.format)) from None
     try:
         source.columns = list(schema.names)
     except UnicodeDecodeError as exc:
-        raise _read_error(exc, f"the header of {source.name}", fmt.format) from None
+        raise _read_error(exc, f"the header of {source.name}", source.fmt.format) from None
     source.types = {f.name: f.type for f in schema}
     if not source.columns:
         raise InputError(f"{source.name} has no columns; it needs a header and data rows.")
@@ -840,10 +1017,178 @@ def _stdin() -> Any:
     return buffer
 
 
-def _open_stream(source: Source, raw: Any) -> None:
-    """Read a stream's first lines (or all of a Parquet/Feather stream) into ``source.head``."""
+def _check_delimiter_format(source: Source) -> None:
+    """--delimiter with a format that has no delimiter is a usage error naming both."""
+    fmt = source.fmt
+    if fmt.delimiter is None or fmt.format in ("csv", "tsv"):
+        return
+    what = "standard input" if source.path == "-" else source.name
+    raise UsageError(
+        f"--delimiter {_shown(fmt.delimiter)} applies to CSV and TSV input, but {what} is "
+        f"{KINDS.get(fmt.format, fmt.format.upper())}; drop --delimiter."
+    )
+
+
+def _what(source: Source) -> str:
+    return "standard input" if source.path == "-" else source.name
+
+
+def _suffix_of(path: str) -> str:
+    """The format and compression suffixes of a name, e.g. ``.csv.gz``."""
+    name = path.lower()
+    tail = ""
+    for suffix in COMPRESSIONS:
+        if name.endswith(suffix):
+            name, tail = name[: -len(suffix)], suffix
+            break
+    return Path(name).suffix + tail
+
+
+def _hexdump(head: bytes) -> str:
+    return " ".join(f"{b:02x}" for b in head[:8])
+
+
+def _settle_compression(source: Source, raw: str | None, origin: str) -> None:
+    """Check the compression of the name against the first bytes (``raw``: :func:`sniff`).
+
+    Compressed bytes under a name without a suffix (stdin, ``<(...)``) are decompressed;
+    under a name whose suffix says otherwise they are an error naming both.
+    """
+    codec = source.fmt.compression
+    what = _what(source)
+    codecs = set(COMPRESSIONS.values())
+    if codec is None:
+        if raw not in codecs:
+            return
+        if origin == "default" or not _has_format_suffix(source.path):
+            source.fmt = dataclasses.replace(source.fmt, compression=raw)
+            return
+        suffix = next(s for s, c in COMPRESSIONS.items() if c == raw)
+        raise InputError(
+            f"{what} holds {KINDS[raw]} bytes despite its suffix '{_suffix_of(source.path)}'; "
+            f"rename it to {Path(source.path).name}{suffix} (lossctl then decompresses it), "
+            "or decompress it first."
+        )
+    if raw == codec:
+        return
+    suffix = next(s for s, c in COMPRESSIONS.items() if c == codec)
+    if raw in codecs:
+        other = next(s for s, c in COMPRESSIONS.items() if c == raw)
+        fix = f"rename it to {Path(source.path).name[: -len(suffix)]}{other}"
+    else:
+        fix = f"remove '{suffix}' from its name"
+    raise InputError(
+        f"{what} is not {KINDS[codec]} despite its suffix '{suffix}' (its bytes are "
+        f"{KINDS[raw]}); {fix}."
+    )
+
+
+def _settle_format(source: Source, inner: str | None, head: bytes, origin: str) -> None:
+    """Check the format against the first (decompressed) bytes (``inner``: :func:`sniff`).
+
+    On a stream whose format comes from nowhere (stdin without --input-format),
+    Parquet and Feather bytes switch the format; anywhere else, bytes that are not
+    what the suffix or --input-format says are an error that names both and the fix.
+    """
+    fmt = source.fmt.format
+    what = _what(source)
+    if inner in ("zip", "xlsx"):
+        if inner == "xlsx":
+            raise InputError(
+                f"{what} is an Excel workbook (.xlsx, a zip archive), which lossctl does not "
+                "read; save the sheet as CSV (UTF-8) and pass that file."
+            )
+        raise InputError(
+            f"{what} is a zip archive, which lossctl does not read; unzip it and pass the "
+            "file inside."
+        )
+    if inner in set(COMPRESSIONS.values()):
+        raise InputError(
+            f"{what} holds {KINDS[inner]} bytes inside its {KINDS[source.fmt.compression]} "
+            "compression; decompress it once, then pass the result."
+        )
+    if inner in ("parquet", "feather"):
+        if inner == fmt:
+            return
+        if origin == "default":
+            source.fmt = dataclasses.replace(source.fmt, format=inner)
+            return
+        if origin == "suffix":
+            said = f"despite its suffix '{_suffix_of(source.path)}'"
+        else:
+            said = f"not {fmt} as --input-format says"
+        raise InputError(f"{what} holds {KINDS[inner]} bytes {said}; pass --input-format {inner}.")
+    if fmt in ("parquet", "feather"):
+        if inner in (None, "utf-16") and head.strip():
+            said = (
+                f"despite its suffix '{_suffix_of(source.path)}'"
+                if origin == "suffix"
+                else "but --input-format says " + fmt
+            )
+            raise InputError(
+                f"cannot read {what} as {KINDS[fmt]}: it holds text, not {KINDS[fmt]} bytes, "
+                f"{said}; pass --input-format csv (or tsv, jsonl)."
+            )
+        return
+    # CSV, TSV, JSON Lines: text.
+    if inner == "utf-16":
+        raise InputError(
+            f"{what} is UTF-16 text; lossctl reads UTF-8: convert it (iconv -f UTF-16 -t "
+            "UTF-8) and pass the result."
+        )
+    if inner == "binary":
+        raise InputError(
+            f"{what} is not text (its first bytes are {_hexdump(head)}), so it is not "
+            f"{fmt.upper()}; lossctl reads CSV, TSV and JSON Lines text, Parquet and Feather: "
+            "check that it is the file you meant, or pass --input-format."
+        )
+
+
+def _sniff_file(source: Source, origin: str) -> None:
+    """Look at the first bytes of a local file (and, when compressed, at its first
+    decompressed bytes) before reading it."""
+    with open(source.path, "rb") as f:
+        raw = f.read(SNIFF_BYTES)
+    _settle_compression(source, sniff(raw), origin)
+    codec = source.fmt.compression
+    if codec is None:
+        _settle_format(source, sniff(raw), raw, origin)
+        return
+    try:
+        with open(source.path, "rb") as f:
+            data = _decompress(f, codec, source.name)
+            try:
+                head = data.read(SNIFF_BYTES)
+            finally:
+                data.close()
+    except Exception:  # a corrupt stream: reading it says so, in the usual words
+        return
+    _settle_format(source, sniff(head), head, origin)
+
+
+def _peek(stream: Any, n: int) -> tuple[bytes, Any]:
+    """The first ``n`` bytes of a stream, and the stream that still starts with them."""
+    head = stream.read(n) or b""
+    return head, io.BufferedReader(_Chained(head, stream), buffer_size=1 << 20)
+
+
+def _open_stream(source: Source, raw: Any, origin: str = "default") -> None:
+    """Read a stream's first lines (or all of a Parquet/Feather stream) into ``source.head``.
+
+    Its first bytes decide (:func:`sniff`): compressed bytes are decompressed when the
+    name has no suffix; Parquet/Feather bytes are read as such when nothing named the
+    format (see :func:`_settle_format`).
+    """
     name = source.name
+    first, raw = _peek(raw, SNIFF_BYTES)
+    _settle_compression(source, sniff(first), origin)
     stream = _decompress(raw, source.fmt.compression, name)
+    if source.fmt.compression is not None:
+        try:
+            first, stream = _peek(stream, SNIFF_BYTES)
+        except Exception as exc:
+            raise _read_error(exc, name, source.fmt.format) from None
+    _settle_format(source, sniff(first), first, origin)
     source.stream = stream
     if source.fmt.format in ("parquet", "feather"):
         source.head = _read_capped(stream.read, name, source.fmt.format)

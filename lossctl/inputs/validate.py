@@ -263,15 +263,26 @@ class Validator:
     bool_target: bool = False
     clipped_rows: int = 0
     clipped_first: int = 0
+    clipped_file: str = ""
+    #: Rows whose predicted probabilities are all exactly 0 or 1, of ``pred_rows``.
+    hard_rows: int = 0
+    pred_rows: int = 0
+    #: Loss keys that divide by the target (mape): zero targets are counted for them.
+    divides_by_target: tuple[str, ...] = ()
+    zero_targets: int = 0
+    #: Warnings decided before reading (from the first rows), kept in order.
+    notes: list[str] = field(default_factory=list)
 
     def fresh(self) -> Validator:
         """A validator with the same settings and no state (for a parallel part)."""
         return Validator(
-            self.columns, self.task, self.source, self.nan, self.pos_label, kind=self.kind
-        )
+            self.columns, self.task, self.source, self.nan, self.pos_label, kind=self.kind,
+            divides_by_target=self.divides_by_target,
+        )  # fmt: skip
 
-    def absorb(self, other: Validator) -> None:
-        """Add the counts of another part's validator (parts in file order)."""
+    def absorb(self, other: Validator, offset: int = 0) -> None:
+        """Add the counts of another part's validator (parts in file order); ``offset``
+        is the number of the part's first row in its file, less one."""
         self.n_rows += other.n_rows
         self.n_dropped += other.n_dropped
         self.nan_count += other.nan_count
@@ -284,8 +295,12 @@ class Validator:
         self.positional_classes |= other.positional_classes
         self.bool_target |= other.bool_target
         if other.clipped_rows and not self.clipped_rows:
-            self.clipped_first = other.clipped_first
+            self.clipped_first = other.clipped_first + offset
+            self.clipped_file = other.clipped_file
         self.clipped_rows += other.clipped_rows
+        self.hard_rows += other.hard_rows
+        self.pred_rows += other.pred_rows
+        self.zero_targets += other.zero_targets
 
     @property
     def needs_exact_rows(self) -> bool:
@@ -448,7 +463,9 @@ class Validator:
         ending in) v; with other class names, the column order (and a warning)."""
         classes = self.columns.classes
         numbers = class_numbers(classes)
-        if numbers is None:
+        if self.columns.ordered:  # --classes: the columns are in label order
+            numbers = tuple(range(len(classes)))
+        elif numbers is None:
             self.positional_classes = True
             numbers = tuple(range(len(classes)))
         lookup = np.array(numbers, dtype=np.float64)
@@ -479,6 +496,7 @@ class Validator:
         hit = near.any(axis=1) if near.ndim > 1 else near
         if not self.clipped_rows:
             self.clipped_first = int(rows[np.argmax(hit)])
+            self.clipped_file = self.source
         self.clipped_rows += int(hit.sum())
         return np.where(near, np.clip(y_pred, 0.0, 1.0), y_pred)
 
@@ -496,10 +514,7 @@ class Validator:
         else:
             y_true = to_float(table.column(cm.target[0]), cm.target[0], self.source, start)
         if self.task != "multiclass" and len(cm.pred) > 1:
-            raise InputError(
-                f"{len(cm.pred)} prediction columns given for a {self.task} task; "
-                "pass one --pred column (or --task multiclass)."
-            )
+            raise several_predictions(cm, self.task, self.source)
         preds = [to_float(table.column(c), c, self.source, start) for c in cm.pred]
         y_pred = np.column_stack(preds) if self.task == "multiclass" else preds[0]
         weight = None
@@ -543,6 +558,11 @@ class Validator:
             )
         if self.kind == "probability" and self.task in ("binary", "multiclass"):
             y_pred = self._clip_rounding(y_pred, rows)
+            hard = (y_pred == 0) | (y_pred == 1)
+            self.hard_rows += int((hard.all(axis=1) if hard.ndim > 1 else hard).sum())
+            self.pred_rows += int(y_pred.shape[0])
+        if self.divides_by_target:
+            self.zero_targets += int(np.count_nonzero(y_true == 0))
         probs = self.task == "multiclass" and ((y_pred >= 0) & (y_pred <= 1)).all()
         if probs and y_pred.shape[0]:
             sums = y_pred.sum(axis=1)
@@ -575,21 +595,40 @@ class Validator:
             )
 
     def warnings(self) -> list[str]:
-        out = []
+        out = list(self.notes)
         if self.clipped_rows:
             pred = self.columns.pred
             cols = ", ".join(pred[:3]) + (", ..." if len(pred) > 3 else "")
             out.append(
                 f"{self.clipped_rows} row(s) of {cols} have probabilities within "
                 f"{PROB_TOLERANCE:g} outside [0, 1] (float rounding; first at row "
-                f"{self.clipped_first}); clipped into [0, 1]."
+                f"{self.clipped_first} of {self.clipped_file}); clipped into [0, 1]."
             )
         if self.positional_classes:
             classes = self.columns.classes
             out.append(
                 f"integer labels of '{self.columns.target[0]}' matched to the class columns by "
-                f"their order: {_class_list(classes, tuple(range(len(classes))))}; pass the "
-                "class columns with --pred in label order if that is not the mapping."
+                f"their order: {_class_list(classes, tuple(range(len(classes))))}; pass "
+                "--classes NAME,NAME,... (the class of label 0, 1, ...) if that is not the "
+                "mapping."
+            )
+        if self.pred_rows and self.hard_rows == self.pred_rows:
+            pred = self.columns.pred
+            cols = f"'{pred[0]}'" if len(pred) == 1 else f"{pred[0]}, ..., {pred[-1]}"
+            loss = "bce" if self.task == "binary" else "cross_entropy"
+            out.append(
+                f"every prediction in {cols} is exactly 0 or 1: these look like class labels "
+                "(predict()) rather than probabilities (predict_proba()); a log loss such as "
+                f"{loss} then counts each miss at its clipping limit. Pass probabilities, or "
+                "use zero_one for the error rate."
+            )
+        if self.zero_targets:
+            keys = ", ".join(self.divides_by_target)
+            out.append(
+                f"{self.zero_targets} target(s) in '{self.columns.target[0]}' are 0: {keys} "
+                "divides by max(|target|, 2.2e-16) there, so each such row adds about "
+                "|error| / 2.2e-16 and they dominate the cost; use smape or mae for targets "
+                "with zeros."
             )
         if self.unnormalised_rows:
             out.append(
@@ -661,8 +700,79 @@ def _row_not_finite(a: np.ndarray) -> np.ndarray:
 # -- task inference --------------------------------------------------------------------
 
 
+def several_predictions(columns: ColumnMap, task: str, source: str) -> InputError:
+    """K prediction columns for one value target: two models, most likely."""
+    pred = columns.pred
+    target = columns.target[0]
+    named = ", ".join(pred[:4]) + (", ..." if len(pred) > 4 else "")
+    where = f" of {source}" if source else ""
+    models = " ".join(f"-p {c}" for c in pred[:3]) + (" ..." if len(pred) > 3 else "")
+    return InputError(
+        f"{len(pred)} prediction columns ({named}) for the {task} target '{target}'{where}: "
+        f"eval scores one model; to compare these, run 'lossctl compare {source or 'FILE'} "
+        f"-t {target} {models}'. eval takes one prediction column per target, or K class "
+        "columns for a multiclass label."
+    )
+
+
+def _class_label_columns(table: pa.Table, columns: ColumnMap) -> tuple[np.ndarray, np.ndarray]:
+    target, pred = columns.target[0], columns.pred[0]
+    y = to_float(table.column(target), target, "", 0)
+    p = to_float(table.column(pred), pred, "", 0)
+    ok = np.isfinite(y) & np.isfinite(p)
+    return y[ok], p[ok]
+
+
+#: Fewest distinct integer labels for a target to look like a class label column.
+MIN_CLASS_LABELS = 3
+#: Most distinct values of a target read as class labels (more are counts or values).
+MAX_CLASS_LABELS = 50
+
+
+def class_label_note(table: pa.Table, columns: ColumnMap) -> str | None:
+    """A warning when a regression target and its one prediction column both hold the
+    same few integers (class indices from ``predict()``): they are scored as values."""
+    if len(columns.target) != 1 or len(columns.pred) != 1:
+        return None
+    for c in (*columns.target, *columns.pred):
+        if _kind(_decoded(table.column(c)).type) != "number":
+            return None
+    try:
+        y, p = _class_label_columns(table, columns)
+    except InputError:
+        return None
+    labels = np.unique(y)
+    if not MIN_CLASS_LABELS <= labels.size <= MAX_CLASS_LABELS or not y.size:
+        return None
+    integers = bool((labels == np.round(labels)).all() and (p == np.round(p)).all())
+    if not integers or not np.isin(np.unique(p), labels).all():
+        return None
+    shown = ", ".join(_number_text(v) for v in labels[:6]) + (", ..." if labels.size > 6 else "")
+    return (
+        f"'{columns.target[0]}' and '{columns.pred[0]}' both hold the same {labels.size} "
+        f"integers ({shown}): scored as regression values. If they are class labels, pass "
+        "the K class probability columns (--pred 'prob_*'), or --task regression to "
+        "confirm values."
+    )
+
+
+def _continuous(table: pa.Table, columns: ColumnMap) -> bool:
+    """A numeric target whose first rows hold a value that is not a whole number."""
+    col = _decoded(table.column(columns.target[0]))
+    if _kind(col.type) != "number":
+        return False
+    y = to_float(col, columns.target[0], "", 0)
+    y = y[np.isfinite(y)]
+    return bool(y.size) and bool((y != np.round(y)).any())
+
+
 def infer_task(
-    table: pa.Table, columns: ColumnMap, loss_tasks: set[str], task: str, pos_label: str | None
+    table: pa.Table,
+    columns: ColumnMap,
+    loss_tasks: set[str],
+    task: str,
+    pos_label: str | None,
+    source: str = "",
 ) -> str:
     """The task: from --task, else from the losses, else from the data (the first rows)."""
     if task != "auto":
@@ -671,9 +781,16 @@ def infer_task(
                 f"--task {task} does not fit the losses given (they are for "
                 f"{', '.join(sorted(loss_tasks))})."
             )
+        if task in ("regression", "binary") and len(columns.pred) > 1:
+            raise several_predictions(columns, task, source)
         return task
     if len(loss_tasks) == 1:
-        return next(iter(loss_tasks))
+        task = next(iter(loss_tasks))
+        if task == "regression" and len(columns.pred) > 1 and len(columns.target) == 1:
+            raise several_predictions(columns, task, source)
+        return task
+    if columns.multiclass and len(columns.target) == 1 and _continuous(table, columns):
+        raise several_predictions(columns, "regression", source)
     if columns.multiclass or len(columns.target) > 1:
         guess = "multiclass"
     else:

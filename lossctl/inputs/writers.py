@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 WRITE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 #: The file that marks a per-sample folder as lossctl's: only such a folder is replaced.
 MARKER = ".lossctl-per-sample"
+#: Text a whole number is written as (``1711``, ``-3``, ``1711.0`` from a pandas column
+#: with gaps); ``007`` keeps its zeros and stays text.
+_WHOLE = r"^[+-]?(?:0|[1-9][0-9]*)(?:\.0*)?$"
 #: The Parquet parts of a per-sample folder.
 PART = re.compile(r"part-\d{5,}\.parquet")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -257,9 +260,13 @@ class PerSampleWriter:
         input_path: str,
         force: bool = False,
         input_files: Sequence[str] = (),
+        id_column: str | None = None,
     ) -> None:
         self.path = path
         self.fmt = output_format(path)
+        #: The --id column: text ids that are all whole numbers become integers in Parquet.
+        self.id_column = id_column
+        self._id_whole = False
         self.force = force
         self._final = check_file_target(path, input_path, input_files, force)
         self._tmp: str | None = None
@@ -281,10 +288,45 @@ class PerSampleWriter:
         except OSError as exc:
             raise write_error(self.path, exc) from None
 
+    def _whole_ids(self, table: pa.Table, first: bool) -> pa.Table:
+        """Text ids that are whole numbers (a CSV's ids are read as text, to keep ``007``)
+        as int64, decided on the first block and kept for every later one."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        c = self.id_column
+        if c is None or c not in table.column_names:
+            return table
+        col = table.column(c)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            return table
+        whole = pc.match_substring_regex(col, _WHOLE)
+        if first:
+            self._id_whole = bool(len(col)) and bool(pc.all(whole).as_py() is not False)
+            self._id_whole &= col.null_count < len(col)
+        if not self._id_whole:
+            return table
+        digits = pc.replace_substring_regex(col, r"\.0*$", "")
+        try:
+            if pc.any(pc.invert(whole)).as_py():
+                raise pa.ArrowInvalid("not a whole number")
+            ints = pc.cast(digits, pa.int64())  # beyond int64: ArrowInvalid
+        except pa.ArrowInvalid:
+            if first:
+                self._id_whole = False
+                return table
+            raise InputError(
+                f"--per-sample {self.path}: the --id column '{c}' holds whole numbers in its "
+                "first rows (written as integers) but not in a later block; write the "
+                "per-sample rows to a .csv file, which keeps ids as they are."
+            ) from None
+        return table.set_column(table.column_names.index(c), c, ints)
+
     def _write(self, table: pa.Table) -> None:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
+            table = self._whole_ids(table, self._writer is None)
             if self._writer is None:
                 import pyarrow as pa
 

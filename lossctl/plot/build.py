@@ -6,6 +6,8 @@ Both renderers draw these figures, so the terminal and the image say the same th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from lossctl.plot.data import (
@@ -17,6 +19,9 @@ from lossctl.plot.data import (
 )
 from lossctl.plot.figure import Figure, Hist, Line, Mark, Panel, Points, Series
 from lossctl.render.numbers import fmt
+
+if TYPE_CHECKING:
+    from lossctl.losses import BoundLoss
 
 #: Size in inches of one-panel and two-panel images (at 100 dpi: 800x500, 1000x500 px).
 ONE_PANEL = (8.0, 5.0)
@@ -204,7 +209,7 @@ def dist_figure(d: Distribution) -> Figure:
     if s.n_dropped:
         caption.append(f"--nan omit dropped {s.n_dropped} of {s.n_rows} rows.")
     panel = Panel(
-        x_label=f"per-sample {key}" + (" (log scale)" if d.log else ""),
+        x_label=f"per-sample {_values_of(d.loss)}" + (" (log scale)" if d.log else ""),
         y_label=y_label,
         x_range=d.x_range,
         series=series,
@@ -337,6 +342,14 @@ def _reliability_figure(r: ReliabilityData) -> Figure:
 # -- compare -----------------------------------------------------------------------------------
 
 
+def _values_of(loss: BoundLoss) -> str:
+    """What the per-sample values of a loss are: ``rmse (squared error)`` for a loss whose
+    cost is the root of their mean, since those values are not in the cost's units."""
+    if loss.spec.finalize:
+        return f"{loss.key} (squared: the cost is the root of the mean)"
+    return loss.key
+
+
 def compare_figure(c: Comparison) -> Figure:
     """Per-sample losses of A vs B (log axes), and the bootstrap distribution of the delta."""
     p = c.pair
@@ -357,8 +370,8 @@ def compare_figure(c: Comparison) -> Figure:
     if tie.any():
         series.append(Points(xa[tie], xb[tie], f"tie ({pct(c.ties)} of rows)", 2))
     scatter = Panel(
-        x_label=f"{a_name}: per-sample {key}",
-        y_label=f"{b_name}: per-sample {key}",
+        x_label=f"{a_name}: per-sample {_values_of(p.loss)}",
+        y_label=f"{b_name}: per-sample {_values_of(p.loss)}",
         x_range=box,
         y_range=box,
         series=tuple(series),

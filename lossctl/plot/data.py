@@ -676,7 +676,9 @@ def read_pair(opts: CompareOptions) -> Pair:
                 task=task,
                 nan=opts.nan,
                 pos_label=opts.pos_label,
+                classes=opts.classes,
                 input_format=opts.input_format,
+                delimiter=opts.delimiter,
                 chunk_size=opts.chunk_size,
                 registry=registry,
             )

@@ -17,9 +17,7 @@ def _cells(group: str, s: LossStats, precision: int) -> list[str]:
         s.key,
         s.name,
         fmt(s.cost, precision),
-        fmt(s.std, precision),
-        fmt(s.min, precision),
-        fmt(s.max, precision),
+        *("" if v is None else fmt(v, precision) for v in (s.std, s.min, s.max)),
         fmt(s.sum, precision),
         str(s.n),
     ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lossctl.render.numbers import fmt
-from lossctl.render.table import eval_title, provenance_line
+from lossctl.render.table import eval_title, provenance_line, spread_note
 from lossctl.report import CompareReport, EvalReport
 
 
@@ -37,6 +37,9 @@ def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] =
                 ]
             )
         )
+    note = spread_note(report)
+    if note:
+        lines += ["", f"_{note}_"]
     if report.groups:
         keys = list(report.losses)
         lines += ["", f"Cost by `{report.by}`:", ""]

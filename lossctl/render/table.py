@@ -51,6 +51,18 @@ def eval_title(report: EvalReport) -> str:
     return f"{title}\n{extra}" if extra else title
 
 
+def spread_note(report: EvalReport) -> str | None:
+    """Why a finalized loss's std, min and max cells are empty."""
+    keys = [k for k, s in report.losses.items() if s.std is None and s.min is None]
+    if not keys:
+        return None
+    names = ", ".join(keys)
+    return (
+        f"{names}: std/min/max left out; the cost is the square root of the mean "
+        "per-sample value, so those would be in squared units"
+    )
+
+
 def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAVY)
     table.add_column("loss", style="bold cyan", no_wrap=True)
@@ -63,6 +75,9 @@ def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
             key, cost, fmt(s.std, precision), fmt(s.min, precision), fmt(s.max, precision)
         )
     parts: list[RenderableType] = [Text(eval_title(report), style="bold"), table]
+    note = spread_note(report)
+    if note:
+        parts.append(Text(note + ("\n" if report.groups else ""), style="dim"))
     if report.groups:
         gt = Table(title=f"cost by {report.by}", title_justify="left", box=box.SIMPLE_HEAVY)
         gt.add_column(report.by or "group", style="bold", no_wrap=True)
