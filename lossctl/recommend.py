@@ -14,25 +14,60 @@ Decision rules (the thresholds are module constants):
 Regression, with ``r = y_pred - y_true`` and the robust SD ``s = 1.4826 * MAD(r)``
 (the SD a Gaussian with the same MAD would have; outliers barely move it):
 
+- *quantile column*: a prediction column named like a quantile (``q90``, ``p90``,
+  ``quantile_0.9``, ``q0.1``, ``quantile_10``; a number above 1 is a percent),
+  ``median``, or a Nixtla interval bound (``model-lo-80`` = 0.1, ``model-hi-80`` =
+  0.9) ranks ``quantile:alpha=LEVEL`` first (``mae``, then ``quantile:alpha=0.5``,
+  for the median): mse, huber and mae target the mean or the median and would call a
+  calibrated quantile bad. The coverage (share of rows with ``y <= pred``) is a fact,
+  and a note says when it is further from the level than
+  max(``COVERAGE_SE`` (3) binomial SEs, ``COVERAGE_MIN_GAP`` (1 point)). No bias
+  notes for such a column: a quantile is meant to be off-centre.
 - *gross errors*: more than ``OUTLIER_SHARE`` (1%) of the residuals, and at least
   ``MIN_OUTLIERS`` (3) rows, lie beyond ``OUTLIER_SDS`` (3) robust SDs from the
   median residual (a Gaussian puts 0.27% there);
   *heavy tails*: excess kurtosis of the residuals above ``HEAVY_KURTOSIS`` (1;
   Gaussian 0, Laplace 3). Either one ranks ``huber`` first (with
   ``delta = 1.345 * s``, 3 significant digits), then ``mae``, and demotes ``mse``;
-  otherwise ``mse`` is first, ``huber`` second (a safety net), ``mae`` third.
+  otherwise ``mse`` is first, ``huber`` second (a safety net), ``mae`` third. The
+  residuals are said to "look Gaussian" only when, besides, the excess kurtosis is
+  at least -1 and the residual skewness within +-``RESIDUAL_SKEW`` (0.5).
 - *multiplicative errors*: the rank correlation of ``|r|`` with the target is at
   least ``MULTIPLICATIVE_CORR`` (0.3) and the target is >= 0: the absolute errors
   grow with the target, so absolute losses are demoted and relative ones
   (``mape``, or ``smape`` when some targets are smaller than the typical error)
   are added.
+- *variance growth*: the rows sorted by prediction are cut into ``VARIANCE_BINS``
+  (10) equal parts; the slope of log(mean r²) on log(mean prediction) is the power
+  of the variance function (0 constant noise, 1 Poisson, 2 Gamma). At least
+  ``VARIANCE_GROWS`` (0.5) means the errors grow with the level (predictions > 0,
+  at least 100 rows, and the highest part's mean prediction at least 1.5 times the
+  lowest's; else not measured). When the residuals show gross errors or heavy tails
+  but residual / prediction^(power / 2) shows neither, the tails are the variance
+  growth, not gross errors: the reasons say so and huber is not ranked first.
 - *skewed non-negative target*: target skewness above ``SKEW`` (1) and ``y >= 0``:
   a deviance fits the shape: ``poisson_deviance`` for counts (non-negative
   integers), ``tweedie_deviance:power=1.5`` when at least ``ZERO_SHARE`` (5%) of
   the targets are exactly 0 and the rest continuous, ``gamma_deviance`` when every
   target is > 0; plus ``msle``. Deviances need predictions > 0 and are skipped
-  (with a note) otherwise. When the target is skewed *and* the errors are
-  multiplicative, the deviance is ranked first.
+  (with a note) otherwise. ``poisson_deviance`` on counts is ranked first
+  (``COUNT_PRIORITY``, above huber and mae): like mse it is minimised by the mean a
+  count model predicts, and it weighs each squared error by the expected count; the
+  Tweedie and Gamma deviances are ranked first when the errors are multiplicative
+  or grow with the level, and below the absolute losses otherwise.
+- *bias* is the mean residual, not the median: a note says the predictions are
+  biased only when the mean residual is at least ``BIAS_SE`` (3) standard errors
+  from 0 and subtracting it lowers mse by at least ``BIAS_GAIN`` (5%); it states
+  what that shift does to every recommended loss, computed (lowers, raises, or
+  leaves undefined: a deviance of a prediction shifted to <= 0), and what
+  subtracting the median does to mae. A median residual more than ``MEDIAN_SDS``
+  (0.5) robust SDs from 0 with no such bias, where subtracting the median lowers
+  mae but raises mse, is a *mean forecast* of skewed errors (counts, amounts): a
+  note says it is not a bias, with the numbers of that shift, and mae and huber
+  (when the shift lowers huber) are demoted below mse, since they would prefer the
+  model shifted towards the median.
+
+Shift notes are computed unweighted, like the facts.
 
 Binary (labels read from the raw column, so -1/+1 is seen before it becomes 0/1):
 
@@ -42,6 +77,10 @@ Binary (labels read from the raw column, so -1/+1 is seen before it becomes 0/1)
   probability < 1%) or its probabilities are *extreme* (any wrong prediction is
   exactly 0 or 1, or at least ``EXTREME_SHARE`` (5%) of them are exactly 0 or 1)
   ``brier`` moves first: it is bounded, while bce lets those rows dominate.
+- *calibrated on average*: the mean probability (or mean sigmoid of the scores) is
+  within ``CALIBRATION_SE`` (3) standard errors of the base rate, the SE being
+  sqrt(sum p(1 - p)) / n under calibration, and within 10% of the minority share
+  (at least 0.005); otherwise the gap is stated in percentage points.
 - scores: -1/+1 labels (or a column named like a margin) mean margin scores:
   ``hinge`` first, then ``bce_logits`` and ``squared_hinge``; 0/1 labels (or a
   column named like a logit) mean logits: ``bce_logits`` first, then ``hinge``.
@@ -52,7 +91,8 @@ Multiclass: ``cross_entropy`` (probabilities) or ``softmax_cross_entropy``
 (scores, read as logits) first, ``brier`` second (first when over-confident, as
 for binary), ``kl_div`` for soft targets, ``multiclass_hinge`` for scores; a
 smallest/largest class-share ratio below ``CLASS_RATIO`` (0.2) adds a note on
-class weights to the first loss.
+class weights to the first loss. Mean confidence and accuracy are "calibrated on
+average" when within 0.02 and 3 standard errors (sqrt(sum conf(1 - conf)) / n).
 
 Disagreement: for every pair of recommended losses, the overlap of their worst
 rows (the top 1%, at least 5 rows) and the Spearman rank correlation of their
@@ -63,7 +103,8 @@ loss ranks among its worst and the other does not.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +142,8 @@ ZERO_SHARE = 0.05
 TWEEDIE_POWER = 1.5
 #: At least this share of probabilities exactly 0 or 1 = extreme probabilities.
 EXTREME_SHARE = 0.05
+#: A mean probability more standard errors than this from the base rate is not calibrated.
+CALIBRATION_SE = 3.0
 #: Positive share below this (or above 1 - this) = imbalanced binary labels.
 IMBALANCE = 0.10
 #: Smallest / largest class share below this = imbalanced classes.
@@ -125,6 +168,28 @@ SHOW_ROWS = 5
 AGREE_CORR = 0.99
 #: When two losses share their worst rows but not the order below, look this far down.
 WIDE_SHARE = 0.10
+#: Bias: the mean residual is at least this many standard errors from 0 ...
+BIAS_SE = 3.0
+#: ... and subtracting it lowers mse by at least this share.
+BIAS_GAIN = 0.05
+#: A median residual this many robust SDs from 0 is far from 0.
+MEDIAN_SDS = 0.5
+#: Residual skewness beyond this (either sign): the residuals are not Gaussian-looking.
+RESIDUAL_SKEW = 0.5
+#: Squared residuals vs prediction: parts of the rows, fewest rows, least span of the
+#: mean predictions (highest part / lowest part), and the power from which they grow.
+VARIANCE_BINS = 10
+VARIANCE_MIN_ROWS = 100
+VARIANCE_SPAN = 1.5
+VARIANCE_GROWS = 0.5
+#: Priority of the deviance that fits a skewed target (above huber's 110).
+COUNT_PRIORITY = 125.0
+#: Priority of the loss a quantile column's name asks for (above everything).
+QUANTILE_PRIORITY = 200.0
+#: A quantile's coverage is far from its level beyond max(this many binomial SEs, ...
+COVERAGE_SE = 3.0
+#: ... this absolute gap).
+COVERAGE_MIN_GAP = 0.01
 
 FactValue = float | int | str | bool | None
 
@@ -472,6 +537,9 @@ class _Findings:
     notes: list[str] = field(default_factory=list)
     #: Families of losses that order rows by one quantity, and that quantity in words.
     monotone: dict[frozenset[str], str] = field(default_factory=dict)
+    #: Called with the keys of the recommended losses, once ranked: adds the facts and
+    #: notes that must be checked on exactly those losses.
+    finish: Callable[[Sequence[str]], None] | None = None
 
     def fact(self, name: str, value: FactValue, meaning: str, unit: str = "number") -> None:
         if isinstance(value, float) and not math.isfinite(value):
@@ -484,6 +552,144 @@ class _Findings:
 
 # -- regression -------------------------------------------------------------------------------
 
+#: "q90", "p90", "quantile_0.9", "q0.1", "quantile_10", "y_pred_q90", "pinball_0.9".
+_QUANTILE_NAME = re.compile(
+    r"(?:^|[^a-z])(?:quantile|pinball|percentile|q|p)[_\-]?(\d+(?:\.\d+)?|\.\d+)(?![\d.])"
+)
+#: Nixtla-style interval bounds: "AutoARIMA-lo-80", "model-hi-95", "yhat_lower_80".
+_INTERVAL_NAME = re.compile(r"(?:^|[^a-z])(lo|hi|lower|upper)[_\-]?(\d+(?:\.\d+)?)(?![\d.])")
+_MEDIAN_NAME = re.compile(r"(?:^|[^a-z])median(?:$|[^a-z])")
+
+
+def _level(text: str) -> float | None:
+    """A level written as a fraction (0.9) or, above 1, a percent (90); None outside (0, 1)."""
+    value = float(text)
+    if value > 1:
+        value /= 100
+    return value if 0 < value < 1 else None
+
+
+def quantile_level(name: str) -> float | None:
+    """The quantile a prediction column's name says it holds, else None.
+
+    ``q90``, ``p90``, ``quantile_0.9``, ``q0.1``, ``quantile_10``, ``y_pred_q90`` give
+    that level (a number above 1 is a percent); ``median`` gives 0.5; the bounds of a
+    Nixtla prediction interval, ``model-lo-80`` / ``model-hi-80``, give (1 -+ 0.8) / 2
+    = 0.1 / 0.9.
+    """
+    text = name.strip().lower()
+    if _MEDIAN_NAME.search(text):
+        return 0.5
+    if m := _INTERVAL_NAME.search(text):
+        c = _level(m.group(2))
+        if c is None:
+            return None
+        return round((1 - c) / 2 if m.group(1) in ("lo", "lower") else (1 + c) / 2, 12)
+    if m := _QUANTILE_NAME.search(text):
+        return _level(m.group(1))
+    return None
+
+
+def _gaussian_top_share(q: float) -> float:
+    """Share of E[r^2] carried by the q most extreme rows of Gaussian residuals.
+
+    With c the two-sided (1 - q) quantile of |Z|: E[Z^2 1{|Z| > c}] = 2 c phi(c) + q.
+    """
+    from scipy.stats import norm
+
+    if q >= 1:
+        return 1.0
+    c = float(norm.isf(q / 2))
+    return float(min(1.0, 2 * c * norm.pdf(c) + q))
+
+
+def _variance_growth(p: np.ndarray, sq: np.ndarray) -> tuple[float, float, float, float, float]:
+    """How the squared residuals grow with the prediction.
+
+    Rows sorted by prediction (stable) are cut into ``VARIANCE_BINS`` equal parts;
+    the slope of log(mean squared residual) on log(mean prediction) over the parts
+    is the power of the variance function: 0 constant noise, 1 Poisson, 2 Gamma.
+    Returns (power, mean sq. residual and mean prediction of the lowest part, and of
+    the highest); NaN where it cannot be measured (predictions <= 0, fewer than
+    ``VARIANCE_MIN_ROWS`` rows, a prediction range below ``VARIANCE_SPAN``).
+    """
+    nan = math.nan
+    if p.shape[0] < VARIANCE_MIN_ROWS or float(p.min()) <= 0:
+        return nan, nan, nan, nan, nan
+    parts = np.array_split(np.argsort(p, kind="stable"), VARIANCE_BINS)
+    mp = np.array([p[i].mean() for i in parts])
+    ms = np.array([sq[i].mean() for i in parts])
+    if mp[-1] < VARIANCE_SPAN * mp[0] or not (ms > 0).all():
+        return nan, float(ms[0]), float(mp[0]), float(ms[-1]), float(mp[-1])
+    power = float(np.polyfit(np.log(mp), np.log(ms), 1)[0])
+    return power, float(ms[0]), float(mp[0]), float(ms[-1]), float(mp[-1])
+
+
+def _tails(z: np.ndarray) -> tuple[float, int, float]:
+    """Share and count of values beyond 3 robust SDs from their median, and excess kurtosis."""
+    from scipy.stats import kurtosis
+
+    med = float(np.median(z))
+    dev = np.abs(z - med)
+    s = MAD_TO_SD * float(np.median(dev))
+    count = int((dev > OUTLIER_SDS * s).sum()) if s > 0 else 0
+    kurt = float(kurtosis(z)) if z.shape[0] >= 4 and float(z.std()) > 0 else math.nan
+    return (count / z.shape[0] if s > 0 else math.nan), count, kurt
+
+
+def _huber_mean(r: np.ndarray, delta: float) -> float:
+    """Mean huber loss of residuals r: 0.5 r^2 within delta, delta (|r| - delta / 2) beyond."""
+    a = np.abs(r)
+    return float(np.mean(np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))))
+
+
+def _shifted_costs(
+    keys: Sequence[str], y: np.ndarray, p: np.ndarray, shift: float
+) -> dict[str, tuple[float, float | None, str]]:
+    """Per loss key: (unweighted cost, cost at p - shift or None, why it is None)."""
+    reg = builtin_registry()
+    out: dict[str, tuple[float, float | None, str]] = {}
+    for key in keys:
+        loss = reg.loss(key, "regression")
+        before = loss.cost(y, p)
+        try:
+            out[key] = (before, loss.cost(y, p - shift), "")
+        except DomainError as exc:
+            s = "s" if exc.count != 1 else ""
+            out[key] = (
+                before,
+                None,
+                f"The shift leaves {key} undefined: {exc.count} shifted prediction{s} "
+                f"would not be {exc.expected}",
+            )
+    return out
+
+
+def _shift_sentences(subject: str, costs: dict[str, tuple[float, float | None, str]]) -> str:
+    """'{subject} lowers mse from 4 to 1.2 and mae from 2 to 1.1, but raises X from 3 to 4.'
+    plus a sentence per loss the shifted predictions leave undefined."""
+    defined = [(k, a, b) for k, (a, b, _) in costs.items() if b is not None]
+    lowered = [(k, a, b) for k, a, b in defined if b < a]
+    raised = [(k, a, b) for k, a, b in defined if b > a]
+    same = [k for k, a, b in defined if b == a]
+    undefined = [why for _, (_, b, why) in costs.items() if b is None]
+
+    def listed(items: list[tuple[str, float, float]]) -> str:
+        texts = [f"{k} from {num(a)} to {num(b)}" for k, a, b in items]
+        return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+
+    parts = []
+    if lowered:
+        parts.append(f"lowers {listed(lowered)}")
+    if raised:
+        parts.append(("but " if lowered else "") + f"raises {listed(raised)}")
+    if same:
+        parts.append(f"leaves {', '.join(same)} unchanged")
+    text = f"{subject} {', '.join(parts)}." if parts else ""
+    for why in undefined:
+        text += f" {why}."
+    return text.strip()
+
 
 def _regression(sample: Sample) -> _Findings:
     """Facts about the residuals and the target, then the regression losses that fit them."""
@@ -494,6 +700,7 @@ def _regression(sample: Sample) -> _Findings:
     n = sample.n
     r = p - y
     med = float(np.median(r))
+    mean_r = float(np.mean(r))
     dev = np.abs(r - med)
     sigma = MAD_TO_SD * float(np.median(dev))
     sigma_source = "1.4826 × MAD"
@@ -503,10 +710,12 @@ def _regression(sample: Sample) -> _Findings:
         sigma = math.sqrt(math.pi / 2) * float(dev.mean())
         sigma_source = "1.2533 × mean absolute deviation (the MAD is 0)"
     sd = float(r.std())
+    se = sd / math.sqrt(n)
     outliers = dev > OUTLIER_SDS * sigma if sigma > 0 else np.zeros(n, dtype=bool)
     n_out = int(outliers.sum())
     out_share = n_out / n
     kurt = float(kurtosis(r)) if n >= 4 and sd > 0 else math.nan
+    r_skew = float(skew(r)) if n >= 3 and sd > 0 else math.nan
     y_skew = float(skew(y)) if n >= 3 and float(np.ptp(y)) > 0 else math.nan
     abs_r = np.abs(r)
     corr = math.nan
@@ -514,6 +723,7 @@ def _regression(sample: Sample) -> _Findings:
         rho = _spearman(_ranks(abs_r)[0], _ranks(y)[0])
         corr = math.nan if rho is None else rho
     y_min, y_max, p_min = float(y.min()), float(y.max()), float(p.min())
+    y_mean, y_median = float(np.mean(y)), float(np.median(y))
     integers = bool(np.all(y == np.round(y)))
     zero_share = float(np.mean(y == 0))
     med_abs = float(np.median(abs_r))
@@ -522,15 +732,43 @@ def _regression(sample: Sample) -> _Findings:
     small = np.abs(y) < med_abs
     small_share = float(small.mean())
     delta = round_sig(HUBER_K * sigma) if sigma > 0 else 1.0
+    within = float(np.mean(abs_r <= delta))
     k = top_k(n)
     sq = r * r
     mse_top = _top_share(sq, sample.weight, k)
+    gauss_top = _gaussian_top_share(k / n)
+    power, low_sq, low_p, high_sq, high_p = _variance_growth(p, sq)
+    rel_kurt = math.nan
+    if p_min > 0 and n >= 4:
+        ratio = r / p
+        if float(ratio.std()) > 0:
+            rel_kurt = float(kurtosis(ratio))
+    # What a constant shift does: by the mean residual (the shift that minimises mse)
+    # and by the median residual (the one that minimises mae). Unweighted, like the facts.
+    mse0 = float(np.mean(sq))
+    mae0 = float(np.mean(abs_r))
+    mse_mean_shift = float(np.mean((r - mean_r) ** 2))
+    mae_median_shift = float(np.mean(np.abs(r - med)))
+    mse_median_shift = float(np.mean((r - med) ** 2))
+    huber0 = _huber_mean(r, delta)
+    huber_median_shift = _huber_mean(r - med, delta)
+    over_share = float(np.mean(r > 0))
+    pred_name = sample.columns.pred[0] if sample.columns.pred else ""
+    weighted = " (unweighted, like every fact)" if sample.weight is not None else ""
+    level = quantile_level(pred_name)
+    coverage = float(np.mean(y <= p)) if level is not None else math.nan
 
     out.fact("n_used", n, "rows used", "count")
     out.fact(
         "residual_median", med,
-        "median residual (prediction - target): a systematic bias if far from 0",
+        "median residual (prediction - target): the typical row's error; not the bias "
+        "(residual_mean is), and far from 0 for a mean forecast of a skewed target",
     )  # fmt: skip
+    out.fact(
+        "residual_mean", mean_r,
+        "mean residual (prediction - target): the bias; subtracting it minimises mse",
+    )  # fmt: skip
+    out.fact("residual_mean_se", se, "standard error of the mean residual: SD / sqrt(rows)")
     out.fact(
         "residual_robust_sd", sigma,
         f"robust SD of the residuals ({sigma_source}): their SD if they were Gaussian, "
@@ -548,16 +786,41 @@ def _regression(sample: Sample) -> _Findings:
         "residual_excess_kurtosis", kurt,
         "tail heaviness of the residuals (Gaussian 0, Laplace 3)",
     )  # fmt: skip
+    out.fact("residual_skew", r_skew, "skewness of the residuals (Gaussian 0)")
+    out.fact(
+        "relative_residual_excess_kurtosis", rel_kurt,
+        "excess kurtosis of residual / prediction (predictions > 0 only)",
+    )  # fmt: skip
     out.fact("target_min", y_min, "smallest target")
     out.fact("target_max", y_max, "largest target")
+    out.fact("target_mean", y_mean, "mean target")
+    out.fact("target_median", y_median, "median target (below the mean when right-skewed)")
     out.fact("target_skew", y_skew, "skewness of the target (0 symmetric, > 1 right-skewed)")
     out.fact("target_integer", integers, "every target is a whole number (counts?)", "text")
     out.fact("target_zero_share", zero_share, "share of targets exactly 0", "share")
     out.fact("prediction_min", p_min, "smallest prediction (deviances need > 0)")
     out.fact(
+        "over_prediction_share", over_share, "share of predictions above their target", "share"
+    )
+    out.fact(
         "error_target_correlation", corr,
         "rank correlation of |residual| with the target (>= 0.3: errors grow with it)",
     )  # fmt: skip
+    out.fact(
+        "variance_power", power,
+        f"slope of log(mean squared residual) on log(mean prediction) over {VARIANCE_BINS} "
+        "equal parts of the rows sorted by prediction: 0 constant noise, 1 Poisson, 2 Gamma",
+    )  # fmt: skip
+    out.fact(
+        "variance_low_sq_error", low_sq,
+        f"mean squared residual of the 1/{VARIANCE_BINS} of rows with the lowest predictions",
+    )  # fmt: skip
+    out.fact("variance_low_prediction", low_p, "their mean prediction")
+    out.fact(
+        "variance_high_sq_error", high_sq,
+        f"mean squared residual of the 1/{VARIANCE_BINS} of rows with the highest predictions",
+    )  # fmt: skip
+    out.fact("variance_high_prediction", high_p, "their mean prediction")
     out.fact("abs_error_median", med_abs, "median |residual|: the typical error")
     out.fact(
         "relative_error_median", rel,
@@ -571,13 +834,75 @@ def _regression(sample: Sample) -> _Findings:
         "mse_top_share", mse_top,
         f"share of the mse carried by the worst {k} rows ({pct(k / n)} of the rows)", "share",
     )  # fmt: skip
+    out.fact(
+        "mse_top_share_gaussian", gauss_top,
+        f"the same share for Gaussian residuals (the worst {pct(k / n)} of the rows)", "share",
+    )  # fmt: skip
     out.fact("huber_delta", delta, "suggested huber delta: 1.345 × robust SD, 3 digits")
+    out.fact(
+        "huber_within_delta_share", within,
+        "share of residuals with |residual| <= delta (where huber is mse / 2)", "share",
+    )  # fmt: skip
+    out.fact(
+        "mse_after_mean_shift", mse_mean_shift,
+        "unweighted mse after subtracting the mean residual from every prediction",
+    )  # fmt: skip
+    out.fact(
+        "mae_after_median_shift", mae_median_shift,
+        "unweighted mae after subtracting the median residual from every prediction",
+    )  # fmt: skip
+    out.fact(
+        "mse_after_median_shift", mse_median_shift,
+        "unweighted mse after subtracting the median residual from every prediction",
+    )  # fmt: skip
+    out.fact(
+        "quantile_level", level,
+        "the quantile the prediction column's name says it holds (q90 = 0.9)",
+    )  # fmt: skip
+    out.fact(
+        "quantile_coverage", coverage,
+        "share of rows with target <= prediction (a calibrated quantile: its level)", "share",
+    )  # fmt: skip
 
     gross = out_share > OUTLIER_SHARE and n_out >= MIN_OUTLIERS
     heavy = math.isfinite(kurt) and kurt > HEAVY_KURTOSIS
     robust = gross or heavy
     multiplicative = y_min >= 0 and math.isfinite(corr) and corr >= MULTIPLICATIVE_CORR
     skewed = y_min >= 0 and y_max > 0 and math.isfinite(y_skew) and y_skew > SKEW
+    growing = math.isfinite(power) and power >= VARIANCE_GROWS and high_sq > low_sq
+    # When the variance grows with the prediction, large residuals where the predictions
+    # are large are expected: scaled by prediction^(power / 2) they may have no tails.
+    half = min(max(power, 0.0), 2.0) / 2 if growing else math.nan
+    z_share, z_count, z_kurt = _tails(r / p**half) if growing else (math.nan, 0, math.nan)
+    out.fact(
+        "scaled_outlier_share", z_share,
+        "share of residual / prediction^(variance_power / 2) beyond 3 robust SDs from their "
+        "median (measured when the variance grows with the prediction)", "share",
+    )  # fmt: skip
+    out.fact(
+        "scaled_excess_kurtosis", z_kurt,
+        "excess kurtosis of residual / prediction^(variance_power / 2)",
+    )  # fmt: skip
+    scaled_tails = (z_share > OUTLIER_SHARE and z_count >= MIN_OUTLIERS) or (
+        math.isfinite(z_kurt) and z_kurt > HEAVY_KURTOSIS
+    )
+    explained = robust and growing and math.isfinite(z_share) and not scaled_tails
+    robust = robust and not explained
+    # Bias is the mean residual: claimed only when it is clearly not noise and removing
+    # it lowers mse by at least BIAS_GAIN. A quantile forecast is meant to be off-centre.
+    mse_gain = (mse0 - mse_mean_shift) / mse0 if mse0 > 0 else 0.0
+    biased = (
+        level is None
+        and mean_r != 0
+        and (se == 0 or abs(mean_r) >= BIAS_SE * se)
+        and mse_gain >= BIAS_GAIN
+    )
+    median_far = level is None and sigma > 0 and abs(med) > MEDIAN_SDS * sigma
+    # The mean is right but the median is not: a forecast of the mean of skewed errors.
+    # The median-seeking losses (mae, huber) would prefer it shifted; mse would not.
+    mean_forecast = (
+        median_far and not biased and mae_median_shift < mae0 and mse_median_shift > mse0
+    )
 
     # Plain-words evidence shared by several reasons.
     if n_out:
@@ -604,12 +929,33 @@ def _regression(sample: Sample) -> _Findings:
         evidence = f"{tails[0].upper()}{tails[1:]}: {many}."
     elif heavy:
         evidence = f"The residuals have heavy tails: {kurt_text}, so large errors are common."
+    elif math.isfinite(kurt) and kurt < -HEAVY_KURTOSIS:
+        evidence = (
+            f"The residuals have light tails, lighter than Gaussian noise: {tails}, and "
+            f"{kurt_text}."
+        )
+    elif math.isfinite(r_skew) and abs(r_skew) > RESIDUAL_SKEW:
+        evidence = (
+            f"The residuals have no heavy tails but are skewed (skewness {num(r_skew)}; "
+            f"Gaussian: 0): {tails}" + (f", and {kurt_text}." if kurt_text else ".")
+        )
     else:
         evidence = f"The residuals look Gaussian: {tails}" + (
             f", and {kurt_text}." if kurt_text else "."
         )
-    if robust and multiplicative:
-        evidence += " Part of this is the errors growing with the target (see the relative losses)."
+    if explained:
+        evidence = (
+            f"{tails[0].upper()}{tails[1:]}" + (f", and {kurt_text}" if kurt_text else "")
+            + f"; but scaled by prediction^{num(half)} (the measured growth of the variance) "
+            f"{pct(z_share)} of them lie beyond 3 robust SDs and their excess kurtosis is "
+            f"{num(z_kurt)}: the large residuals are where the predictions are large, as the "
+            "variance growth implies, not gross errors."
+        )  # fmt: skip
+    if robust and multiplicative and math.isfinite(rel_kurt) and rel_kurt < kurt:
+        evidence += (
+            " Part of this is the errors growing with the target: relative to the prediction "
+            f"(residual / prediction) their excess kurtosis is {num(rel_kurt)}."
+        )
     scale = f"{num(sigma)}, from {sigma_source}, which outliers barely move"
     if sigma > 0:
         delta_text = (
@@ -622,76 +968,126 @@ def _regression(sample: Sample) -> _Findings:
         f"the absolute errors grow with the target (rank correlation of |residual| with the "
         f"target: {num(corr)})"
     )
+    growth_text = (
+        f"the squared errors grow with the prediction: the mean squared residual is "
+        f"{num(low_sq)} in the {pct(1 / VARIANCE_BINS)} of rows with the lowest predictions "
+        f"(mean {num(low_p)}) and {num(high_sq)} in the {pct(1 / VARIANCE_BINS)} with the "
+        f"highest (mean {num(high_p)}), about prediction^{num(power)} (constant noise: ^0, "
+        "Poisson: ^1, Gamma: ^2)"
+    )
+    direction = "lower" if med > 0 else "higher"
 
     # The absolute-error family.
     demote = 40.0 if multiplicative else 0.0
     if robust:
+        p_huber, p_mae, p_mse = 110.0, 100.0, 60.0
+    else:
+        p_mse, p_huber, p_mae = 100.0, 90.0, 50.0
+    mse_reasons: list[str] = []
+    huber_extra = mae_extra = ""
+    side = "above" if med > 0 else "below"
+    if mean_forecast:
+        p_mse = max(p_mse, 75.0)
+        p_mae -= 45
+        mse_reasons.append(
+            f"mse is minimised by the conditional mean, and these predictions are right on "
+            f"average (mean residual {num(mean_r)}) though {side} most targets (median "
+            f"residual {num(med)})."
+        )
+
+        def demoted(name: str, target: str, before: float, after: float) -> str:
+            return (
+                f"Demoted: this model forecasts the mean (mean residual {num(mean_r)}), while "
+                f"{name} is minimised by {target}. Subtracting the median residual {num(med)} "
+                f"from every prediction would lower {name} from {num(before)} to {num(after)} "
+                f"but raise mse from {num(mse0)} to {num(mse_median_shift)}{weighted}: "
+                f"{name} prefers a model that predicts {direction} than the mean."
+            )
+
+        mae_extra = demoted("mae", "the median", mae0, mae_median_shift)
+        if huber_median_shift < huber0:
+            p_huber -= 45
+            huber_extra = demoted(
+                "huber", "a centre between the median and the mean", huber0, huber_median_shift
+            )
+    if robust:
+        mostly = ", so it mostly measures them." if mse_top >= 0.5 else "."
         out.add(
-            huber_key, 110 - demote,
+            huber_key, p_huber - demote,
             evidence,
             "Huber squares residuals up to delta and counts larger ones linearly, so those "
             f"rows cannot take over the cost. {delta_text}: the classic choice, 95% as "
             "efficient as mse if the noise were Gaussian.",
+            huber_extra,
         )  # fmt: skip
         out.add(
-            "mae", 100 - demote,
+            "mae", p_mae - demote,
             "Every unit of error costs the same, so no residual can dominate; it targets "
             "the conditional median, which a few outliers barely move. Simpler than huber "
             "(no delta), but its gradient never shrinks, so training settles less smoothly.",
+            mae_extra,
         )  # fmt: skip
         out.add(
-            "mse", 60 - demote,
+            "mse", p_mse - demote,
+            *mse_reasons,
             f"Kept as a reference: squaring lets the largest residuals dominate; here the "
-            f"worst {k} rows carry {pct(mse_top)} of the mse, so it mostly measures them.",
+            f"worst {k} rows carry {pct(mse_top)} of the mse (Gaussian noise: about "
+            f"{pct(gauss_top)}){mostly}",
         )  # fmt: skip
     else:
         out.add(
-            "mse", 100 - demote,
+            "mse", p_mse - demote,
             evidence,
+            *mse_reasons,
             "For Gaussian noise mse is the maximum-likelihood loss: it targets the conditional "
             "mean and uses every residual fully. rmse ranks models the same way, in the "
             "target's units.",
         )  # fmt: skip
         out.add(
-            huber_key, 90 - demote,
-            f"A safety net: {delta_text}. Below delta huber is mse / 2, so it ranks models "
-            "like mse here, but a future batch of outliers could not dominate it.",
+            huber_key, p_huber - demote,
+            f"A safety net: {delta_text}. Below delta huber is mse / 2, and {pct(within)} of "
+            "the residuals here are within delta; a future batch of outliers could not "
+            "dominate it.",
+            huber_extra,
         )  # fmt: skip
         out.add(
-            "mae", 50 - demote,
+            "mae", p_mae - demote,
             f"The typical error in the target's units (median |residual| {num(med_abs)}); it "
             "targets the median. With Gaussian residuals it is less efficient than mse: "
             "prefer it when an error's cost grows linearly with its size.",
+            mae_extra,
         )  # fmt: skip
     if multiplicative:
         for c in out.candidates:
             c.reasons.append(
                 f"Demoted: the errors grow with the target (rank correlation {num(corr)}), so "
-                "this absolute loss is dominated by the rows with the largest targets."
+                "this absolute loss weighs the rows with the largest targets most."
             )
     out.monotone[frozenset({"mse", "rmse", "mae", "huber"})] = "each grows with |residual|"
-    if (sigma > 0 and abs(med) > 0.5 * sigma) or (sigma == 0 and med != 0):
-        sds = f", {num(abs(med) / sigma)} robust SDs from 0" if sigma > 0 else ""
-        out.notes.append(
-            f"The predictions are biased: the median residual is {num(med)}{sds}. Every "
-            "loss above counts that bias; removing it (a constant shift) lowers them all."
-        )
 
     # Relative losses: the target's shape and how the errors scale.
-    rel_priority = 120.0 if (skewed and multiplicative) else 70.0
     shape = (
         f"The target is non-negative and right-skewed (skewness {num(y_skew)}, "
         f"from {num(y_min)} to {num(y_max)})"
     )
-    why_now = (
-        f", and {grow}."
-        if multiplicative
-        else (
-            ". The errors do not grow with the target, so rank it below the absolute losses "
-            "unless relative error is what matters to you."
+    if multiplicative:
+        level_text = f", and {grow}."
+    elif growing:
+        level_text = f", and {growth_text}."
+    else:
+        growth = (
+            f"; power of the squared errors on the prediction: {num(power)}"
+            if (math.isfinite(power))
+            else ""
         )
-    )
+        level_text = (
+            f". The errors do not grow with the level (rank correlation of |residual| with "
+            f"the target {num(corr)}{growth}), so it is not ranked first unless relative "
+            "error is what matters to you."
+        )
+    deviance_key = ""
     if skewed:
+        lead = multiplicative or growing
         if p_min <= 0:
             out.notes.append(
                 f"The target is non-negative and skewed, but some predictions are <= 0 "
@@ -699,49 +1095,72 @@ def _regression(sample: Sample) -> _Findings:
                 "computed; a model with a log link (exp output) predicts positive values."
             )
         elif integers:
+            deviance_key = "poisson_deviance"
+            if multiplicative or growing:
+                count_text = f", and {growth_text if growing else grow}."
+            elif math.isfinite(power):
+                count_text = (
+                    f". The squared errors do not grow with the prediction here (about "
+                    f"prediction^{num(power)}), as they would for Poisson noise."
+                )
+            else:
+                count_text = "."
+            median_text = (
+                f"; this target's median ({num(y_median)}) is below its mean ({num(y_mean)})"
+                if y_median < y_mean
+                else ""
+            )
             out.add(
-                "poisson_deviance", rel_priority,
-                f"{shape}, and every target is a whole number: counts{why_now}",
-                "The Poisson deviance assumes the variance grows like the mean, as it does "
-                "for counts, so a miss by 5 costs more at an expected count of 2 than of 200. "
-                "It accepts zero targets and needs predictions > 0 (they are).",
+                deviance_key, COUNT_PRIORITY,
+                f"{shape}, and every target is a whole number ({pct(zero_share)} zeros): "
+                f"counts{count_text}",
+                "The Poisson deviance is minimised by the conditional mean, like mse, and near "
+                "the truth it is about (target - prediction)² / prediction: each squared error "
+                "is weighed by the expected count, as Poisson noise (variance = mean) asks, so "
+                "a miss by 5 costs more at an expected count of 2 than of 200. It accepts zero "
+                "targets and needs predictions > 0 (they are).",
+                "Ranked above huber and mae: mae is minimised by the median and huber by a "
+                "centre between the median and the mean, not by the mean a count model "
+                f"predicts{median_text}.",
             )  # fmt: skip
         elif zero_share >= ZERO_SHARE:
+            deviance_key = f"tweedie_deviance:power={spec_number(TWEEDIE_POWER)}"
             out.add(
-                f"tweedie_deviance:power={spec_number(TWEEDIE_POWER)}", rel_priority,
+                deviance_key, COUNT_PRIORITY if lead else 70.0,
                 f"{shape}; {pct(zero_share)} of the targets are exactly 0 and the rest are "
-                f"positive amounts{why_now}",
+                f"positive amounts{level_text}",
                 "A spike at zero plus a skewed positive part (claims, rainfall, sales) is "
                 "what the Tweedie deviance with power between 1 and 2 models: a compound "
                 f"Poisson-Gamma. power={spec_number(TWEEDIE_POWER)} is the usual start "
                 "(tune it between 1.1 and 1.9); it needs predictions > 0 (they are).",
             )  # fmt: skip
         elif y_min > 0:
+            deviance_key = "gamma_deviance"
             out.add(
-                "gamma_deviance", rel_priority,
-                f"{shape}, strictly positive and continuous{why_now}",
+                deviance_key, COUNT_PRIORITY if lead else 70.0,
+                f"{shape}, strictly positive and continuous{level_text}",
                 "The Gamma deviance depends only on the ratio prediction / target, so a "
                 "10% miss costs the same at 10 as at 1000: the natural loss when the noise "
                 "is multiplicative. It needs targets and predictions > 0 (they are).",
             )  # fmt: skip
         else:
+            deviance_key = f"tweedie_deviance:power={spec_number(TWEEDIE_POWER)}"
             out.add(
-                f"tweedie_deviance:power={spec_number(TWEEDIE_POWER)}", rel_priority,
+                deviance_key, COUNT_PRIORITY if lead else 70.0,
                 f"{shape} with a few exact zeros ({pct(zero_share)}), so the Gamma deviance "
-                f"(targets > 0) does not apply{why_now}",
+                f"(targets > 0) does not apply{level_text}",
                 f"The Tweedie deviance with power={spec_number(TWEEDIE_POWER)} accepts zero "
                 "targets and treats errors relatively, like the Gamma deviance does.",
             )  # fmt: skip
     if (skewed or multiplicative) and y_min > -1 and p_min > -1:
-        deviance = any(c.key.endswith("deviance") or "deviance:" in c.key for c in out.candidates)
-        if deviance:
-            evidence_msle = "A simpler relative loss than the deviance above, on the same evidence."
+        if deviance_key:
+            evidence_msle = f"A simpler relative loss than {deviance_key}, on the same evidence."
         elif skewed:
-            evidence_msle = f"{shape}{why_now}"
+            evidence_msle = f"{shape}{level_text}"
         else:
             evidence_msle = f"The target is non-negative and {grow}."
         out.add(
-            "msle", rel_priority - 5,
+            "msle", 115.0 if multiplicative else 65.0,
             evidence_msle,
             "msle squares the difference of log(1 + value), so it counts errors relative to "
             "the size of the target and the largest targets do not dominate; it accepts "
@@ -768,9 +1187,130 @@ def _regression(sample: Sample) -> _Findings:
                 typical,
                 "mape is |residual| / |target|: easy to explain. Beware that an "
                 "over-prediction can cost more than 100% while an under-prediction of a "
-                "positive target costs at most 100%, so it favours models that predict low.",
+                "positive target by a non-negative prediction costs at most 100%, so it "
+                "favours models that predict low.",
             )  # fmt: skip
+
+    if level is not None:
+        _quantile_column(out, pred_name, level, coverage, n)
+
+    def finish(keys: Sequence[str]) -> None:
+        """Notes on a constant shift, checked on the losses actually recommended."""
+        # mse decides the bias and mae the median shift: always state them.
+        if biased:
+            costs = _shifted_costs(["mse", *(k for k in keys if k != "mse")], y, p, mean_r)
+            how = f"{num(abs(mean_r) / se)} standard errors from 0" if se > 0 else "on every row"
+            note = (
+                f"The predictions are biased: the mean residual (prediction - target) is "
+                f"{num(mean_r)}, {how}. "
+                + _shift_sentences(f"Subtracting it from every prediction{weighted}", costs)
+            )
+            undefined = [key for key, (_, after, _) in costs.items() if after is None]
+            mean_p = float(np.mean(p))
+            if undefined and p_min > 0 and y_mean > 0 and mean_p > 0:
+                # A scale keeps positive predictions positive: check what it does.
+                factor = y_mean / mean_p
+                scaled = _shifted_costs(undefined, y, p * factor, 0.0)
+                done = {key: (costs[key][0], after) for key, (_, after, _) in scaled.items()}
+                if all(after is not None for _, after in done.values()):
+                    texts = []
+                    for key, (before, after) in done.items():
+                        assert after is not None
+                        verb = "lowers" if after < before else "raises"
+                        texts.append(f"{verb} {key} from {num(before)} to {num(after)}")
+                    note += (
+                        " Multiplying every prediction by mean(target) / mean(prediction) = "
+                        f"{num(factor)} instead keeps them > 0 and " + " and ".join(texts) + "."
+                    )
+            mae_mean = costs["mae"][1] if "mae" in costs else None
+            if (
+                median_far
+                and mae_mean is not None
+                and mae_median_shift < (1 - BIAS_GAIN) * mae_mean
+            ):
+                note += (
+                    f" Subtracting the median residual {num(med)} instead lowers mae from "
+                    f"{num(mae0)} to {num(mae_median_shift)}."
+                )
+            out.notes.append(note)
+        elif mean_forecast:
+            named = ["mae", "mse"]
+            costs = _shifted_costs([*named, *(k for k in keys if k not in named)], y, p, med)
+            side_share = over_share if med > 0 else float(np.mean(r < 0))
+            skew_text = ""
+            if skewed and med > 0 and y_median < y_mean:
+                skew_text = (
+                    f"; the target is right-skewed (skewness {num(y_skew)}; median "
+                    f"{num(y_median)}, mean {num(y_mean)}), so a forecast of the mean lies "
+                    "above most targets"
+                )
+            t_text = f", {num(abs(mean_r) / se)} standard errors" if se > 0 else ""
+            out.notes.append(
+                f"Not a bias: the median residual is {num(med)} "
+                f"({num(abs(med) / sigma)} robust SDs from 0), but the mean residual is "
+                f"{num(mean_r)}{t_text}, and removing it would lower mse by only "
+                f"{pct(mse_gain)}. {pct(side_share)} of the predictions are {side} their "
+                f"target, yet they are right on average{skew_text}. "
+                + _shift_sentences(
+                    f"Subtracting the median residual from every prediction{weighted}", costs
+                )
+                + " The losses it lowers would rank a forecast of the median above this "
+                "forecast of the mean."
+            )
+
+    out.finish = finish
     return out
+
+
+def _quantile_column(out: _Findings, name: str, level: float, coverage: float, n: int) -> None:
+    """A prediction column named as a quantile: the pinball loss at that level leads."""
+    qkey = f"quantile:alpha={spec_number(level)}"
+    covered = (
+        f"{pct(coverage)} of the targets are at or below the predictions; a calibrated "
+        f"{spec_number(level)} quantile has {pct(level)} there."
+    )
+    tol = max(COVERAGE_MIN_GAP, COVERAGE_SE * math.sqrt(level * (1 - level) / n))
+    if level == 0.5:
+        mae = next(c for c in out.candidates if c.key == "mae")
+        mae.priority = QUANTILE_PRIORITY
+        mae.reasons.insert(
+            0,
+            f"The column '{name}' is named as the median: mae is minimised by the conditional "
+            f"median, so it scores exactly what the column claims to be. {covered}",
+        )
+        out.add(
+            qkey, QUANTILE_PRIORITY - 10,
+            "The pinball loss at alpha=0.5 is half the mae: the same ranking of models, on "
+            "the scale used for the other quantiles of a forecast.",
+        )  # fmt: skip
+        out.monotone[frozenset({"mse", "rmse", "mae", "huber", "quantile"})] = (
+            "each grows with |residual|"
+        )
+    else:
+        out.add(
+            qkey, QUANTILE_PRIORITY,
+            f"The column '{name}' is named as the {spec_number(level)} quantile: the pinball "
+            f"loss with alpha={spec_number(level)} charges {spec_number(level)} per unit of "
+            f"under-prediction and {spec_number(round(1 - level, 12))} per unit of "
+            f"over-prediction, so it is minimised by the {spec_number(level)} quantile of "
+            "the target and scores exactly what the column claims to be. mse, huber and mae "
+            "target the mean or the median and would call a well-calibrated quantile bad. "
+            + covered,
+        )  # fmt: skip
+    leader = "mae" if level == 0.5 else qkey
+    for c in out.candidates:
+        if c.key not in (leader, qkey):
+            c.reasons.append(
+                f"Ranked below {leader}: the column is named as the {spec_number(level)} "
+                "quantile, which this loss does not target."
+            )
+    if abs(coverage - level) > tol:
+        side = "low" if coverage < level else "high"
+        out.notes.append(
+            f"The '{name}' predictions are at or above {pct(coverage)} of the targets, far "
+            f"from the {pct(level)} a calibrated {spec_number(level)} quantile would cover "
+            f"(tolerance {pct(tol)}): they are too {side} for that level."
+        )
 
 
 # -- binary -----------------------------------------------------------------------------------
@@ -833,9 +1373,24 @@ def _binary_probabilities(
     bce_top = _top_share(bce_values, sample.weight, k)
     conf_rows = (conf >= CONFIDENT) & wrong
     bce_total = float(bce_values.sum())
-    mistakes_share = float(bce_values[conf_rows].sum()) / bce_total if bce_total > 0 else 0.0
+    brier_values = (p - y) ** 2
+    brier_total = float(brier_values.sum())
+    certain_rows = ((p == 0) | (p == 1)) & wrong
+
+    def carried(values: np.ndarray, total: float, rows: np.ndarray) -> float:
+        return float(values[rows].sum()) / total if total > 0 else 0.0
+
+    mistakes_share = carried(bce_values, bce_total, conf_rows)
+    mistakes_brier = carried(brier_values, brier_total, conf_rows)
+    certain_share = carried(bce_values, bce_total, certain_rows)
+    certain_brier = carried(brier_values, brier_total, certain_rows)
     overconfident = observed >= MIN_CONFIDENT_MISTAKES and tail < OVERCONFIDENT_P
     fragile = certain_wrong > 0 or extreme >= EXTREME_SHARE
+    majority = 0 if share < 0.5 else 1
+    majority_name = "negative" if majority == 0 else "positive"
+    easy = ((y >= 0.5) == bool(majority)) & (p_true >= CONFIDENT)
+    easy_share = float(np.mean(easy))
+    easy_bce = float(bce_values[easy].sum()) / bce_total if bce_total > 0 else 0.0
 
     out.fact("mean_predicted", mean_p, "mean predicted probability (compare with the base rate)")
     out.fact("accuracy", accuracy, "share of rows on the right side of 0.5", "share")
@@ -857,9 +1412,33 @@ def _binary_probabilities(
         "bce_top_share", bce_top,
         f"share of the log loss carried by the worst {k} rows", "share",
     )  # fmt: skip
+    out.fact(
+        "confident_mistakes_bce_share", mistakes_share,
+        "share of the log loss (sum) carried by the confident mistakes", "share",
+    )  # fmt: skip
+    out.fact(
+        "confident_mistakes_brier_share", mistakes_brier,
+        "share of the brier score (sum) carried by the confident mistakes", "share",
+    )  # fmt: skip
+    out.fact(
+        "certain_mistakes_bce_share", certain_share,
+        "share of the log loss (sum) carried by the wrong predictions of exactly 0 or 1", "share",
+    )  # fmt: skip
+    out.fact(
+        "certain_mistakes_brier_share", certain_brier,
+        "share of the brier score (sum) carried by those rows", "share",
+    )  # fmt: skip
+    out.fact(
+        "easy_majority_share", easy_share,
+        "share of rows of the majority class predicted right with >= 90%", "share",
+    )  # fmt: skip
+    out.fact(
+        "easy_majority_bce_share", easy_bce,
+        "share of the log loss (sum) those rows carry", "share",
+    )  # fmt: skip
 
     gap = mean_p - share
-    if _calibrated(mean_p, share):
+    if _calibrated(mean_p, share, p):
         calib = (
             f"Mean predicted probability {num(mean_p)} vs base rate {num(share)}: calibrated "
             "on average (a check bce rewards)."
@@ -876,8 +1455,9 @@ def _binary_probabilities(
         over_text = (
             f"{certain_wrong} wrong prediction(s) are exactly 0 or 1: bce there is "
             "-log(2.2e-16) = 36 per row after the clip (infinite without it), so those rows "
-            "alone can decide the log loss."
+            f"carry {pct(certain_share)} of the log loss."
         )
+        brier_text = f"those rows carry {pct(certain_brier)} of it."
     elif fragile and not overconfident:
         over_text = (
             f"{pct(extreme)} of the predictions are exactly 0 or 1 (vote shares, or clipped "
@@ -885,12 +1465,14 @@ def _binary_probabilities(
             "-log(2.2e-16) = 36 (infinite without the clip), so the log loss of such a model "
             "is fragile."
         )
+        brier_text = "one such mistake would cost it at most 1."
     else:
         over_text = (
             f"{observed} rows give >= 90% to the wrong class where calibrated probabilities "
             f"would make about {num(expected)} such mistakes (chance {num(tail)}): the model "
             f"is over-confident, and those rows carry {pct(mistakes_share)} of the log loss."
         )
+        brier_text = f"those rows carry {pct(mistakes_brier)} of it."
     bce_reason = (
         "The predictions are probabilities and the labels binary: cross-entropy (log loss) "
         "is the standard proper scoring rule, lowest in expectation only when the "
@@ -902,8 +1484,7 @@ def _binary_probabilities(
             "brier", 105,
             over_text,
             "brier, the squared error of the probability, costs at most 1 per row (bce up to "
-            "36) and is also proper, so it judges probability quality without letting those "
-            "rows dominate.",
+            f"36) and is also proper: {brier_text}",
         )  # fmt: skip
         out.add(
             "bce", 80,
@@ -925,8 +1506,9 @@ def _binary_probabilities(
     if imbalanced:
         out.add(
             "focal:gamma=2", 90,
-            f"{imbalance_text}: most rows are easy majority-class rows, and their many "
-            "small losses fill the average of bce.",
+            f"{imbalance_text}; {pct(easy_share)} of the rows are {majority_name} rows "
+            "predicted right with >= 90%, and their many small losses make up "
+            f"{pct(easy_bce)} of the bce sum.",
             "focal multiplies each row's cross-entropy by (1 - p_true)^2, so a row predicted "
             "right with 90% counts 100 times less and the cost concentrates on the hard, "
             "rare rows. It is not a proper scoring rule: judge calibration with bce or "
@@ -994,7 +1576,7 @@ def _binary_scores(
         f"{num(mean_sigmoid)} vs base rate {num(share)}: "
         + (
             "consistent with log-odds."
-            if _calibrated(mean_sigmoid, share)
+            if _calibrated(mean_sigmoid, share, _sigmoid(f))
             else "apart, so the scores may not be calibrated log-odds."
         )
     )
@@ -1031,14 +1613,20 @@ def _binary_scores(
         )
 
 
-def _calibrated(mean_p: float, base_rate: float) -> bool:
-    """Mean predicted probability close to the base rate: within 10% of the minority share.
+def _calibrated(mean_p: float, base_rate: float, probs: np.ndarray) -> bool:
+    """Mean predicted probability close to the base rate, in both senses:
 
-    Relative, because a mean of 0.017 against a base rate of 0.010 is a large miss
-    for a rare event even though the absolute gap is below one point; at least 0.005
-    so sampling noise in small files does not count as a miss.
+    - within ``CALIBRATION_SE`` (3) standard errors of what calibrated probabilities
+      give (the base rate's SD under calibration is sqrt(sum p(1-p)) / n), so a gap
+      the data shows clearly is never called calibrated; and
+    - within 10% of the minority share (at least 0.005): relative, because a mean of
+      0.017 against a base rate of 0.010 is a large miss for a rare event even though
+      the absolute gap is below one point.
     """
-    return abs(mean_p - base_rate) <= max(0.005, 0.1 * min(base_rate, 1 - base_rate))
+    n = probs.shape[0]
+    se = math.sqrt(float(np.sum(probs * (1 - probs)))) / n if n else 0.0
+    practical = max(0.005, 0.1 * min(base_rate, 1 - base_rate))
+    return abs(mean_p - base_rate) <= min(CALIBRATION_SE * se, practical)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -1081,6 +1669,15 @@ def _multiclass(sample: Sample) -> _Findings:
     ratio = float(shares[small] / shares[large]) if shares[large] > 0 else 0.0
     imbalanced = ratio < CLASS_RATIO
     overconfident = observed >= MIN_CONFIDENT_MISTAKES and tail < OVERCONFIDENT_P
+    # What the confident mistakes carry of cross-entropy and brier (unweighted sums).
+    target = y if y.ndim == 2 else np.eye(k_cls)[labels]
+    eps = float(np.finfo(np.float64).eps)
+    ce_values = -(target * np.log(np.clip(probs, eps, 1.0))).sum(axis=1)
+    brier_values = ((probs - target) ** 2).sum(axis=1)
+    conf_rows = (conf >= CONFIDENT) & wrong
+    ce_total, brier_total = float(ce_values.sum()), float(brier_values.sum())
+    ce_share = float(ce_values[conf_rows].sum()) / ce_total if ce_total > 0 else 0.0
+    brier_share = float(brier_values[conf_rows].sum()) / brier_total if brier_total > 0 else 0.0
 
     out.fact("n_used", n, "rows used", "count")
     out.fact("n_classes", k_cls, "classes (prediction columns)", "count")
@@ -1100,11 +1697,21 @@ def _multiclass(sample: Sample) -> _Findings:
         "confident_mistakes_expected", expected,
         "confident mistakes a calibrated model would make with these probabilities",
     )  # fmt: skip
+    out.fact(
+        "confident_mistakes_ce_share", ce_share,
+        "share of the cross-entropy (sum) carried by the confident mistakes", "share",
+    )  # fmt: skip
+    out.fact(
+        "confident_mistakes_brier_share", brier_share,
+        "share of the brier score (sum) carried by the confident mistakes", "share",
+    )  # fmt: skip
 
     gap = mean_conf - accuracy
+    # Calibrated: the accuracy's SD under calibration is sqrt(sum conf(1 - conf)) / n.
+    conf_se = math.sqrt(float(np.sum(conf * (1 - conf)))) / n
     calib = f"Mean confidence {num(mean_conf)} vs accuracy {num(accuracy)}: " + (
         "calibrated on average."
-        if abs(gap) < 0.02
+        if abs(gap) < 0.02 and abs(gap) <= CALIBRATION_SE * conf_se
         else ("over-confident on average." if gap > 0 else "under-confident on average.")
     )
     if sample.kind == "probability":
@@ -1127,9 +1734,9 @@ def _multiclass(sample: Sample) -> _Findings:
             "brier", 105,
             f"{observed} rows give >= 90% to a wrong class where calibrated probabilities "
             f"would make about {num(expected)} such mistakes (chance {num(tail)}): the model "
-            "is over-confident.",
+            f"is over-confident, and those rows carry {pct(ce_share)} of the cross-entropy.",
             "brier (the squared error of the probability vector) is bounded at 2 per row and "
-            "proper, so those rows cannot dominate it the way they dominate cross-entropy.",
+            f"proper: the same rows carry {pct(brier_share)} of it.",
         )  # fmt: skip
         out.add(first, 80, ce_reason, calib)
     else:
@@ -1311,6 +1918,8 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
         found = _multiclass(sample)
     ranked = sorted(found.candidates, key=lambda c: -c.priority)[:MAX_RECOMMENDATIONS]
     losses: list[BoundLoss] = [reg.loss(c.key, sample.task) for c in ranked]
+    if found.finish is not None:
+        found.finish([loss.key for loss in losses])
     try:
         values = per_sample_losses(losses, sample.y_true, sample.y_pred)
     except DomainError as exc:

@@ -140,7 +140,10 @@ def test_gross_outliers_rank_huber_first_with_robust_delta(runner, tmp_path, rng
     expected = builtin_registry().loss(huber["loss"], "regression").cost(y, p)
     assert huber["cost"] == pytest.approx(expected, rel=1e-12)
     assert pct(f["outlier_share"]) in huber["reasons"][0]
-    assert "mostly measures them" in by_name(doc, "mse")["reasons"][0]
+    # The worst 1% carry 36% of the mse (Gaussian: 8.45%): a large share, but not "mostly".
+    mse_reason = by_name(doc, "mse")["reasons"][0]
+    assert f"carry {pct(f['mse_top_share'])} of the mse" in mse_reason
+    assert f["mse_top_share"] < 0.5 and "mostly" not in mse_reason
     assert doc["disagreement"]["top_share"]["mse"] > doc["disagreement"]["top_share"]["mae"]
 
 
@@ -287,6 +290,7 @@ SAMPLES = {
     "diabetes_gbr.csv": ("regression", "mse"),
     "diabetes_regression.csv": ("regression", "mse"),
     "diabetes_ridge.csv": ("regression", "mse"),
+    "randhie_poisson.csv": ("regression", "poisson_deviance"),
     "iris_multiclass_logits.csv": ("multiclass", "softmax_cross_entropy"),
     "wine_multiclass.csv": ("multiclass", "cross_entropy"),
 }
@@ -465,3 +469,19 @@ def test_config_defaults_apply_and_a_csv_format_falls_back_to_table(runner, tmp_
     assert "recommended losses" in res.stdout and "target truth · pred guess" in res.stdout
     res = runner.invoke(app, ["recommend", str(path), "--no-config"])
     assert res.exit_code == 2 and "no prediction column found" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("q90", 0.9), ("p90", 0.9), ("Q90", 0.9), ("quantile_0.9", 0.9), ("q0.1", 0.1),
+        ("quantile_10", 0.1), ("y_pred_q90", 0.9), ("p_90", 0.9), ("q50", 0.5),
+        ("median", 0.5), ("AutoARIMA-lo-80", 0.1), ("model-hi-80", 0.9),
+        ("yhat_lower_95", 0.025), ("y_pred", None), ("pred_v2", None), ("prob", None),
+        ("temp2", None), ("q1", None), ("q100", None), ("quantile", None),
+    ],
+)  # fmt: skip
+def test_quantile_level_from_the_column_name(name, level):
+    from lossctl.recommend import quantile_level
+
+    assert quantile_level(name) == level
