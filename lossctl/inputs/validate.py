@@ -115,7 +115,9 @@ def _decoded(col: Any) -> Any:
     import pyarrow.compute as pc
 
     if pa.types.is_dictionary(col.type):
-        return pc.cast(col, col.type.value_type)
+        col = pc.cast(col, col.type.value_type)
+    if pa.types.is_string_view(col.type):  # polars' text type: few kernels take it
+        col = pc.cast(col, pa.string())
     return col
 
 
@@ -447,6 +449,13 @@ class Validator:
         index = {name: float(i) for i, name in enumerate(self.columns.pred)}
         index.update({name: float(i) for i, name in enumerate(class_names(self.columns.pred))})
         index.update({name: float(i) for i, name in enumerate(self.columns.classes)})
+        numbers = class_numbers(self.columns.classes)
+        if numbers is not None and not self.columns.ordered:  # labels '0', '1' as text
+            for i, number in enumerate(numbers):
+                index.setdefault(str(number), float(i))
+        elif self.columns.ordered:  # --classes: label i is column i, '0' as text too
+            for i in range(k):
+                index.setdefault(str(i), float(i))
         pos, unknown = map_labels(text, index)
         if unknown.any():
             i = int(np.argmax(unknown))
@@ -590,7 +599,8 @@ class Validator:
             many = self.nan_count > 1
             raise InputError(
                 f"{self.nan_count} row{'s' if many else ''} of {self.source} "
-                f"have NaN, inf or empty values in {cols}; first at row{'s' if many else ''} "
+                f"{'have' if many else 'has'} NaN, inf or empty values in {cols}; first at "
+                f"row{'s' if many else ''} "
                 f"{first}. Fix them, or pass --nan omit to drop those rows."
             )
 
