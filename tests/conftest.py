@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
 
 
+def close(expected: float | None, rel: float = 1e-12) -> object:
+    """``pytest.approx(expected)``, or None itself (a statistic a loss leaves out)."""
+    return None if expected is None else pytest.approx(expected, rel=rel)
+
+
 def run_lossctl(tmp_path: Path, *args: object) -> subprocess.CompletedProcess[str]:
     """The installed ``lossctl`` run in ``tmp_path``."""
     return subprocess.run(

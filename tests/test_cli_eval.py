@@ -18,7 +18,7 @@ import pytest
 from sklearn import metrics
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, close
 
 REG = SAMPLE_DATA / "diabetes_regression.csv"
 BIN = SAMPLE_DATA / "breast_cancer_binary.csv"
@@ -338,7 +338,7 @@ def test_chunked_equals_one_pass(runner, chunk):
     chunked = ev_json(runner, *args, "--chunk-size", chunk)
     for key, v in one["losses"].items():
         for stat in ("cost", "sum", "std", "min", "max"):
-            assert chunked["losses"][key][stat] == pytest.approx(v[stat], rel=1e-12), (key, stat)
+            assert chunked["losses"][key][stat] == close(v[stat]), (key, stat)
     for g in one["groups"]:
         for key in one["losses"]:
             assert chunked["groups"][g]["losses"][key]["cost"] == pytest.approx(

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, close
 
 distributed = pytest.importorskip("distributed")
 
@@ -43,7 +43,7 @@ def assert_same(a: dict, b: dict) -> None:
     assert a["n_used"] == b["n_used"] and a["n_rows"] == b["n_rows"]
     for key, s in a["losses"].items():
         for stat in ("cost", "sum", "std", "min", "max"):
-            assert b["losses"][key][stat] == pytest.approx(s[stat], rel=1e-12), (key, stat)
+            assert b["losses"][key][stat] == close(s[stat]), (key, stat)
     for g, gs in a.get("groups", {}).items():
         for key, s in gs["losses"].items():
             assert b["groups"][g]["losses"][key]["cost"] == pytest.approx(s["cost"], rel=1e-12)

@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 import lossctl
 from lossctl.accumulate import Accumulator, Evaluation
 from lossctl.losses import builtin_registry
+from tests.conftest import close
 
 values = arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 1e6))
 
@@ -86,7 +87,7 @@ def test_streaming_over_any_chunk_size_equals_one_pass(data_file, chunk):
     got = lossctl.evaluate(data_file, losses, weight="w", by="g", chunk_size=chunk)
     for key, s in one.losses.items():
         for stat in ("cost", "sum", "std", "min", "max"):
-            assert getattr(got.losses[key], stat) == pytest.approx(getattr(s, stat), rel=1e-12)
+            assert getattr(got.losses[key], stat) == close(getattr(s, stat))
     assert got.groups is not None and one.groups is not None
     for g, gs in one.groups.items():
         for key, s in gs.losses.items():

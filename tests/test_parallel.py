@@ -17,7 +17,7 @@ import lossctl
 from lossctl.cli import app
 from lossctl.errors import InputError
 from lossctl.inputs import readers
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, close
 
 LOSSES = ["mse", "rmse", "mae", "huber:delta=20", "log_cosh"]
 
@@ -53,7 +53,7 @@ def assert_same(a, b):
     assert a.n_used == b.n_used and a.n_rows == b.n_rows and a.n_dropped == b.n_dropped
     for key, s in a.losses.items():
         for stat in ("cost", "sum", "std", "min", "max"):
-            assert getattr(b.losses[key], stat) == pytest.approx(getattr(s, stat), rel=1e-12)
+            assert getattr(b.losses[key], stat) == close(getattr(s, stat))
     for g, gs in (a.groups or {}).items():
         assert b.groups[g].n_used == gs.n_used
         for key, s in gs.losses.items():
