@@ -16,7 +16,6 @@ import numpy as np
 from lossctl import stats
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss
-from lossctl.losses.spec import FINALIZERS
 from lossctl.report import LossComparison, Versus
 
 SHOW_IDS = 5
@@ -171,7 +170,7 @@ def _run_test(
     confidence: float,
     horizon: int,
 ) -> stats.TestResult:
-    finalize = FINALIZERS[loss.spec.finalize] if loss.spec.finalize else None
+    finalize = loss.finalizer
     if test == "bootstrap":
         return stats.bootstrap(a, b, w, finalize, resamples=resamples, seed=seed,
                                confidence=confidence)  # fmt: skip
@@ -197,7 +196,7 @@ def _run_test(
                 f"'{loss.key}'; pass -l zero_one, or choose another --test."
             )
         return stats.mcnemar(a, b)
-    raise UsageError(f"unknown --test '{test}'; expected one of {', '.join(stats.TESTS)}.")
+    raise stats.unknown_test(test)
 
 
 def assemble(
@@ -243,8 +242,7 @@ def compare_losses(
     rows: np.ndarray | None = None,
 ) -> dict[str, LossComparison]:
     """Per loss key: costs, best model, and each candidate against the baseline."""
-    if test not in stats.TESTS:
-        raise UsageError(f"unknown --test '{test}'; expected one of {', '.join(stats.TESTS)}.")
+    stats.check_test(test)
     keep = common_rows(models) if rows is None else rows
     stats.require_rows(test, int(keep.sum()))
     by_name = {m.name: m for m in models}
@@ -252,7 +250,7 @@ def compare_losses(
     w = None if base.weight is None else base.weight[keep]
     out: dict[str, LossComparison] = {}
     for loss in losses:
-        finalize = FINALIZERS[loss.spec.finalize] if loss.spec.finalize else None
+        finalize = loss.finalizer
         arrays = {m.name: m.losses[loss.key][keep] for m in models}
         costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
         a = arrays[baseline]

@@ -17,17 +17,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from lossctl.accumulate import Evaluation, per_sample_losses
-from lossctl.errors import DomainError, InputError, LossctlError, UsageError
+from lossctl.accumulate import Evaluation
+from lossctl.engines.base import (
+    ROW_COLUMN,
+    _arrow,
+    _groups,
+    _Sequential,
+    collect,
+    compute_block,
+    evaluate_part,
+    per_sample_table,
+)
+from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 from lossctl.report import Columns, EvalReport
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from lossctl.inputs.columns import ColumnMap
     from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
@@ -36,8 +42,6 @@ if TYPE_CHECKING:
 DIVIDES_BY_TARGET = frozenset({"mape"})
 #: More --by groups than this is rarely the column meant: a warning says so.
 MANY_GROUPS = 10_000
-#: The per-sample column of row numbers (1-based, as in every message).
-ROW_COLUMN = "row_1based"
 
 
 class Progress:
@@ -97,6 +101,8 @@ class Prepared:
     kind: str
     losses: list[BoundLoss]
     validator: Validator
+    #: The --max gates, parsed once.
+    gates: list[MaxGate] = field(default_factory=list)
 
     def arrays(
         self, part: Part | None = None, validator: Validator | None = None, offset: int = 0
@@ -133,14 +139,15 @@ class Prepared:
 def prepare(opts: EvalOptions) -> Prepared:
     """Open the file, resolve columns, decide the task (from the first rows), bind losses."""
     from lossctl.inputs.columns import resolve_columns
-    from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE, open_source
+    from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE
+    from lossctl.inputs.sources import open_source
     from lossctl.inputs.validate import (
         Validator,
         class_label_note,
-        default_losses,
         infer_task,
         prediction_kind,
     )
+    from lossctl.losses.defaults import default_losses
     from lossctl.plugins import load_registry
 
     if opts.nan not in ("raise", "omit"):
@@ -181,121 +188,7 @@ def prepare(opts: EvalOptions) -> Prepared:
             validator.notes.append(note)
     if opts.classes and task != "multiclass":
         raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
-    return Prepared(source, columns, task, kind, losses, validator)
-
-
-def column_of(role: str, columns: ColumnMap | Columns) -> str:
-    """The column(s) behind a role of a domain error, for the message."""
-    if role == "y_true":
-        cols = columns.target
-    elif role == "y_pred":
-        cols = columns.pred
-    else:
-        cols = (columns.weight or "weight",)
-    return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
-
-
-def compute_block(
-    prepared: Prepared, arrays: Arrays, source: str | None = None
-) -> dict[str, np.ndarray]:
-    """Per-sample losses of one block; domain errors name the file, column and rows."""
-    try:
-        return per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
-    except DomainError as exc:
-        raise InputError(
-            exc.describe(
-                column=column_of(exc.role, prepared.columns),
-                source=source or prepared.validator.source,
-                row_numbers=arrays.rows.tolist(),
-            )
-        ) from None
-
-
-def per_sample_table(
-    prepared: Prepared,
-    arrays: Arrays,
-    chunk: Chunk,
-    values: dict[str, np.ndarray],
-    file_label: str | None = None,
-) -> pa.Table:
-    """The --per-sample rows of a block: row or id, target(s), prediction(s), group, losses."""
-    import pyarrow as pa
-
-    cm = prepared.columns
-    base = chunk.table
-    if arrays.keep is not None:
-        base = base.take(_arrow(np.flatnonzero(arrays.keep).astype(np.int64)))
-    data: dict[str, Any] = {}
-    data[cm.id or ROW_COLUMN] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
-    if prepared.is_dataset:  # rows are counted per file: say which
-        label = file_label or prepared.validator.source
-        data["file"] = pa.array([label] * len(base), pa.string())
-    for c in (*cm.target, *cm.pred, cm.by):
-        if c and c not in data:
-            data[c] = base.column(c)
-    for key, v in values.items():
-        if key not in prepared.unrooted:
-            data[key] = _arrow(v)
-    return pa.table(data)
-
-
-def _arrow(values: np.ndarray) -> pa.Array:
-    """A numeric numpy array as an Arrow array over the same memory (no pandas import)."""
-    import pyarrow as pa
-
-    values = np.ascontiguousarray(values)
-    kind = {np.dtype(np.float64): pa.float64(), np.dtype(np.int64): pa.int64()}[values.dtype]
-    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
-
-
-@dataclass
-class _PartResult:
-    evaluation: Evaluation
-    validator: Validator
-    #: --per-sample blocks of the part: (row numbers local to the part, table without row).
-    blocks: list[tuple[np.ndarray, pa.Table]]
-
-
-def evaluate_part(
-    prepared: Prepared,
-    part: Part | None,
-    progress: Progress | None = None,
-    per_sample: bool = False,
-    offset: int = 0,
-    exact: bool = False,
-) -> _PartResult:
-    """The chunk step over one part: validate, per-sample losses, accumulators.
-
-    Every engine runs this same function. ``exact=False`` (local threads) stops at
-    the first sign of an error, for the sequential pass to report; ``exact=True``
-    (distributed) reports errors itself, with row numbers from ``offset``.
-    """
-    validator = prepared.validator.fresh()
-    evaluation = Evaluation(prepared.losses)
-    blocks = []
-    for arrays, chunk in prepared.arrays(part, validator, offset):
-        if progress is not None:
-            progress.advance(len(chunk))
-        if validator.needs_exact_rows and not exact:
-            raise _Sequential()
-        if len(arrays):
-            if exact:
-                values = compute_block(prepared, arrays, validator.source)
-            else:
-                values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
-            evaluation.add(values, arrays.weight, _groups(arrays))
-            if per_sample:
-                table = per_sample_table(prepared, arrays, chunk, values, validator.source)
-                blocks.append((arrays.rows, table))
-    return _PartResult(evaluation, validator, blocks)
-
-
-class _Sequential(Exception):
-    """A part found something only a sequential pass can report exactly."""
-
-
-def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
-    return None if arrays.groups is None else (arrays.groups.codes, arrays.groups.labels)
+    return Prepared(source, columns, task, kind, losses, validator, gates)
 
 
 def _run_parallel(
@@ -418,7 +311,7 @@ def run_eval(opts: EvalOptions) -> EvalReport:
             _input_files(prepared),
         )  # fmt: skip
         _check_result(prepared, distributed)
-        return build_report(prepared, distributed, parse_max(opts.max), opts.per_sample)
+        return build_report(prepared, distributed, prepared.gates, opts.per_sample)
     if opts.engine != "local":
         raise UsageError(f"unknown --engine '{opts.engine}'; expected local or dask.")
     workers = opts.workers if opts.workers is not None else cpu_workers()
@@ -453,7 +346,7 @@ def run_eval(opts: EvalOptions) -> EvalReport:
         evaluation = _run_sequential(
             prepared, opts.per_sample, opts.path, opts.progress, opts.force
         )
-    return build_report(prepared, evaluation, parse_max(opts.max), opts.per_sample)
+    return build_report(prepared, evaluation, prepared.gates, opts.per_sample)
 
 
 def _input_files(prepared: Prepared) -> list[str]:
@@ -602,60 +495,14 @@ def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     return specs
 
 
-def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Any:
-    """Read a model (or one part of it): per-sample losses over every row, NaN where dropped."""
-    from lossctl.compare import Collected
-    from lossctl.inputs.validate import text_values
-
-    chunks: dict[str, list[np.ndarray]] = {loss.key: [] for loss in prepared.losses}
-    y_parts: list[np.ndarray] = []
-    valid_parts: list[np.ndarray] = []
-    w_parts: list[np.ndarray] = []
-    id_parts: list[np.ndarray] = []
-    cm = prepared.columns
-    for arrays, chunk in prepared.arrays(part, None, offset):
-        n = len(chunk)
-        keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
-        valid_parts.append(keep)
-        if prepared.validator.nan_count and prepared.validator.nan == "raise":
-            continue
-        y = np.full((n, *arrays.y_true.shape[1:]), np.nan)
-        y[keep] = arrays.y_true
-        y_parts.append(y)
-        if cm.weight:
-            w = np.full(n, np.nan)
-            w[keep] = arrays.weight
-            w_parts.append(w)
-        if cm.id:  # every row's id, dropped rows too: alignment needs them all
-            id_parts.append(text_values(chunk.table.column(cm.id)))
-        values = compute_block(prepared, arrays) if len(arrays) else {}
-        for key in chunks:
-            full = np.full(n, np.nan)
-            if values:
-                full[keep] = values[key]
-            chunks[key].append(full)
-    prepared.validator.finish()
-    return Collected(
-        name=name,
-        source=prepared.source.name,
-        columns=cm.pred,
-        y_true=np.concatenate(y_parts),
-        valid=np.concatenate(valid_parts),
-        losses={k: np.concatenate(v) for k, v in chunks.items()},
-        weight=np.concatenate(w_parts) if cm.weight else None,
-        ids=np.concatenate(id_parts) if cm.id else None,
-    )
-
-
 def run_compare(opts: CompareOptions) -> Any:
     """Compare models on the same rows: the whole of ``lossctl compare`` minus printing."""
     from lossctl.compare import align_by_id, align_by_position, common_rows, compare_losses
     from lossctl.plugins import load_registry
     from lossctl.report import CompareReport, GateFailure, ModelInfo, TestInfo
-    from lossctl.stats import TESTS
+    from lossctl.stats import check_test
 
-    if opts.test not in TESTS:
-        raise UsageError(f"unknown --test '{opts.test}'; expected one of {', '.join(TESTS)}.")
+    check_test(opts.test)
     if not 0 < opts.confidence < 1:
         raise UsageError(f"--confidence must be in (0, 1), got {opts.confidence}.")
     if not 1 <= opts.resamples <= MAX_RESAMPLES:

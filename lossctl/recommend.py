@@ -1923,7 +1923,7 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
     try:
         values = per_sample_losses(losses, sample.y_true, sample.y_pred)
     except DomainError as exc:
-        from lossctl.pipeline import column_of
+        from lossctl.engines.base import column_of
 
         column = column_of(exc.role, sample.columns)
         raise InputError(

@@ -27,6 +27,18 @@ from lossctl.errors import InputError, UsageError
 
 TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
 Finalize = Callable[[float], float] | None
+
+
+def unknown_test(test: str) -> UsageError:
+    return UsageError(f"unknown --test '{test}'; expected one of {', '.join(TESTS)}.")
+
+
+def check_test(test: str) -> None:
+    """A --test name must be one of :data:`TESTS`."""
+    if test not in TESTS:
+        raise unknown_test(test)
+
+
 #: Rows per bootstrap block: 2**16, so one random 64-bit word gives four indices
 #: with no modulo bias, and a block of per-sample values stays in the L2 cache.
 BLOCK = 1 << 16

@@ -327,7 +327,7 @@ def test_permission_errors_are_input_errors(tmp_path: Path) -> None:
 
 def test_permission_errors_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The same cases where a child cannot drop root: the OS errors are simulated.
-    from lossctl.inputs import datasets, readers
+    from lossctl.inputs import datasets, readers, sources
 
     (tmp_path / "r.csv").write_text("y_true,y_pred\n1,2\n")
     folder = tmp_path / "parts"
@@ -340,9 +340,9 @@ def test_permission_errors_in_process(tmp_path: Path, monkeypatch: pytest.Monkey
     with monkeypatch.context() as m:
         m.setattr(readers, "open", denied, raising=False)
         with pytest.raises(InputError, match=r"cannot read .*r\.csv: Permission denied"):
-            readers.open_source(str(tmp_path / "r.csv"))
+            sources.open_source(str(tmp_path / "r.csv"))
         with pytest.raises(InputError, match=r"cannot read .*a\.csv: Permission denied"):
-            readers.open_source(str(folder))
+            sources.open_source(str(folder))
     with monkeypatch.context() as m:
         m.setattr(os, "scandir", denied)
         with pytest.raises(InputError, match=r"cannot list the folder .*parts: Permission"):

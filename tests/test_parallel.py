@@ -16,7 +16,7 @@ import pytest
 import lossctl
 from lossctl.cli import app
 from lossctl.errors import InputError
-from lossctl.inputs import readers
+from lossctl.inputs import readers, sources
 from tests.conftest import SAMPLE_DATA, close
 
 LOSSES = ["mse", "rmse", "mae", "huber:delta=20", "log_cosh"]
@@ -64,7 +64,7 @@ def assert_same(a, b):
 def test_parts_equal_one_pass(small_parts, data, which):
     df, csv, parquet = data
     path = str(csv if which == "csv" else parquet)
-    source = readers.open_source(path)
+    source = sources.open_source(path)
     assert len(source.parts(2)) > 2
     one = lossctl.evaluate(path, LOSSES, weight="w", by="g", workers=1)
     many = lossctl.evaluate(path, LOSSES, weight="w", by="g", workers=2)
@@ -76,7 +76,7 @@ def test_parts_equal_one_pass(small_parts, data, which):
 
 def test_csv_parts_cover_every_line_once(small_parts, data):
     _, csv, _ = data
-    source = readers.open_source(str(csv))
+    source = sources.open_source(str(csv))
     parts = source.parts(2)
     assert parts[0].start == 0 and parts[-1].end == csv.stat().st_size
     assert all(a.end == b.start for a, b in itertools.pairwise(parts))

@@ -1,6 +1,6 @@
 """The Dask engine: the same chunk step, mapped over parts on a Dask cluster.
 
-``--engine dask`` sends :func:`lossctl.pipeline.evaluate_part` (validate ->
+``--engine dask`` sends :func:`lossctl.engines.base.evaluate_part` (validate ->
 per-sample losses -> accumulators) to the workers, one task per part (a file of
 a dataset, a byte range of a CSV file, row groups of a Parquet file), gathers
 the accumulators and merges them in part order: there is no second
@@ -178,7 +178,7 @@ def _offset(prepared: Prepared, part: Part | None) -> int:
 
 def _part_task(prepared: Prepared, part: Part | None, per_sample_dir: str | None) -> PartOutcome:
     """Run on a worker: one part, with exact row numbers in any message."""
-    from lossctl.pipeline import evaluate_part
+    from lossctl.engines.base import evaluate_part
 
     try:
         result = evaluate_part(prepared, part, None, per_sample_dir is not None, exact=True)
@@ -212,7 +212,7 @@ def _write_part(prepared: Prepared, part: Part | None, blocks: list[Any], folder
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from lossctl.pipeline import ROW_COLUMN, _arrow
+    from lossctl.engines.base import ROW_COLUMN, _arrow
 
     offset = 0 if prepared.is_dataset else _offset(prepared, part)
     tables = []
@@ -421,7 +421,7 @@ def _compare_task(
     """Run on a worker: every model's per-sample losses on one part, reduced to sums."""
     from lossctl.accumulate import Accumulator
     from lossctl.compare import align_by_position, common_rows
-    from lossctl.pipeline import collect
+    from lossctl.engines.base import collect
     from lossctl.stats import LagSums
 
     collected = []
@@ -471,7 +471,6 @@ def run_compare(
     """Compare models of one file or dataset on Dask: the t and DM tests from merged sums."""
     from lossctl.accumulate import Accumulator
     from lossctl.compare import assemble
-    from lossctl.losses.spec import FINALIZERS
     from lossctl.stats import LagSums, TestResult
 
     if test not in ("ttest", "dm", "none"):
@@ -500,7 +499,7 @@ def run_compare(
     out: dict[str, Any] = {}
     for loss in first.losses:
         key = loss.key
-        finalize = FINALIZERS[loss.spec.finalize] if loss.spec.finalize else None
+        finalize = loss.finalizer
         accs = {n: Accumulator() for n in names}
         lag = {n: LagSums.empty(horizon) for n in names if n != baseline}
         win = {n: (0.0, 0.0) for n in names if n != baseline}

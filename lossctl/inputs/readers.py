@@ -16,8 +16,8 @@ never held whole; Parquet/Feather, which need random access, up to
 no Arrow thread calls back into Python, and every reader is closed when its
 stream of batches ends, fails or is abandoned.
 
-Chunks are ``pyarrow.Table`` objects: numeric columns go to numpy without pandas;
-``Chunk.frame`` gives a pandas DataFrame for the code paths that want one.
+Chunks are ``pyarrow.Table`` objects; numeric columns go to numpy without pandas
+(:func:`lossctl.inputs.validate.numpy_view`).
 """
 
 from __future__ import annotations
@@ -892,28 +892,6 @@ def read_schema(source: Source) -> pa.Schema:
     reader = pa.ipc.open_file(source._seekable())
     source.total_rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
     return reader.schema
-
-
-def open_source(
-    path: str,
-    input_format: str | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    delimiter: str | None = None,
-) -> Any:
-    """Open a file (``-`` for stdin), or a dataset (a folder, a glob or a URL of parts).
-
-    Returns a :class:`Source`, or a :class:`~lossctl.inputs.datasets.Dataset` with
-    the same reading interface. ``delimiter`` (``--delimiter``) separates the fields
-    of CSV/TSV input.
-    """
-    if chunk_size < 1:
-        raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
-    delimiter = parse_delimiter(delimiter)
-    from lossctl.inputs import datasets
-
-    if datasets.is_dataset(path):
-        return datasets.open_dataset(path, input_format, chunk_size, delimiter)
-    return open_file(path, input_format, chunk_size, delimiter=delimiter)
 
 
 def open_file(

@@ -851,16 +851,3 @@ def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
         if v.size and ((v < -PROB_TOLERANCE) | (v > 1 + PROB_TOLERANCE)).any():
             return "score"
     return "probability"
-
-
-def default_losses(task: str, kind: str) -> list[str]:
-    """The default loss keys of a task and prediction kind (the contract)."""
-    if task == "regression":
-        return ["mse", "rmse", "mae", "huber"]
-    if task == "binary":
-        if kind == "probability":
-            return ["bce", "brier", "zero_one"]
-        return ["bce_logits", "hinge", "zero_one:threshold=0"]
-    if kind == "probability":
-        return ["cross_entropy", "brier", "zero_one"]
-    return ["softmax_cross_entropy", "multiclass_hinge", "zero_one"]

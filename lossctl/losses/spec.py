@@ -566,6 +566,11 @@ class BoundLoss:
             "scale the target and predictions."
         )
 
+    @property
+    def finalizer(self) -> Callable[[float], float] | None:
+        """The finalize step as a function (``math.sqrt`` for RMSE), or None."""
+        return None if self.spec.finalize is None else FINALIZERS[self.spec.finalize]
+
     def finalize(self, mean: float) -> float:
         """Apply the spec's finalize step (sqrt for RMSE) to a weighted mean."""
         if self.spec.finalize is None:

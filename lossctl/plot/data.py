@@ -18,7 +18,6 @@ import numpy as np
 
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
-from lossctl.losses.spec import FINALIZERS
 
 if TYPE_CHECKING:
     from lossctl.pipeline import CompareOptions, EvalOptions
@@ -747,8 +746,7 @@ def compare_pair(
         raise UsageError(f"--resamples must be >= 1, got {resamples}.")
     if not 0 < confidence < 1:
         raise UsageError(f"--confidence must be in (0, 1), got {confidence}.")
-    spec = pair.loss.spec
-    finalize = FINALIZERS[spec.finalize] if spec.finalize else None
+    finalize = pair.loss.finalizer
     a, b, w = pair.a, pair.b, pair.weight
     deltas = stats.bootstrap_deltas(a, b, w, finalize, resamples, seed)
     alpha = 1.0 - confidence

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
     from lossctl.recommend import Disagreement, Fact, RecommendReport
 
-SCHEMA_VERSION = 1
-
 #: Printed under the ranking: costs of different losses are not comparable.
 COST_NOTE = (
     "Each cost is in its own loss's units: compare a cost across models, never across losses."

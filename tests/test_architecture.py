@@ -1,0 +1,147 @@
+"""Who may import what inside lossctl (docs/architecture.md): checked on the source.
+
+Every ``import`` of a lossctl module counts, at module level or inside a function
+(lazy imports are still dependencies); imports under ``if TYPE_CHECKING:`` do not.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "lossctl"
+
+#: Layer -> the lossctl modules (prefixes) it may import besides itself.
+RULES: dict[str, tuple[str, ...]] = {
+    "lossctl.errors": (),
+    "lossctl.report": (),
+    "lossctl.losses": ("lossctl.errors", "lossctl._lazy"),
+    "lossctl.inputs": ("lossctl.errors",),
+    "lossctl.stats": ("lossctl.errors",),
+    "lossctl.accumulate": ("lossctl.losses", "lossctl.report"),
+    "lossctl.render": ("lossctl.report", "lossctl.losses", "lossctl"),
+    # The chunk step: what every engine runs, importing no engine and no flow.
+    "lossctl.engines.base": (
+        "lossctl.accumulate",
+        "lossctl.errors",
+        "lossctl.inputs",
+        "lossctl.compare",
+    ),
+}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str:
+    """The module an imported name lives in (``lossctl.losses.BoundLoss`` -> the package)."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    hidden: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hidden.update(id(sub) for stmt in node.body for sub in ast.walk(stmt))
+    return hidden
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        hidden = _type_checking_nodes(tree)
+        for node in ast.walk(tree):
+            if id(node) in hidden:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            for t in targets:
+                if t.split(".")[0] == "lossctl":
+                    found = _resolve(t, modules)
+                    if found and found != name:
+                        graph[name].add(found)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [{"a", "b", "c"}]
+
+
+def test_the_graph_sees_lazy_imports_and_not_type_checking_ones() -> None:
+    graph = import_graph()
+    assert "lossctl.engines.dask_engine" in graph["lossctl.pipeline"]  # inside a function
+    assert "lossctl.engines.base" in graph["lossctl.engines.dask_engine"]
+    assert "lossctl.inputs.readers" in graph["lossctl.inputs.datasets"]
+    # validate.py imports pyarrow types only under TYPE_CHECKING; no lossctl edge is hidden
+    assert "lossctl.pipeline" not in graph["lossctl.inputs.validate"]
+
+
+@pytest.mark.parametrize("layer", sorted(RULES))
+def test_layer_imports_only_what_it_may(layer: str) -> None:
+    allowed = RULES[layer]
+    bad = []
+    for module, targets in import_graph().items():
+        if module != layer and not module.startswith(layer + "."):
+            continue
+        for t in sorted(targets):
+            inside = t == layer or t.startswith(layer + ".")
+            # "lossctl" alone is the package itself (its __version__), not all of it.
+            ok = any(t == a or (a != "lossctl" and t.startswith(a + ".")) for a in allowed)
+            if not (inside or ok):
+                bad.append(f"{module} imports {t}")
+    assert bad == []
