@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lossctl import options as defaults
 from lossctl import stats
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss
@@ -235,9 +236,9 @@ def compare_losses(
     baseline: str,
     *,
     test: str = "bootstrap",
-    resamples: int = 2000,
+    resamples: int = defaults.RESAMPLES,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = defaults.CONFIDENCE,
     horizon: int = 1,
     rows: np.ndarray | None = None,
 ) -> dict[str, LossComparison]:

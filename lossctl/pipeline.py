@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lossctl import options as defaults
 from lossctl.accumulate import Evaluation
 from lossctl.engines.base import (
     ROW_COLUMN,
@@ -444,11 +445,11 @@ class CompareOptions:
     #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
     delimiter: str | None = None
     chunk_size: int | None = None
-    test: str = "bootstrap"
-    resamples: int = 2000
-    seed: int = 0
-    confidence: float = 0.95
-    horizon: int = 1
+    test: str = defaults.TEST
+    resamples: int = defaults.RESAMPLES
+    seed: int = defaults.SEED
+    confidence: float = defaults.CONFIDENCE
+    horizon: int = defaults.HORIZON
     fail_if_worse: bool = False
     tolerance: float = 0.0
     max: Sequence[str] = ()

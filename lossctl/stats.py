@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lossctl import options as defaults
 from lossctl.errors import InputError, UsageError
 
 TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
@@ -195,9 +196,9 @@ def bootstrap(
     w: np.ndarray | None = None,
     finalize: Finalize = None,
     *,
-    resamples: int = 2000,
+    resamples: int = defaults.RESAMPLES,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = defaults.CONFIDENCE,
 ) -> TestResult:
     """Paired bootstrap: percentile interval and two-sided p-value of the cost difference.
 
@@ -223,7 +224,7 @@ def permutation(
     w: np.ndarray | None = None,
     finalize: Finalize = None,
     *,
-    resamples: int = 2000,
+    resamples: int = defaults.RESAMPLES,
     seed: int = 0,
 ) -> TestResult:
     """Paired sign-flip permutation test.
@@ -250,7 +251,11 @@ def permutation(
 
 
 def ttest(
-    a: np.ndarray, b: np.ndarray, finalize: Finalize = None, *, confidence: float = 0.95
+    a: np.ndarray,
+    b: np.ndarray,
+    finalize: Finalize = None,
+    *,
+    confidence: float = defaults.CONFIDENCE,
 ) -> TestResult:
     """Paired t-test on the per-sample differences (scipy ``ttest_rel``)."""
     from scipy import stats
@@ -289,7 +294,7 @@ def diebold_mariano(
     finalize: Finalize = None,
     *,
     horizon: int = 1,
-    confidence: float = 0.95,
+    confidence: float = defaults.CONFIDENCE,
 ) -> TestResult:
     """Diebold-Mariano test with the Harvey-Leybourne-Newbold small-sample correction.
 

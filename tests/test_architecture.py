@@ -17,9 +17,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lossctl"
 RULES: dict[str, tuple[str, ...]] = {
     "lossctl.errors": (),
     "lossctl.report": (),
+    "lossctl.options": (),
     "lossctl.losses": ("lossctl.errors", "lossctl._lazy"),
     "lossctl.inputs": ("lossctl.errors",),
-    "lossctl.stats": ("lossctl.errors",),
+    "lossctl.stats": ("lossctl.errors", "lossctl.options"),
     "lossctl.accumulate": ("lossctl.losses", "lossctl.report"),
     "lossctl.render": ("lossctl.report", "lossctl.losses", "lossctl"),
     # The chunk step: what every engine runs, importing no engine and no flow.

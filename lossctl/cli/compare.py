@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from lossctl import options as defaults
 from lossctl.cli import state
 from lossctl.cli.common import (
     ClassesOpt,
@@ -98,7 +99,7 @@ ResamplesOpt = Annotated[
     typer.Option(
         "--resamples",
         metavar="B",
-        show_default="2000",
+        show_default=str(defaults.RESAMPLES),
         rich_help_panel=STATS,
         help="Bootstrap / permutation resamples.",
     ),
@@ -108,7 +109,7 @@ SeedOpt = Annotated[
     int | None,
     typer.Option(
         "--seed",
-        show_default="0",
+        show_default=str(defaults.SEED),
         rich_help_panel=STATS,
         help="Random seed: the same seed gives the same output.",
     ),
@@ -118,7 +119,7 @@ ConfidenceOpt = Annotated[
     float | None,
     typer.Option(
         "--confidence",
-        show_default="0.95",
+        show_default=str(defaults.CONFIDENCE),
         rich_help_panel=STATS,
         help="Interval level; significance is at 1 - confidence.",
     ),
@@ -161,7 +162,7 @@ def compare_command(
         TestChoice | None,
         typer.Option(
             "--test",
-            show_default="bootstrap",
+            show_default=defaults.TEST,
             rich_help_panel=STATS,
             help="Paired test of each candidate against the baseline.",
         ),
@@ -174,7 +175,7 @@ def compare_command(
         typer.Option(
             "--horizon",
             metavar="H",
-            show_default="1",
+            show_default=str(defaults.HORIZON),
             rich_help_panel=STATS,
             help="Forecast horizon of the Diebold-Mariano test.",
         ),
@@ -238,11 +239,11 @@ def compare_command(
             delimiter=delimiter,
             chunk_size=chunk_size,
         ),
-        test=str(settings("test", test, "bootstrap")),
-        resamples=int(settings("resamples", resamples, 2000)),
-        seed=int(settings("seed", seed, 0)),
-        confidence=float(settings("confidence", confidence, 0.95)),
-        horizon=int(settings("horizon", horizon, 1)),
+        test=str(settings("test", test, defaults.TEST)),
+        resamples=int(settings("resamples", resamples, defaults.RESAMPLES)),
+        seed=int(settings("seed", seed, defaults.SEED)),
+        confidence=float(settings("confidence", confidence, defaults.CONFIDENCE)),
+        horizon=int(settings("horizon", horizon, defaults.HORIZON)),
         fail_if_worse=fail_if_worse,
         tolerance=float(settings("tolerance", tolerance, 0.0)),
         max=settings("max", max_, []),

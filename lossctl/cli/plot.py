@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from lossctl import options as defaults
 from lossctl.cli import state
 from lossctl.cli.common import (
     ClassesOpt,
@@ -540,9 +541,9 @@ def compare_command(
         state.warn(f"--nan omit dropped {pair.n_rows - pair.n} of {pair.n_rows} rows.")
     result = data.compare_pair(
         pair,
-        resamples=int(settings("resamples", resamples, 2000)),
-        seed=int(settings("seed", seed, 0)),
-        confidence=float(settings("confidence", confidence, 0.95)),
+        resamples=int(settings("resamples", resamples, defaults.RESAMPLES)),
+        seed=int(settings("seed", seed, defaults.SEED)),
+        confidence=float(settings("confidence", confidence, defaults.CONFIDENCE)),
     )
     inputs = [f for f in files if f != "-"]
     _show(build.compare_figure(result), out, width, height, inputs, force)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl import options as defaults
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 
@@ -733,7 +734,11 @@ class Comparison:
 
 
 def compare_pair(
-    pair: Pair, *, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+    pair: Pair,
+    *,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = defaults.SEED,
+    confidence: float = defaults.CONFIDENCE,
 ) -> Comparison:
     """Costs, win shares and the paired bootstrap of the cost difference.
 
