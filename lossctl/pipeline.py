@@ -32,11 +32,12 @@ from lossctl.engines.base import (
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
-from lossctl.report import Columns, EvalReport
+from lossctl.report import Columns, CompareReport, EvalReport
 
 if TYPE_CHECKING:
     from lossctl.inputs.columns import ColumnMap
-    from lossctl.inputs.readers import Chunk, Part
+    from lossctl.inputs.datasets import Dataset
+    from lossctl.inputs.readers import Chunk, Part, Source
     from lossctl.inputs.validate import Arrays, Validator
 
 #: Losses that divide by the target: zero targets are counted and warned about.
@@ -96,7 +97,8 @@ class EvalOptions:
 class Prepared:
     """An opened source with its columns, task, losses and validator decided."""
 
-    source: Any  # a Source (one file) or a Dataset (many), with the same reading interface
+    #: One file, or a dataset of many, with the same reading interface.
+    source: Source | Dataset
     columns: ColumnMap
     task: str
     kind: str
@@ -115,10 +117,13 @@ class Prepared:
         v = validator or self.validator
         cm = self.columns
         groups = [cm.by] if cm.by else []
-        parts = self.source.parts(1) if self.is_dataset and part is None else [part]
+        ds = self.dataset
+        parts: list[Part] | list[Part | None] = (
+            ds.parts(1) if ds is not None and part is None else [part]
+        )
         for p in parts:
-            if self.is_dataset and p is not None:
-                v.source = self.source.label(p.file)
+            if ds is not None and p is not None:
+                v.source = ds.label(p.file)
             chunks = self.source.chunks(cm.needed, cm.text, p, groups, offset)
             try:
                 for chunk in chunks:
@@ -127,8 +132,15 @@ class Prepared:
                 chunks.close()  # the reader stops now, not when garbage is collected
 
     @property
+    def dataset(self) -> Dataset | None:
+        """The source when it is a dataset of many files, else None."""
+        from lossctl.inputs.datasets import Dataset
+
+        return self.source if isinstance(self.source, Dataset) else None
+
+    @property
     def is_dataset(self) -> bool:
-        return hasattr(self.source, "files")
+        return self.dataset is not None
 
     @property
     def unrooted(self) -> tuple[str, ...]:
@@ -352,10 +364,10 @@ def run_eval(opts: EvalOptions) -> EvalReport:
 
 def _input_files(prepared: Prepared) -> list[str]:
     """The local files a dataset reads (none for one file or a remote dataset)."""
-    source = prepared.source
-    if not prepared.is_dataset or getattr(source, "fs", None) is not None:
+    ds = prepared.dataset
+    if ds is None or ds.fs is not None:
         return []
-    return list(source.files)
+    return list(ds.files)
 
 
 #: How compare drops rows with --nan omit.
@@ -496,11 +508,11 @@ def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     return specs
 
 
-def run_compare(opts: CompareOptions) -> Any:
+def run_compare(opts: CompareOptions) -> CompareReport:
     """Compare models on the same rows: the whole of ``lossctl compare`` minus printing."""
     from lossctl.compare import align_by_id, align_by_position, common_rows, compare_losses
     from lossctl.plugins import load_registry
-    from lossctl.report import CompareReport, GateFailure, ModelInfo, TestInfo
+    from lossctl.report import GateFailure, ModelInfo, TestInfo
     from lossctl.stats import check_test
 
     check_test(opts.test)

@@ -113,13 +113,13 @@ import numpy as np
 from lossctl.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError
 from lossctl.losses import BoundLoss, Registry, builtin_registry
+from lossctl.losses.binary import sigmoid
 from lossctl.report import Columns, PluginFile
+from lossctl.stats import MAD_TO_SD
 
 if TYPE_CHECKING:
     from lossctl.pipeline import EvalOptions
 
-#: Robust SD = MAD_TO_SD * median absolute deviation (exact for a Gaussian).
-MAD_TO_SD = 1.4826
 #: Huber's tuning constant: delta = 1.345 robust SDs keeps 95% of mse's efficiency
 #: on Gaussian noise while bounding the influence of outliers.
 HUBER_K = 1.345
@@ -1526,7 +1526,7 @@ def _binary_scores(
     beyond = float(np.mean(margin >= 1))
     inside = float(np.mean((margin < 1) & (margin >= 0)))
     misclassified = float(np.mean(margin < 0))
-    mean_sigmoid = float(np.mean(_sigmoid(f)))
+    mean_sigmoid = float(np.mean(sigmoid(f)))
     name = sample.columns.pred[0].lower()
     hint_margin = any(h in name for h in _MARGIN_HINTS)
     hint_logit = any(h in name for h in _LOGIT_HINTS)
@@ -1576,7 +1576,7 @@ def _binary_scores(
         f"{num(mean_sigmoid)} vs base rate {num(share)}: "
         + (
             "consistent with log-odds."
-            if _calibrated(mean_sigmoid, share, _sigmoid(f))
+            if _calibrated(mean_sigmoid, share, sigmoid(f))
             else "apart, so the scores may not be calibrated log-odds."
         )
     )
@@ -1627,12 +1627,6 @@ def _calibrated(mean_p: float, base_rate: float, probs: np.ndarray) -> bool:
     se = math.sqrt(float(np.sum(probs * (1 - probs)))) / n if n else 0.0
     practical = max(0.005, 0.1 * min(base_rate, 1 - base_rate))
     return abs(mean_p - base_rate) <= min(CALIBRATION_SE * se, practical)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 # -- multiclass -------------------------------------------------------------------------------

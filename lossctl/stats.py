@@ -26,6 +26,8 @@ import numpy as np
 from lossctl import options as defaults
 from lossctl.errors import InputError, UsageError
 
+#: Robust SD = MAD_TO_SD * median absolute deviation (exact for a Gaussian).
+MAD_TO_SD = 1.4826
 TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
 Finalize = Callable[[float], float] | None
 

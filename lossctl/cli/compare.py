@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -46,6 +46,9 @@ from lossctl.cli.evaluate import (
 STATS = "Statistics"
 MODELS = "Models"
 GATES = "Gates"
+
+if TYPE_CHECKING:
+    from lossctl.report import CompareReport
 
 
 class TestChoice(StrEnum):
@@ -276,14 +279,12 @@ def compare_command(
     return 0
 
 
-def _print(report: object, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
+def _print(report: CompareReport, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
     from lossctl.render import table as rtable
-    from lossctl.report import CompareReport
 
-    assert isinstance(report, CompareReport)
     if kind == "json":
         state.write(rjson.compare_json(report))
     elif kind == "markdown":

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,6 +33,9 @@ from lossctl.cli.common import (
 DATA = "Data"
 OUTPUT = "Output"
 GATES = "Gates"
+
+if TYPE_CHECKING:
+    from lossctl.report import EvalReport
 
 
 class NanChoice(StrEnum):
@@ -305,14 +308,12 @@ def eval_command(
     return 0
 
 
-def _print(report: object, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
+def _print(report: EvalReport, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
     from lossctl.render import table as rtable
-    from lossctl.report import EvalReport
 
-    assert isinstance(report, EvalReport)
     if kind == "json":
         state.write(rjson.eval_json(report))
     elif kind == "markdown":

@@ -7,7 +7,7 @@ Only wiring: options (shared with ``eval``) -> :func:`lossctl.recommend.run_reco
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -42,6 +42,9 @@ from lossctl.cli.evaluate import (
 
 #: Output formats recommend supports (csv/tsv have no place for the reasons).
 FORMATS = ("table", "json", "markdown")
+
+if TYPE_CHECKING:
+    from lossctl.recommend import RecommendReport
 
 
 def recommend_command(
@@ -115,11 +118,9 @@ def recommend_command(
     return 0
 
 
-def _print(report: object, kind: str, digits: int) -> None:
-    from lossctl.recommend import RecommendReport
+def _print(report: RecommendReport, kind: str, digits: int) -> None:
     from lossctl.render import recommend as render
 
-    assert isinstance(report, RecommendReport)
     if kind == "json":
         state.write(render.recommend_json(report))
     elif kind == "markdown":

@@ -17,6 +17,7 @@ from lossctl.errors import DomainError, InputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.compare import Collected
     from lossctl.inputs.columns import ColumnMap
     from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
@@ -141,7 +142,7 @@ def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
     return None if arrays.groups is None else (arrays.groups.codes, arrays.groups.labels)
 
 
-def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Any:
+def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Collected:
     """Read a model (or one part of it): per-sample losses over every row, NaN where dropped."""
     from lossctl.compare import Collected
     from lossctl.inputs.validate import text_values

@@ -45,6 +45,13 @@ _EPS = Param(
 )
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) without overflow: exp(-|x|) never overflows, so x >= 0 takes
+    1 / (1 + e^-x) and x < 0 takes e^x / (1 + e^x)."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def _log_clipped(p: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """log(p) and log(1 - p) with p clipped to [eps, 1 - eps] (sklearn's guard for p in {0, 1})."""
     q = np.clip(p, eps, 1.0 - eps)

@@ -19,6 +19,8 @@ import numpy as np
 from lossctl import options as defaults
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
+from lossctl.losses.binary import sigmoid
+from lossctl.stats import MAD_TO_SD
 
 if TYPE_CHECKING:
     from lossctl.pipeline import CompareOptions, EvalOptions
@@ -127,12 +129,6 @@ def top_share(values: np.ndarray, weight: np.ndarray | None, rows: float) -> flo
         return math.nan
     k = max(1, math.ceil(rows * contrib.shape[0]))
     return float(np.sort(contrib)[::-1][:k].sum() / total)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp of -|x| never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 # -- curves ------------------------------------------------------------------------------------
@@ -281,7 +277,7 @@ def loss_curves(
     out = []
     for b in losses:
         if _is_probability(b):
-            out.append(Curve(b, f, _evaluate(b, ones, _sigmoid(f)), 1.0, via_sigmoid=True))
+            out.append(Curve(b, f, _evaluate(b, ones, sigmoid(f)), 1.0, via_sigmoid=True))
         else:
             out.append(Curve(b, f, _evaluate(b, ones, f), 1.0))
     return Curves("binary", "margin", (lo, hi), tuple(out), 1.0)
@@ -583,14 +579,14 @@ def residuals(
             t = float(a[dominant].min())
             if float(a[~dominant].max()) <= t:
                 threshold = t
-        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        sigma = MAD_TO_SD * float(np.median(np.abs(r - np.median(r))))
         heavy = bool(sigma > 0 and float(a.max()) > 8 * sigma)
         return ResidualData(sample, loss, r, dominant, share, threshold, weighted_mean(r, w), heavy)
     if sample.task == "binary":
         if sample.kind == "probability":
             p, via = sample.y_pred, False
         elif loss.spec.prediction_kind == "logit":
-            p, via = _sigmoid(sample.y_pred), True
+            p, via = sigmoid(sample.y_pred), True
         else:
             raise UsageError(
                 f"residual plots need values or probabilities; {sample.pred} of {sample.source} "
