@@ -265,6 +265,33 @@ def test_unreachable_scheduler_fails_fast(runner):
     assert time.monotonic() - t0 < 15
 
 
+def test_scheduler_from_the_environment_is_read_by_the_cli(runner, monkeypatch):
+    from lossctl.engines import dask_engine
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")
+    res = runner.invoke(
+        app, ["eval", str(SAMPLE_DATA / "diabetes_regression.csv"), "--engine", "dask"]
+    )
+    assert res.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.stderr
+    # The engine itself reads no environment: without an address it starts a local
+    # cluster whatever DASK_SCHEDULER_ADDRESS says.
+    import types
+
+    class Started(Exception):
+        pass
+
+    def local_cluster(**kw):
+        raise Started("local")
+
+    fake = types.SimpleNamespace(LocalCluster=local_cluster, Client=None)
+    monkeypatch.setattr(dask_engine, "_require_dask", lambda: fake)
+    # (A failed start closes the process's half-started clusters: keep the module's own.)
+    monkeypatch.setattr(dask_engine, "_drop_half_started_clusters", lambda: None)
+    with pytest.raises(Started, match="local"), dask_engine.client(None):
+        pass
+
+
 def test_missing_dask_names_the_extra(runner, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     res = runner.invoke(

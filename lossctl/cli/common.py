@@ -116,6 +116,13 @@ class Settings:
             out["classes"] = parse_classes(out["classes"], where)
         return out
 
+    def scheduler(self, cli: str | None) -> str | None:
+        """The Dask scheduler: --scheduler, the config, else DASK_SCHEDULER_ADDRESS (the
+        CLI reads the environment; the engine takes only what it is given)."""
+        import os
+
+        return self("scheduler", cli) or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
     def precision(self, cli: int | None) -> int:
         """Significant digits for human output, validated."""
         from lossctl.errors import UsageError

@@ -252,7 +252,7 @@ def compare_command(
         max=settings("max", max_, []),
         registry=registry(plugin, conf),
         engine=str(settings("engine", engine, "local")),
-        scheduler=settings("scheduler", scheduler),
+        scheduler=settings.scheduler(scheduler),
     )
     report = replace(run_compare(opts), **provenance(plugin, conf))
     if not quiet:

@@ -286,7 +286,7 @@ def eval_command(
         force=force,
         registry=registry(plugin, conf),
         engine=str(settings("engine", engine, "local")),
-        scheduler=settings("scheduler", scheduler),
+        scheduler=settings.scheduler(scheduler),
     )
     from lossctl.cli.progress import progress_for
 

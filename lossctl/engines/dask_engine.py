@@ -4,8 +4,9 @@
 per-sample losses -> accumulators) to the workers, one task per part (a file of
 a dataset, a byte range of a CSV file, row groups of a Parquet file), gathers
 the accumulators and merges them in part order: there is no second
-implementation of any loss. Without ``--scheduler`` (or DASK_SCHEDULER_ADDRESS)
-a ``LocalCluster`` sized to the machine is started. Workers need lossctl installed
+implementation of any loss. Without a scheduler address (the CLI takes
+``--scheduler`` or DASK_SCHEDULER_ADDRESS), a ``LocalCluster`` sized to the machine
+is started. Workers need lossctl installed
 and must be able to read the paths (shared storage or an fsspec URL).
 """
 
@@ -48,7 +49,7 @@ def _require_dask() -> Any:
 def client(scheduler: str | None) -> Iterator[Any]:
     """A Dask client on ``scheduler``, or on a LocalCluster sized to this machine."""
     distributed = _require_dask()
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    address = scheduler
     if address:
         _check_address(address)
         try:
@@ -282,14 +283,8 @@ def _evaluate(
             f"column '{prepared.columns.target[0]}' of {prepared.source.name} mixes labels 0 "
             "and -1 across its parts; use 0/1 or -1/1."
         )
-    if v.nan_count and v.nan == "raise":
-        cols = ", ".join(f"'{c}' ({k})" for c, k in v.nan_columns.items())
-        shown = ", ".join(nan_labels[:5]) + (", ..." if v.nan_count > 5 else "")
-        raise InputError(
-            f"{v.nan_count} rows of {prepared.source.name} have NaN, inf or empty values in "
-            f"{cols}; first at rows {shown}. Fix them, or pass --nan omit to drop those rows."
-        )
-    v.finish()  # what only all the parts together tell: a --pos-label absent from the data
+    # What only all the parts together tell: NaN rows to report, a --pos-label absent.
+    v.finish(nan_labels)
     return evaluation
 
 

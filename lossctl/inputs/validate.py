@@ -9,6 +9,7 @@ pandas is never needed on this path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -589,13 +590,18 @@ class Validator:
                 ids = ids[keep]
         return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
 
-    def finish(self) -> None:
+    def finish(self, row_labels: Sequence[str] | None = None) -> None:
         """Raise the --nan raise error, or a --pos-label not present, once every chunk has
-        been counted."""
+        been counted. ``row_labels`` name the first bad rows when parts were counted
+        apart (``FILE:ROW`` on a dataset); by default they are :attr:`nan_rows`."""
         self._check_pos_label()
         if self.nan_count and self.nan == "raise":
             cols = ", ".join(f"'{c}' ({k})" for c, k in self.nan_columns.items())
-            first = _rows_text(np.array(self.nan_rows), self.nan_count)
+            if row_labels is None:
+                first = _rows_text(np.array(self.nan_rows), self.nan_count)
+            else:
+                more = ", ..." if self.nan_count > SHOW_ROWS else ""
+                first = ", ".join(row_labels[:SHOW_ROWS]) + more
             many = self.nan_count > 1
             raise InputError(
                 f"{self.nan_count} row{'s' if many else ''} of {self.source} "
