@@ -24,10 +24,12 @@ from lossctl.engines.base import (
     _arrow,
     _groups,
     _Sequential,
+    check_rows_left,
     collect,
     compute_block,
     evaluate_part,
     per_sample_table,
+    valid_blocks,
 )
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
@@ -267,18 +269,11 @@ def _run_sequential(
             writer = PerSampleWriter(
                 per_sample, path, force, _input_files(prepared), prepared.columns.id
             )
-        for arrays, chunk in prepared.arrays():
-            if progress is not None:
-                progress.advance(len(chunk))
-            if prepared.validator.nan_count and prepared.validator.nan == "raise":
-                continue  # keep reading only to count the bad rows
-            if len(arrays) == 0:
-                continue
+        for arrays, chunk in valid_blocks(prepared, progress):
             values = compute_block(prepared, arrays)
             evaluation.add(values, arrays.weight, _groups(arrays))
             if writer is not None:
                 writer.write(per_sample_table(prepared, arrays, chunk, values))
-        prepared.validator.finish()
         _check_result(prepared, evaluation)
         if writer is not None:
             writer.commit()
@@ -290,18 +285,10 @@ def _run_sequential(
 
 
 def _check_result(prepared: Prepared, evaluation: Evaluation) -> None:
-    if evaluation.n_used == 0:
-        raise InputError(
-            f"no rows of {prepared.source.name} left to evaluate "
-            f"({prepared.validator.n_dropped} dropped by --nan omit)."
-        )
-    if prepared.columns.weight:
+    total = None
+    if prepared.columns.weight and evaluation.n_used:
         total = next(iter(evaluation.overall.values())).weight_sum
-        if total <= 0:
-            raise InputError(
-                f"column '{prepared.columns.weight}' of {prepared.source.name}: all weights "
-                "are 0; at least one row needs a positive weight."
-            )
+    check_rows_left(prepared, evaluation.n_used, total)
 
 
 def run_eval(opts: EvalOptions) -> EvalReport:

@@ -334,6 +334,7 @@ def read_sample(opts: EvalOptions) -> Sample:
     Uses the eval pipeline for columns, task and validation, so input errors are
     exactly eval's; losses, gates and per-sample output in ``opts`` are ignored.
     """
+    from lossctl.engines.base import check_rows_left
     from lossctl.pipeline import prepare
 
     prepared = prepare(replace(opts, losses=(), max=(), per_sample=None, by=None, id=None))
@@ -352,19 +353,11 @@ def read_sample(opts: EvalOptions) -> Sample:
         if len(arrays):
             blocks.append((arrays.y_true, arrays.y_pred, arrays.weight, arrays.rows))
     v.finish()
-    if not blocks:
-        raise InputError(
-            f"no rows of {prepared.source.name} left to evaluate "
-            f"({v.n_dropped} dropped by --nan omit)."
-        )
     weight = None
-    if prepared.columns.weight:
+    if prepared.columns.weight and blocks:
         weight = np.concatenate([b[2] for b in blocks if b[2] is not None])
-        if float(weight.sum()) <= 0:
-            raise InputError(
-                f"column '{prepared.columns.weight}' of {prepared.source.name}: all weights "
-                "are 0; at least one row needs a positive weight."
-            )
+    n_used = sum(len(b[0]) for b in blocks)
+    check_rows_left(prepared, n_used, None if weight is None else float(weight.sum()))
     cm = prepared.columns
     return Sample(
         source=prepared.source.name,

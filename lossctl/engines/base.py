@@ -6,6 +6,7 @@ module; it imports neither of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,43 @@ if TYPE_CHECKING:
 
 #: The per-sample column of row numbers (1-based, as in every message).
 ROW_COLUMN = "row_1based"
+
+
+def valid_blocks(
+    prepared: Prepared, progress: Progress | None = None
+) -> Iterator[tuple[Arrays, Chunk]]:
+    """The whole input in one pass, as the blocks that have rows to use, in file order.
+
+    Once a row with NaN is seen under ``--nan raise`` the rest is read only to count
+    such rows; at the end :meth:`Validator.finish` raises what only every row tells
+    (the NaN count, a ``--pos-label`` absent from the data).
+    """
+    v = prepared.validator
+    for arrays, chunk in prepared.arrays():
+        if progress is not None:
+            progress.advance(len(chunk))
+        if v.nan_count and v.nan == "raise":
+            continue
+        if len(arrays):
+            yield arrays, chunk
+    v.finish()
+
+
+def check_rows_left(
+    prepared: Prepared, n_used: int, weight_sum: float | None, what: str = "evaluate"
+) -> None:
+    """No rows left after ``--nan omit``, or only zero weights: one error for every flow."""
+    name = prepared.source.name
+    if n_used == 0:
+        raise InputError(
+            f"no rows of {name} left to {what} ({prepared.validator.n_dropped} dropped by "
+            "--nan omit)."
+        )
+    if prepared.columns.weight and weight_sum is not None and not weight_sum > 0:
+        raise InputError(
+            f"column '{prepared.columns.weight}' of {name}: all weights are 0; at least one "
+            "row needs a positive weight."
+        )
 
 
 def column_of(role: str, columns: ColumnMap | Columns) -> str:

@@ -352,7 +352,8 @@ def read_sample(opts: EvalOptions) -> Sample:
     The per-sample values are kept in memory (8 bytes per row and loss): a
     histogram's range and a scatter need them all.
     """
-    from lossctl.pipeline import compute_block, prepare
+    from lossctl.engines.base import check_rows_left, compute_block, valid_blocks
+    from lossctl.pipeline import prepare
 
     prepared = prepare(opts)
     v = prepared.validator
@@ -363,11 +364,7 @@ def read_sample(opts: EvalOptions) -> Sample:
     ws: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     labels: dict[str, int] = {}
-    for arrays, _chunk in prepared.arrays():
-        if v.nan_count and v.nan == "raise":
-            continue  # keep reading only to count the bad rows; finish() raises
-        if len(arrays) == 0:
-            continue
+    for arrays, _chunk in valid_blocks(prepared):
         values = compute_block(prepared, arrays)
         for k in keys:
             parts[k].append(values[k])
@@ -381,16 +378,11 @@ def read_sample(opts: EvalOptions) -> Sample:
                 dtype=np.intp,
             )
             codes.append(remap[arrays.groups.codes] if remap.size else arrays.groups.codes)
-    v.finish()
     name = prepared.source.name
-    if not yt:
-        raise InputError(f"no rows of {name} left to plot ({v.n_dropped} dropped by --nan omit).")
     weight = np.concatenate(ws) if ws else None
-    if weight is not None and not weight.sum() > 0:
-        raise InputError(
-            f"column '{prepared.columns.weight}' of {name}: all weights are 0; at least one "
-            "row needs a positive weight."
-        )
+    check_rows_left(
+        prepared, sum(len(y) for y in yt), None if weight is None else float(weight.sum()), "plot"
+    )
     cm = prepared.columns
     return Sample(
         source=name,
