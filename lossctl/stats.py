@@ -208,13 +208,20 @@ def bootstrap(
     share of resamples on the other side of 0, with the +1 correction so p >= 1/(B+1).
     """
     deltas = bootstrap_deltas(a, b, w, finalize, resamples, seed)
+    ci, p = bootstrap_interval(deltas, confidence)
+    delta = cost(b, w, finalize) - cost(a, w, finalize)
+    return TestResult(delta, ci, p)
+
+
+def bootstrap_interval(deltas: np.ndarray, confidence: float) -> tuple[tuple[float, float], float]:
+    """The percentile interval and the two-sided p-value of bootstrap deltas (see
+    :func:`bootstrap`)."""
     alpha = 1.0 - confidence
     lo, hi = np.quantile(deltas, [alpha / 2, 1 - alpha / 2])
     below = int(np.sum(deltas <= 0))
     above = int(np.sum(deltas >= 0))
-    p = min(1.0, 2.0 * (min(below, above) + 1) / (resamples + 1))
-    delta = cost(b, w, finalize) - cost(a, w, finalize)
-    return TestResult(delta, (float(lo), float(hi)), p)
+    p = min(1.0, 2.0 * (min(below, above) + 1) / (deltas.size + 1))
+    return (float(lo), float(hi)), p
 
 
 # -- tests from scipy ----------------------------------------------------------------------------

@@ -742,10 +742,7 @@ def compare_pair(
     finalize = pair.loss.finalizer
     a, b, w = pair.a, pair.b, pair.weight
     deltas = stats.bootstrap_deltas(a, b, w, finalize, resamples, seed)
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(deltas, [alpha / 2, 1 - alpha / 2])
-    below, above = int(np.sum(deltas <= 0)), int(np.sum(deltas >= 0))
-    p = min(1.0, 2.0 * (min(below, above) + 1) / (resamples + 1))
+    ci, p = stats.bootstrap_interval(deltas, confidence)
     cost_a, cost_b = stats.cost(a, w, finalize), stats.cost(b, w, finalize)
     b_wins = weighted_mean((b < a).astype(np.float64), w)
     a_wins = weighted_mean((a < b).astype(np.float64), w)
@@ -756,7 +753,7 @@ def compare_pair(
         cost_b,
         cost_b - cost_a,
         deltas,
-        (float(lo), float(hi)),
+        ci,
         p,
         b_wins,
         a_wins,
