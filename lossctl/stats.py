@@ -312,13 +312,10 @@ def diebold_mariano(
     DM = mean(d) / sqrt(V / n), multiplied by sqrt((n + 1 - 2h + h(h - 1)/n) / n), and
     referred to Student's t with n - 1 degrees of freedom (scipy ``stats.t``).
     """
-    from scipy import stats
-
     delta = cost(b, None, finalize) - cost(a, None, finalize)
     d = b - a
     n = d.shape[0]
-    if horizon < 1 or horizon >= n:
-        raise UsageError(f"--horizon must be between 1 and n - 1 = {n - 1}, got {horizon}.")
+    _check_horizon(horizon, n)
     mean = float(d.mean())
     z = d - mean
     v = float(np.dot(z, z)) / n
@@ -326,16 +323,29 @@ def diebold_mariano(
         v += 2.0 * float(np.dot(z[lag:], z[:-lag])) / n
     if v <= 0:
         return TestResult(delta, None, _const_p(d))
+    p, ci = _dm_test(mean, v, n, horizon, confidence)
+    return TestResult(delta, ci if finalize is None else None, p)
+
+
+def _check_horizon(horizon: int, n: int) -> None:
+    if horizon < 1 or horizon >= n:
+        raise UsageError(f"--horizon must be between 1 and n - 1 = {n - 1}, got {horizon}.")
+
+
+def _dm_test(
+    mean: float, v: float, n: int, horizon: int, confidence: float
+) -> tuple[float, tuple[float, float]]:
+    """p-value and interval of the mean difference from its long-run variance ``v``
+    (> 0), with the Harvey-Leybourne-Newbold correction, against Student's t(n - 1)."""
+    from scipy import stats
+
     se = math.sqrt(v / n)
     hln = math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
     stat = mean / se * hln
     p = float(2.0 * stats.t.sf(abs(stat), df=n - 1))
-    ci = None
-    if finalize is None:
-        q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
-        half = q * se / hln
-        ci = (mean - half, mean + half)
-    return TestResult(delta, ci, p)
+    q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
+    half = q * se / hln
+    return p, (mean - half, mean + half)
 
 
 def mcnemar(a: np.ndarray, b: np.ndarray) -> TestResult:
@@ -444,11 +454,8 @@ class LagSums:
 
     def diebold_mariano(self, confidence: float) -> tuple[float, tuple[float, float] | None]:
         """As :func:`diebold_mariano`, from the sums (HAC variance, HLN correction)."""
-        from scipy import stats as sps
-
         n, h, m = self.n, self.horizon, self.mean
-        if h < 1 or h >= n:
-            raise UsageError(f"--horizon must be between 1 and n - 1 = {n - 1}, got {h}.")
+        _check_horizon(h, n)
         v = self.m2 / n
         for k in range(1, h):
             ahead = self.total - float(self.head[:k].sum())  # sum of d_t, t >= k
@@ -456,9 +463,4 @@ class LagSums:
             v += 2.0 * (self.cross[k - 1] - m * (ahead + behind) + (n - k) * m * m) / n
         if v <= 0:
             return (1.0 if m == 0 else 0.0), None
-        se = math.sqrt(v / n)
-        hln = math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-        stat = m / se * hln
-        p = float(2.0 * sps.t.sf(abs(stat), df=n - 1))
-        q = float(sps.t.ppf(0.5 + confidence / 2, df=n - 1))
-        return p, (m - q * se / hln, m + q * se / hln)
+        return _dm_test(m, v, n, h, confidence)
