@@ -1,10 +1,18 @@
-"""Defaults of the statistical options, in one place: the options dataclasses, the
-library functions, the CLI (values and ``--help``) and the config all read them here.
+"""The options of each command and their defaults, in one place: the library
+functions, the CLI (values and ``--help``) and the config all read them here.
 
-No imports: the CLI reads this module while building ``--help``.
+No lossctl or third-party imports at run time: the CLI reads this module while
+building ``--help``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossctl.losses import Registry
 
 #: --test
 TEST = "bootstrap"
@@ -16,3 +24,85 @@ SEED = 0
 CONFIDENCE = 0.95
 #: --horizon (Diebold-Mariano)
 HORIZON = 1
+
+
+class Progress:
+    """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
+
+    Called from reading threads; implementations must be thread-safe.
+    """
+
+    def start(self, total_rows: int | None) -> None:  # pragma: no cover - interface
+        pass
+
+    def advance(self, rows: int) -> None:  # pragma: no cover - interface
+        pass
+
+
+@dataclass
+class EvalOptions:
+    """Everything ``lossctl eval`` takes, with the contract's"""
+
+    path: str
+    losses: Sequence[str] = ()
+    target: Sequence[str] = ()
+    pred: Sequence[str] = ()
+    weight: str | None = None
+    id: str | None = None
+    by: str | None = None
+    task: str = "auto"
+    nan: str = "raise"
+    pos_label: str | None = None
+    #: Class names of the K class columns in label order (``--classes``), when the
+    #: labels are indices 0..K-1.
+    classes: tuple[str, ...] = ()
+    input_format: str | None = None
+    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
+    delimiter: str | None = None
+    chunk_size: int | None = None
+    max: Sequence[str] = ()
+    per_sample: str | None = None
+    #: Replace an existing --per-sample file (or a per-sample folder lossctl wrote).
+    force: bool = False
+    registry: Registry | None = None
+    #: Threads for parallel reading (None: every CPU; 1: one sequential pass).
+    workers: int | None = None
+    #: "local" (threads) or "dask"; ``scheduler`` is the Dask scheduler address.
+    engine: str = "local"
+    scheduler: str | None = None
+    progress: Progress | None = field(default=None, repr=False)
+
+
+@dataclass
+class CompareOptions:
+    """Everything ``lossctl compare`` takes, with the contract's"""
+
+    files: Sequence[str]
+    names: Sequence[str] = ()
+    baseline: str | None = None
+    losses: Sequence[str] = ()
+    target: Sequence[str] = ()
+    pred: Sequence[str] = ()
+    weight: str | None = None
+    id: str | None = None
+    task: str = "auto"
+    nan: str = "raise"
+    pos_label: str | None = None
+    #: Class names of the K class columns in label order (``--classes``), when the
+    #: labels are indices 0..K-1.
+    classes: tuple[str, ...] = ()
+    input_format: str | None = None
+    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
+    delimiter: str | None = None
+    chunk_size: int | None = None
+    test: str = TEST
+    resamples: int = RESAMPLES
+    seed: int = SEED
+    confidence: float = CONFIDENCE
+    horizon: int = HORIZON
+    fail_if_worse: bool = False
+    tolerance: float = 0.0
+    max: Sequence[str] = ()
+    registry: Registry | None = None
+    engine: str = "local"
+    scheduler: str | None = None

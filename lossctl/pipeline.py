@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lossctl import options as defaults
 from lossctl.accumulate import Evaluation
 from lossctl.engines.base import (
     ROW_COLUMN,
@@ -33,7 +32,8 @@ from lossctl.engines.base import (
 )
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
-from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
+from lossctl.losses import BoundLoss, parse_spec, split_specs
+from lossctl.options import CompareOptions, EvalOptions, Progress
 from lossctl.report import Columns, CompareReport, EvalReport
 
 if TYPE_CHECKING:
@@ -46,53 +46,6 @@ if TYPE_CHECKING:
 DIVIDES_BY_TARGET = frozenset({"mape"})
 #: More --by groups than this is rarely the column meant: a warning says so.
 MANY_GROUPS = 10_000
-
-
-class Progress:
-    """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
-
-    Called from reading threads; implementations must be thread-safe.
-    """
-
-    def start(self, total_rows: int | None) -> None:  # pragma: no cover - interface
-        pass
-
-    def advance(self, rows: int) -> None:  # pragma: no cover - interface
-        pass
-
-
-@dataclass
-class EvalOptions:
-    """Everything ``lossctl eval`` takes, with the contract's defaults."""
-
-    path: str
-    losses: Sequence[str] = ()
-    target: Sequence[str] = ()
-    pred: Sequence[str] = ()
-    weight: str | None = None
-    id: str | None = None
-    by: str | None = None
-    task: str = "auto"
-    nan: str = "raise"
-    pos_label: str | None = None
-    #: Class names of the K class columns in label order (``--classes``), when the
-    #: labels are indices 0..K-1.
-    classes: tuple[str, ...] = ()
-    input_format: str | None = None
-    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
-    delimiter: str | None = None
-    chunk_size: int | None = None
-    max: Sequence[str] = ()
-    per_sample: str | None = None
-    #: Replace an existing --per-sample file (or a per-sample folder lossctl wrote).
-    force: bool = False
-    registry: Registry | None = None
-    #: Threads for parallel reading (None: every CPU; 1: one sequential pass).
-    workers: int | None = None
-    #: "local" (threads) or "dask"; ``scheduler`` is the Dask scheduler address.
-    engine: str = "local"
-    scheduler: str | None = None
-    progress: Progress | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -420,41 +373,6 @@ def build_report(
 
 #: The most --resamples a comparison takes (memory grows with the resamples, not the rows).
 MAX_RESAMPLES = 1_000_000
-
-
-@dataclass
-class CompareOptions:
-    """Everything ``lossctl compare`` takes, with the contract's defaults."""
-
-    files: Sequence[str]
-    names: Sequence[str] = ()
-    baseline: str | None = None
-    losses: Sequence[str] = ()
-    target: Sequence[str] = ()
-    pred: Sequence[str] = ()
-    weight: str | None = None
-    id: str | None = None
-    task: str = "auto"
-    nan: str = "raise"
-    pos_label: str | None = None
-    #: Class names of the K class columns in label order (``--classes``), when the
-    #: labels are indices 0..K-1.
-    classes: tuple[str, ...] = ()
-    input_format: str | None = None
-    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
-    delimiter: str | None = None
-    chunk_size: int | None = None
-    test: str = defaults.TEST
-    resamples: int = defaults.RESAMPLES
-    seed: int = defaults.SEED
-    confidence: float = defaults.CONFIDENCE
-    horizon: int = defaults.HORIZON
-    fail_if_worse: bool = False
-    tolerance: float = 0.0
-    max: Sequence[str] = ()
-    registry: Registry | None = None
-    engine: str = "local"
-    scheduler: str | None = None
 
 
 @dataclass

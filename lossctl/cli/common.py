@@ -133,12 +133,25 @@ class Settings:
         return digits
 
 
-#: Defaults of the reading options (as in lossctl.pipeline.EvalOptions).
-READING_DEFAULTS: dict[str, Any] = {
-    "target": [], "pred": [], "weight": None, "id": None, "by": None, "task": "auto",
-    "nan": "raise", "pos_label": None, "input_format": None, "delimiter": None,
-    "classes": (), "chunk_size": None,
-}  # fmt: skip
+#: The options every data command shares to read its input.
+READING_KEYS = (
+    "target", "pred", "weight", "id", "by", "task", "nan", "pos_label", "input_format",
+    "delimiter", "classes", "chunk_size",
+)  # fmt: skip
+
+
+def _reading_defaults() -> dict[str, Any]:
+    """The defaults of :data:`READING_KEYS`, read from :class:`lossctl.options.EvalOptions`."""
+    from dataclasses import MISSING, fields
+
+    from lossctl.options import EvalOptions
+
+    found = {f.name: f.default for f in fields(EvalOptions) if f.default is not MISSING}
+    return {key: found[key] for key in READING_KEYS}
+
+
+#: Defaults of the reading options: EvalOptions' own.
+READING_DEFAULTS: dict[str, Any] = _reading_defaults()
 
 
 def parse_classes(value: str | Sequence[str] | None, where: str = "--classes") -> tuple[str, ...]:
