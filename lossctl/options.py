@@ -39,17 +39,14 @@ class Progress:
         pass
 
 
-@dataclass
-class EvalOptions:
-    """Everything ``lossctl eval`` takes, with the contract's"""
+@dataclass(kw_only=True)
+class ReadingOptions:
+    """How every data command reads its input: columns, task, missing values, format."""
 
-    path: str
-    losses: Sequence[str] = ()
     target: Sequence[str] = ()
     pred: Sequence[str] = ()
     weight: str | None = None
     id: str | None = None
-    by: str | None = None
     task: str = "auto"
     nan: str = "raise"
     pos_label: str | None = None
@@ -60,6 +57,15 @@ class EvalOptions:
     #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
     delimiter: str | None = None
     chunk_size: int | None = None
+
+
+@dataclass
+class EvalOptions(ReadingOptions):
+    """Everything ``lossctl eval`` takes, with the contract's defaults."""
+
+    path: str
+    losses: Sequence[str] = ()
+    by: str | None = None
     max: Sequence[str] = ()
     per_sample: str | None = None
     #: Replace an existing --per-sample file (or a per-sample folder lossctl wrote).
@@ -74,27 +80,13 @@ class EvalOptions:
 
 
 @dataclass
-class CompareOptions:
-    """Everything ``lossctl compare`` takes, with the contract's"""
+class CompareOptions(ReadingOptions):
+    """Everything ``lossctl compare`` takes, with the contract's defaults."""
 
     files: Sequence[str]
     names: Sequence[str] = ()
     baseline: str | None = None
     losses: Sequence[str] = ()
-    target: Sequence[str] = ()
-    pred: Sequence[str] = ()
-    weight: str | None = None
-    id: str | None = None
-    task: str = "auto"
-    nan: str = "raise"
-    pos_label: str | None = None
-    #: Class names of the K class columns in label order (``--classes``), when the
-    #: labels are indices 0..K-1.
-    classes: tuple[str, ...] = ()
-    input_format: str | None = None
-    #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
-    delimiter: str | None = None
-    chunk_size: int | None = None
     test: str = TEST
     resamples: int = RESAMPLES
     seed: int = SEED
