@@ -146,3 +146,13 @@ def test_layer_imports_only_what_it_may(layer: str) -> None:
             if not (inside or ok):
                 bad.append(f"{module} imports {t}")
     assert bad == []
+
+
+COMMANDS = ("evaluate", "compare", "recommend", "plot", "catalog")
+
+
+def test_command_modules_do_not_import_each_other() -> None:
+    graph = import_graph()
+    modules = {f"lossctl.cli.{c}" for c in COMMANDS}
+    bad = [f"{m} imports {t}" for m in sorted(modules) for t in sorted(graph[m] & modules)]
+    assert bad == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,105 +27,33 @@ from lossctl.cli.common import (
     provenance,
     registry,
 )
-from lossctl.cli.evaluate import (
+from lossctl.cli.options import (
+    GATES,
+    MODELS,
+    STATS,
     ChunkOpt,
+    ConfidenceOpt,
     EmbedOpt,
     InputFormatOpt,
     LossOpt,
     MaxOpt,
+    ModelPredOpt,
+    NamesOpt,
     NanOpt,
+    PairIdOpt,
     PosLabelOpt,
     PrecisionOpt,
     QuietOpt,
+    ResamplesOpt,
+    SeedOpt,
     TargetOpt,
     TaskOpt,
+    TestChoice,
     WeightOpt,
 )
 
-STATS = "Statistics"
-MODELS = "Models"
-GATES = "Gates"
-
 if TYPE_CHECKING:
     from lossctl.report import CompareReport
-
-
-class TestChoice(StrEnum):
-    bootstrap = "bootstrap"
-    permutation = "permutation"
-    ttest = "ttest"
-    wilcoxon = "wilcoxon"
-    dm = "dm"
-    mcnemar = "mcnemar"
-    none = "none"
-
-
-# Options shared with `lossctl plot compare`.
-ModelPredOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--pred",
-        "-p",
-        metavar="COL",
-        show_default=False,
-        rich_help_panel=MODELS,
-        help="One file: one --pred per model (a glob for multiclass). Several "
-        "files: the prediction column(s) of each.",
-    ),
-]
-
-NamesOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--names",
-        metavar="A,B,...",
-        show_default=False,
-        rich_help_panel=MODELS,
-        help="Model names (default: file stems, or the --pred columns).",
-    ),
-]
-
-PairIdOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--id",
-        metavar="COL",
-        show_default=False,
-        rich_help_panel=MODELS,
-        help="Pair rows by this id column instead of by position.",
-    ),
-]
-
-ResamplesOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--resamples",
-        metavar="B",
-        show_default=str(defaults.RESAMPLES),
-        rich_help_panel=STATS,
-        help="Bootstrap / permutation resamples.",
-    ),
-]
-
-SeedOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--seed",
-        show_default=str(defaults.SEED),
-        rich_help_panel=STATS,
-        help="Random seed: the same seed gives the same output.",
-    ),
-]
-
-ConfidenceOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--confidence",
-        show_default=str(defaults.CONFIDENCE),
-        rich_help_panel=STATS,
-        help="Interval level; significance is at 1 - confidence.",
-    ),
-]
 
 
 def compare_command(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,167 +22,31 @@ from lossctl.cli.common import (
     PluginOpt,
     SchedulerOpt,
     Settings,
-    TaskChoice,
     load_config,
     output_format,
     provenance,
     registry,
 )
-
-DATA = "Data"
-OUTPUT = "Output"
-GATES = "Gates"
+from lossctl.cli.options import (
+    DATA,
+    OUTPUT,
+    ChunkOpt,
+    EmbedOpt,
+    InputFormatOpt,
+    LossOpt,
+    MaxOpt,
+    NanOpt,
+    PosLabelOpt,
+    PrecisionOpt,
+    PredOpt,
+    QuietOpt,
+    TargetOpt,
+    TaskOpt,
+    WeightOpt,
+)
 
 if TYPE_CHECKING:
     from lossctl.report import EvalReport
-
-
-class NanChoice(StrEnum):
-    raise_ = "raise"
-    omit = "omit"
-
-
-class InputFormat(StrEnum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
-    jsonl = "jsonl"
-    feather = "feather"
-
-
-LossOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--loss",
-        "-l",
-        metavar="SPEC",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="Loss NAME[:key=value...]; repeatable or comma list (default: by task).",
-    ),
-]
-TargetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--target",
-        "-t",
-        metavar="COL",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="True-value column (or K target-probability columns / a glob).",
-    ),
-]
-PredOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--pred",
-        "-p",
-        metavar="COL",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="Prediction column; repeat or glob ('prob_*') for K class columns.",
-    ),
-]
-WeightOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--weight",
-        "-w",
-        metavar="COL",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="Sample-weight column (finite, >= 0, not all 0).",
-    ),
-]
-TaskOpt = Annotated[
-    TaskChoice | None,
-    typer.Option(
-        "--task",
-        show_default="auto",
-        rich_help_panel=DATA,
-        help="Task; auto decides from the losses, then the data.",
-    ),
-]
-NanOpt = Annotated[
-    NanChoice | None,
-    typer.Option(
-        "--nan",
-        show_default="raise",
-        rich_help_panel=DATA,
-        help="Rows with NaN/inf/empty used values: raise an error, or omit them.",
-    ),
-]
-PosLabelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--pos-label",
-        metavar="LABEL",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="Binary target with two text labels: the positive one.",
-    ),
-]
-InputFormatOpt = Annotated[
-    InputFormat | None,
-    typer.Option(
-        "--input-format",
-        show_default=False,
-        rich_help_panel=DATA,
-        help="Override the format from the suffix (stdin and pipes are sniffed: Parquet, "
-        "Feather and compressed bytes are recognised; plain text is CSV).",
-    ),
-]
-ChunkOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--chunk-size",
-        metavar="N",
-        show_default="1000000",
-        rich_help_panel=DATA,
-        help="Rows per chunk when streaming.",
-    ),
-]
-PrecisionOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--precision",
-        metavar="N",
-        show_default="6",
-        rich_help_panel=OUTPUT,
-        help="Significant digits in table/markdown/csv (JSON: full precision).",
-    ),
-]
-QuietOpt = Annotated[
-    bool,
-    typer.Option(
-        "--quiet",
-        "-q",
-        rich_help_panel=OUTPUT,
-        help="Print nothing on success; errors and gate failures still go to stderr.",
-    ),
-]
-EmbedOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--embed",
-        metavar="IMAGE",
-        show_default=False,
-        rich_help_panel=OUTPUT,
-        help="With --format markdown: show this image (from lossctl plot --out) "
-        "below the table; repeatable.",
-    ),
-]
-MaxOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--max",
-        metavar="KEY=VALUE",
-        show_default=False,
-        rich_help_panel=GATES,
-        help="Fail (exit 1) if the overall cost of loss KEY exceeds VALUE (with --by, groups "
-        "are not gated); repeatable.",
-    ),
-]
 
 
 def eval_command(

@@ -24,21 +24,21 @@ from lossctl.cli.common import (
     load_config,
     registry,
 )
-from lossctl.cli.compare import (
-    ConfidenceOpt,
-    ModelPredOpt,
-    NamesOpt,
-    PairIdOpt,
-    ResamplesOpt,
-    SeedOpt,
-)
-from lossctl.cli.evaluate import (
+from lossctl.cli.options import (
     DATA,
     ChunkOpt,
+    ConfidenceOpt,
+    InputFormat,
     InputFormatOpt,
+    ModelPredOpt,
+    NamesOpt,
+    NanChoice,
     NanOpt,
+    PairIdOpt,
     PosLabelOpt,
     PredOpt,
+    ResamplesOpt,
+    SeedOpt,
     TargetOpt,
     TaskOpt,
     WeightOpt,
@@ -48,15 +48,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lossctl.cli.common import TaskChoice
-    from lossctl.cli.evaluate import InputFormat, NanChoice
+    from lossctl.cli.options import InputFormat, NanChoice
     from lossctl.config import Config
     from lossctl.pipeline import EvalOptions
     from lossctl.plot.data import Sample
     from lossctl.plot.figure import Figure
 
 PLOT = "Plot"
-STATS = "Statistics"
-MODELS = "Models"
 #: Rows of a panel's plot area in the terminal: one panel, or each of two.
 HEIGHT_ONE = 16
 HEIGHT_TWO = 11

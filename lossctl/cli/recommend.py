@@ -27,7 +27,7 @@ from lossctl.cli.common import (
     provenance,
     registry,
 )
-from lossctl.cli.evaluate import (
+from lossctl.cli.options import (
     ChunkOpt,
     InputFormatOpt,
     NanOpt,
