@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.accumulate import Evaluation
 from lossctl.engines.base import (
-    ROW_COLUMN,
-    _arrow,
     _groups,
     _Sequential,
     check_rows_left,
@@ -32,6 +30,7 @@ from lossctl.engines.base import (
 )
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
+from lossctl.inputs.writers import renumber
 from lossctl.losses import BoundLoss, parse_spec, split_specs
 from lossctl.options import CompareOptions, EvalOptions, Progress
 from lossctl.report import Columns, CompareReport, EvalReport
@@ -194,7 +193,7 @@ def _run_parallel(
             prepared.validator.absorb(done.validator, 0 if prepared.is_dataset else offset)
             for rows, table in done.blocks:
                 if not prepared.columns.id and not prepared.is_dataset:
-                    table = table.set_column(0, ROW_COLUMN, _arrow(rows + offset))
+                    table = renumber(table, rows + offset)
                 writer.write(table)  # a write error ends the run: a second pass would repeat it
             offset += done.validator.n_rows
     finally:

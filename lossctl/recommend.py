@@ -106,7 +106,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -335,6 +335,7 @@ def read_sample(opts: EvalOptions) -> Sample:
     exactly eval's; losses, gates and per-sample output in ``opts`` are ignored.
     """
     from lossctl.engines.base import check_rows_left
+    from lossctl.inputs.validate import distinct_values
     from lossctl.pipeline import prepare
 
     prepared = prepare(replace(opts, losses=(), max=(), per_sample=None, by=None, id=None))
@@ -347,7 +348,7 @@ def read_sample(opts: EvalOptions) -> Sample:
         if opts.progress is not None:
             opts.progress.advance(len(chunk))
         if prepared.task == "binary":
-            raw |= _raw_values(chunk.table.column(prepared.columns.target[0]))
+            raw |= distinct_values(chunk.table.column(prepared.columns.target[0]))
         if v.nan_count and v.nan == "raise":
             continue  # keep reading only to count the bad rows
         if len(arrays):
@@ -374,27 +375,6 @@ def read_sample(opts: EvalOptions) -> Sample:
         n_dropped=v.n_dropped,
         warnings=tuple(v.warnings()),
     )
-
-
-def _raw_values(col: Any) -> set[str | float | bool]:
-    """Distinct non-null values of a raw Arrow column (numbers stay numbers)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if pa.types.is_dictionary(col.type):
-        col = pc.cast(col, col.type.value_type)
-    out: set[str | float | bool] = set()
-    for v in pc.unique(col).to_pylist():
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        if isinstance(v, str):
-            v = v.strip()
-            if not v:
-                continue
-        out.add(v)
-    return out
 
 
 def _label_texts(values: set[str | float | bool]) -> tuple[str, ...]:

@@ -156,3 +156,26 @@ def test_command_modules_do_not_import_each_other() -> None:
     modules = {f"lossctl.cli.{c}" for c in COMMANDS}
     bad = [f"{m} imports {t}" for m in sorted(modules) for t in sorted(graph[m] & modules)]
     assert bad == []
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    hidden = _type_checking_nodes(tree)
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split(".")[0] for a in node.names)
+    return out
+
+
+def test_only_inputs_imports_pyarrow() -> None:
+    bad = [
+        name
+        for name, path in sorted(_modules().items())
+        if not name.startswith("lossctl.inputs") and "pyarrow" in _third_party_imports(path)
+    ]
+    assert bad == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from lossctl.inputs.validate import Arrays, Validator
     from lossctl.pipeline import Prepared, Progress
     from lossctl.report import Columns
-
-#: The per-sample column of row numbers (1-based, as in every message).
-ROW_COLUMN = "row_1based"
 
 
 def valid_blocks(
@@ -100,34 +97,16 @@ def per_sample_table(
     values: dict[str, np.ndarray],
     file_label: str | None = None,
 ) -> pa.Table:
-    """The --per-sample rows of a block: row or id, target(s), prediction(s), group, losses."""
-    import pyarrow as pa
+    """The --per-sample rows of a block: row or id, target(s), prediction(s), group, losses
+    (finalized losses left out: their per-sample values are squared)."""
+    from lossctl.inputs.writers import per_sample_rows
 
     cm = prepared.columns
-    base = chunk.table
-    if arrays.keep is not None:
-        base = base.take(_arrow(np.flatnonzero(arrays.keep).astype(np.int64)))
-    data: dict[str, Any] = {}
-    data[cm.id or ROW_COLUMN] = base.column(cm.id) if cm.id else _arrow(arrays.rows)
-    if prepared.is_dataset:  # rows are counted per file: say which
-        label = file_label or prepared.validator.source
-        data["file"] = pa.array([label] * len(base), pa.string())
-    for c in (*cm.target, *cm.pred, cm.by):
-        if c and c not in data:
-            data[c] = base.column(c)
-    for key, v in values.items():
-        if key not in prepared.unrooted:
-            data[key] = _arrow(v)
-    return pa.table(data)
-
-
-def _arrow(values: np.ndarray) -> pa.Array:
-    """A numeric numpy array as an Arrow array over the same memory (no pandas import)."""
-    import pyarrow as pa
-
-    values = np.ascontiguousarray(values)
-    kind = {np.dtype(np.float64): pa.float64(), np.dtype(np.int64): pa.int64()}[values.dtype]
-    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+    label = (file_label or prepared.validator.source) if prepared.is_dataset else None
+    kept = {k: v for k, v in values.items() if k not in prepared.unrooted}
+    return per_sample_rows(
+        chunk.table, arrays.keep, arrays.rows, (*cm.target, *cm.pred, cm.by), kept, cm.id, label
+    )
 
 
 @dataclass

@@ -210,21 +210,15 @@ def _part_task(prepared: Prepared, part: Part | None, per_sample_dir: str | None
 
 
 def _write_part(prepared: Prepared, part: Part | None, blocks: list[Any], folder: str) -> int:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from lossctl.engines.base import ROW_COLUMN, _arrow
+    from lossctl.inputs.writers import renumber, write_parquet_part
 
     offset = 0 if prepared.is_dataset else _offset(prepared, part)
     tables = []
     for rows, table in blocks:
         if not prepared.columns.id and not prepared.is_dataset:
-            table = table.set_column(0, ROW_COLUMN, _arrow(rows + offset))
+            table = renumber(table, rows + offset)
         tables.append(table)
-    table = pa.concat_tables(tables)
-    index = 0 if part is None else part.index
-    pq.write_table(table, os.path.join(folder, f"part-{index:05d}.parquet"))
-    return int(table.num_rows)
+    return write_parquet_part(folder, 0 if part is None else part.index, tables)
 
 
 def parts_of(prepared: Prepared, workers: int) -> list[Part | None]:

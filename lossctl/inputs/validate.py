@@ -9,6 +9,7 @@ pandas is never needed on this path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -857,3 +858,25 @@ def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
         if v.size and ((v < -PROB_TOLERANCE) | (v > 1 + PROB_TOLERANCE)).any():
             return "score"
     return "probability"
+
+
+def distinct_values(col: Any) -> set[str | float | bool]:
+    """Distinct non-null, non-blank values of a raw Arrow column (numbers stay numbers,
+    text is stripped): the labels as the file holds them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
+    out: set[str | float | bool] = set()
+    for v in pc.unique(col).to_pylist():
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, str):
+            v = v.strip()
+            if not v:
+                continue
+        out.add(v)
+    return out

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lossctl.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -392,3 +394,61 @@ class PerSampleWriter:
             self.commit()
         else:
             self.abort()
+
+
+#: The per-sample column of row numbers (without --id): 1-based, the header not
+#: counted, as in every message that names a row.
+ROW_COLUMN = "row_1based"
+
+
+def to_arrow(values: np.ndarray) -> pa.Array:
+    """A float64 or int64 numpy array as an Arrow array over the same memory (no pandas)."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    kind = {np.dtype(np.float64): pa.float64(), np.dtype(np.int64): pa.int64()}[values.dtype]
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+def per_sample_rows(
+    table: pa.Table,
+    keep: np.ndarray | None,
+    rows: np.ndarray,
+    columns: Sequence[str | None],
+    values: dict[str, np.ndarray],
+    id_column: str | None = None,
+    file_label: str | None = None,
+) -> pa.Table:
+    """The --per-sample rows of a block: the row number (or the id), the file (of a
+    dataset), the input ``columns`` as they are, then one column per loss in ``values``.
+    ``keep`` selects the rows of ``table`` that were used (None: all)."""
+    import pyarrow as pa
+
+    if keep is not None:
+        table = table.take(to_arrow(np.flatnonzero(keep).astype(np.int64)))
+    data: dict[str, Any] = {}
+    data[id_column or ROW_COLUMN] = table.column(id_column) if id_column else to_arrow(rows)
+    if file_label is not None:  # rows are counted per file: say which
+        data["file"] = pa.array([file_label] * len(table), pa.string())
+    for c in columns:
+        if c and c not in data:
+            data[c] = table.column(c)
+    for key, v in values.items():
+        data[key] = to_arrow(v)
+    return pa.table(data)
+
+
+def renumber(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """A per-sample block with its row numbers replaced (rows counted in a part, made
+    rows of the file)."""
+    return table.set_column(0, ROW_COLUMN, to_arrow(rows))
+
+
+def write_parquet_part(folder: str, index: int, tables: Sequence[pa.Table]) -> int:
+    """One Parquet part file of a per-sample dataset folder; the number of rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.concat_tables(tables)
+    pq.write_table(table, os.path.join(folder, f"part-{index:05d}.parquet"))
+    return int(table.num_rows)
