@@ -10,27 +10,17 @@ always carry exact row numbers.
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lossctl.accumulate import Evaluation
 from lossctl.engines.base import (
-    _groups,
-    _Sequential,
-    check_rows_left,
     collect,
-    compute_block,
-    evaluate_part,
-    per_sample_table,
-    valid_blocks,
 )
-from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.engines.local import check_result, input_files, run_parallel, run_sequential
+from lossctl.errors import InputError, UsageError
 from lossctl.gates import MaxGate, check_max, parse_max, result
-from lossctl.inputs.writers import renumber
 from lossctl.losses import BoundLoss, parse_spec, split_specs
 from lossctl.options import CompareOptions, EvalOptions, Progress
 from lossctl.report import Columns, CompareReport, EvalReport
@@ -158,91 +148,6 @@ def prepare(opts: EvalOptions) -> Prepared:
     return Prepared(source, columns, task, kind, losses, validator, gates)
 
 
-def _run_parallel(
-    prepared: Prepared,
-    parts: list[Part],
-    workers: int,
-    progress: Progress | None,
-    writer: Any = None,
-) -> Evaluation | None:
-    """Evaluate the parts on a thread pool; None when the sequential pass must run instead.
-
-    Results are consumed in file order (accumulators merge deterministically, the
-    per-sample rows are written in order with their global row numbers); at most
-    ``workers + 1`` parts are in flight, so memory stays bounded.
-    """
-    evaluation = Evaluation(prepared.losses)
-    offset = 0
-    pool = ThreadPoolExecutor(workers)
-    try:
-        pending: deque[Any] = deque()
-        queue = iter(parts)
-        for part in itertools.islice(queue, workers + 1):
-            pending.append(pool.submit(evaluate_part, prepared, part, progress, writer is not None))
-        while pending:
-            try:
-                done = pending.popleft().result()
-            except (_Sequential, LossctlError):
-                return None
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append(
-                    pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
-                )
-            evaluation = evaluation.merge(done.evaluation)
-            prepared.validator.absorb(done.validator, 0 if prepared.is_dataset else offset)
-            for rows, table in done.blocks:
-                if not prepared.columns.id and not prepared.is_dataset:
-                    table = renumber(table, rows + offset)
-                writer.write(table)  # a write error ends the run: a second pass would repeat it
-            offset += done.validator.n_rows
-    finally:
-        # On an error or a signal the parts not started are dropped, not waited for.
-        pool.shutdown(wait=True, cancel_futures=True)
-    if prepared.validator.needs_exact_rows:
-        return None
-    prepared.validator.finish()  # what only every part together tells (--pos-label)
-    return evaluation
-
-
-def _run_sequential(
-    prepared: Prepared,
-    per_sample: str | None,
-    path: str,
-    progress: Progress | None,
-    force: bool = False,
-) -> Evaluation:
-    evaluation = Evaluation(prepared.losses)
-    writer = None
-    try:
-        if per_sample:
-            from lossctl.inputs.writers import PerSampleWriter
-
-            writer = PerSampleWriter(
-                per_sample, path, force, _input_files(prepared), prepared.columns.id
-            )
-        for arrays, chunk in valid_blocks(prepared, progress):
-            values = compute_block(prepared, arrays)
-            evaluation.add(values, arrays.weight, _groups(arrays))
-            if writer is not None:
-                writer.write(per_sample_table(prepared, arrays, chunk, values))
-        _check_result(prepared, evaluation)
-        if writer is not None:
-            writer.commit()
-            writer = None
-    finally:
-        if writer is not None:
-            writer.abort()
-    return evaluation
-
-
-def _check_result(prepared: Prepared, evaluation: Evaluation) -> None:
-    total = None
-    if prepared.columns.weight and evaluation.n_used:
-        total = next(iter(evaluation.overall.values())).weight_sum
-    check_rows_left(prepared, evaluation.n_used, total)
-
-
 def run_eval(opts: EvalOptions) -> EvalReport:
     """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing."""
     from lossctl.inputs.readers import cpu_workers
@@ -260,9 +165,9 @@ def run_eval(opts: EvalOptions) -> EvalReport:
 
         distributed = dask_engine.run_eval(
             prepared, opts.scheduler, opts.progress, opts.per_sample, opts.force,
-            _input_files(prepared),
+            input_files(prepared),
         )  # fmt: skip
-        _check_result(prepared, distributed)
+        check_result(prepared, distributed)
         return build_report(prepared, distributed, prepared.gates, opts.per_sample)
     if opts.engine != "local":
         raise UsageError(f"unknown --engine '{opts.engine}'; expected local or dask.")
@@ -280,12 +185,12 @@ def run_eval(opts: EvalOptions) -> EvalReport:
                     opts.per_sample,
                     opts.path,
                     opts.force,
-                    _input_files(prepared),
+                    input_files(prepared),
                     prepared.columns.id,
                 )
-            evaluation = _run_parallel(prepared, parts, workers, opts.progress, writer)
+            evaluation = run_parallel(prepared, parts, workers, opts.progress, writer)
             if evaluation is not None:
-                _check_result(prepared, evaluation)
+                check_result(prepared, evaluation)
                 if writer is not None:
                     writer.commit()
                     writer = None
@@ -295,18 +200,8 @@ def run_eval(opts: EvalOptions) -> EvalReport:
             if writer is not None:
                 writer.abort()
     if evaluation is None:
-        evaluation = _run_sequential(
-            prepared, opts.per_sample, opts.path, opts.progress, opts.force
-        )
+        evaluation = run_sequential(prepared, opts.per_sample, opts.path, opts.progress, opts.force)
     return build_report(prepared, evaluation, prepared.gates, opts.per_sample)
-
-
-def _input_files(prepared: Prepared) -> list[str]:
-    """The local files a dataset reads (none for one file or a remote dataset)."""
-    ds = prepared.dataset
-    if ds is None or ds.fs is not None:
-        return []
-    return list(ds.files)
 
 
 #: How compare drops rows with --nan omit.
@@ -524,3 +419,18 @@ def run_compare(opts: CompareOptions) -> CompareReport:
             *dropped_warning(n_rows - n_used, n_rows, ALL_MODELS),
         ),
     )
+
+
+#: The flows' public names; the options and Progress are re-exported from lossctl.options.
+__all__ = [
+    "CompareOptions",
+    "EvalOptions",
+    "Prepared",
+    "Progress",
+    "build_report",
+    "collect",
+    "model_specs",
+    "prepare",
+    "run_compare",
+    "run_eval",
+]

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from lossctl.pipeline import Progress
+from lossctl.options import Progress
 
 #: Seconds before the bar appears: quick runs never show one.
 DELAY = 1.0

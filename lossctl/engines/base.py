@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from lossctl.inputs.columns import ColumnMap
     from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
-    from lossctl.pipeline import Prepared, Progress
+    from lossctl.options import Progress
+    from lossctl.pipeline import Prepared
     from lossctl.report import Columns
 
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from lossctl.accumulate import Evaluation
     from lossctl.inputs.readers import Part
     from lossctl.inputs.validate import Validator
-    from lossctl.pipeline import Prepared, Progress
+    from lossctl.options import Progress
+    from lossctl.pipeline import Prepared
 
 #: Seconds to wait for a scheduler before giving up with an input error.
 CONNECT_TIMEOUT = 5
