@@ -227,8 +227,8 @@ def _report_notes(prepared: Prepared, evaluation: Evaluation, per_sample: str | 
         keys = ", ".join(prepared.unrooted)
         out.append(
             f"--per-sample has no column for {keys}: its per-sample values are squared "
-            "errors (the cost is the square root of their mean), so the mse or msle "
-            "column holds them."
+            "errors (the cost is the square root of their mean); add -l mse (or msle for "
+            "rmsle) to write them."
         )
     return out
 

@@ -302,26 +302,20 @@ class PerSampleWriter:
         col = table.column(c)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             return table
-        whole = pc.match_substring_regex(col, _WHOLE)
-        if first:
-            self._id_whole = bool(len(col)) and bool(pc.all(whole).as_py() is not False)
-            self._id_whole &= col.null_count < len(col)
+        ints = None
+        if pc.all(pc.match_substring_regex(col, _WHOLE)).as_py() is not False:  # nulls allowed
+            with contextlib.suppress(pa.ArrowInvalid):  # beyond int64: stays text
+                ints = pc.cast(pc.replace_substring_regex(col, r"\.0*$", ""), pa.int64())
+        if first:  # the first block decides, and needs at least one id
+            self._id_whole = ints is not None and col.null_count < len(col)
         if not self._id_whole:
             return table
-        digits = pc.replace_substring_regex(col, r"\.0*$", "")
-        try:
-            if pc.any(pc.invert(whole)).as_py():
-                raise pa.ArrowInvalid("not a whole number")
-            ints = pc.cast(digits, pa.int64())  # beyond int64: ArrowInvalid
-        except pa.ArrowInvalid:
-            if first:
-                self._id_whole = False
-                return table
+        if ints is None:
             raise InputError(
                 f"--per-sample {self.path}: the --id column '{c}' holds whole numbers in its "
                 "first rows (written as integers) but not in a later block; write the "
                 "per-sample rows to a .csv file, which keeps ids as they are."
-            ) from None
+            )
         return table.set_column(table.column_names.index(c), c, ints)
 
     def _write(self, table: pa.Table) -> None:
