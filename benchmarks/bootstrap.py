@@ -28,7 +28,7 @@ CHILD = textwrap.dedent(
     b = a + rng.normal(0.01, 0.5, rows)     # per-row losses of the candidate
     t0 = time.perf_counter()
     if which == "lossctl":
-        from lossctl import stats
+        from lossctl.core import stats
         r = stats.bootstrap(a, b, resamples=resamples, seed=0)
         lo, hi = r.ci
     else:

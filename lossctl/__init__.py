@@ -25,10 +25,11 @@ __all__ = ["LOSSES", "__version__", "evaluate", "get_loss"]
 def evaluate(path: str, losses: str | Sequence[str] = (), **options: Any) -> EvalReport:
     """Evaluate a prediction file, as ``lossctl eval`` does, and return the report.
 
-    ``options`` are :class:`lossctl.pipeline.EvalOptions` fields: ``target``,
+    ``options`` are :class:`lossctl.options.EvalOptions` fields: ``target``,
     ``pred``, ``weight``, ``by``, ``task``, ``nan``, ``chunk_size``, ``max``, ...
     """
-    from lossctl.pipeline import EvalOptions, run_eval
+    from lossctl.flows.eval import run_eval
+    from lossctl.options import EvalOptions
 
     specs = [losses] if isinstance(losses, str) else list(losses)
     for key in ("target", "pred", "max"):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import lossctl
-from lossctl.accumulate import Accumulator, Evaluation
+from lossctl.core.accumulate import Accumulator, Evaluation
 from lossctl.errors import LossctlError
 from lossctl.losses import BoundLoss, LossSpec, builtin_registry
 from tests.conftest import valid_inputs

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import lossctl
-from lossctl.accumulate import Accumulator, Evaluation
+from lossctl.core.accumulate import Accumulator, Evaluation
 from lossctl.losses import builtin_registry
 from tests.conftest import close
 

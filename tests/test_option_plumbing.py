@@ -32,9 +32,9 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         got.append(opts)
         raise Caught("stop")
 
-    monkeypatch.setattr("lossctl.pipeline.run_eval", record)
-    monkeypatch.setattr("lossctl.pipeline.run_compare", record)
-    monkeypatch.setattr("lossctl.recommend.run_recommend", record)
+    monkeypatch.setattr("lossctl.flows.eval.run_eval", record)
+    monkeypatch.setattr("lossctl.flows.compare.run_compare", record)
+    monkeypatch.setattr("lossctl.flows.recommend.run_recommend", record)
     monkeypatch.setattr("lossctl.plot.data.read_sample", record)
     monkeypatch.setattr("lossctl.plot.data.read_pair", record)
     return got
@@ -105,21 +105,24 @@ def test_bad_delimiters_are_exit_2_before_reading(seen: list[Any], value: str) -
 
 def test_compare_and_plot_pass_them_to_each_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-model EvalOptions that compare and plot compare build carry both."""
-    from lossctl import pipeline
+    from lossctl.core import prepare as preparing
+    from lossctl.flows import compare
+    from lossctl.options import CompareOptions, EvalOptions
     from lossctl.plot import data
 
-    got: list[pipeline.EvalOptions] = []
+    got: list[EvalOptions] = []
 
-    def prepare(opts: pipeline.EvalOptions) -> Any:
+    def prepare(opts: EvalOptions) -> Any:
         got.append(opts)
         raise Caught("stop")
 
-    monkeypatch.setattr(pipeline, "prepare", prepare)
+    monkeypatch.setattr(compare, "prepare", prepare)
+    monkeypatch.setattr(preparing, "prepare", prepare)  # plot imports it when called
     both = {"classes": ("a", "b", "c"), "delimiter": ";"}
     with pytest.raises(Caught):
-        pipeline.run_compare(pipeline.CompareOptions(files=[RIDGE, GBR], **both))  # type: ignore[arg-type]
+        compare.run_compare(CompareOptions(files=[RIDGE, GBR], **both))  # type: ignore[arg-type]
     with pytest.raises(Caught):
-        data.read_pair(pipeline.CompareOptions(files=[RIDGE, GBR], **both))  # type: ignore[arg-type]
+        data.read_pair(CompareOptions(files=[RIDGE, GBR], **both))  # type: ignore[arg-type]
     assert [(o.classes, o.delimiter) for o in got] == [(("a", "b", "c"), ";")] * 2
 
 

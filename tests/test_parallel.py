@@ -137,7 +137,7 @@ def test_losses_and_explain_never_import_numpy():
 def test_progress_is_reported(small_parts, data):
     _, csv, _ = data
 
-    class Recorder(lossctl.pipeline.Progress):
+    class Recorder(lossctl.options.Progress):
         def __init__(self):
             self.total, self.rows = None, 0
 

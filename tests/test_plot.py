@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from rich.cells import cell_len
 
-from lossctl import stats
 from lossctl.cli import app
+from lossctl.core import stats
 from lossctl.losses import builtin_registry
 from lossctl.losses.spec import FINALIZERS
-from lossctl.pipeline import CompareOptions, EvalOptions
+from lossctl.options import CompareOptions, EvalOptions
 from lossctl.plot import build, data, terminal
 from tests.conftest import SAMPLE_DATA
 

@@ -333,8 +333,9 @@ def test_plugin_integer_and_bool_outputs_are_fine(tmp_path):
 
 def test_plugin_errors_in_worker_threads_are_exit_2(tmp_path, monkeypatch):
     from lossctl.errors import PluginError
+    from lossctl.flows.eval import run_eval
     from lossctl.inputs import readers
-    from lossctl.pipeline import EvalOptions, run_eval
+    from lossctl.options import EvalOptions
     from lossctl.plugins import load_registry
 
     monkeypatch.setattr(readers, "PARALLEL_MIN_BYTES", 0)
@@ -411,7 +412,7 @@ def test_builtin_losses_do_not_write_into_their_inputs():
 
 
 def test_shared_mse_rmse_values_are_not_written_into():
-    from lossctl.accumulate import Evaluation, per_sample_losses
+    from lossctl.core.accumulate import Evaluation, per_sample_losses
     from lossctl.losses import builtin_registry
 
     reg = builtin_registry()

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lossctl.cli import app
+from lossctl.flows.recommend import pct, round_sig, top_k
 from lossctl.losses import builtin_registry
-from lossctl.recommend import pct, round_sig, top_k
 from tests.conftest import SAMPLE_DATA
 
 N = 2000
@@ -448,7 +448,7 @@ def test_perfect_and_shifted_predictions(runner, tmp_path):
 def test_ranks_match_scipy():
     from scipy.stats import rankdata
 
-    from lossctl.recommend import _ranks
+    from lossctl.flows.recommend import _ranks
 
     v = np.random.default_rng(8).integers(0, 50, 500).astype(float)  # many ties
     average, from_worst = _ranks(v)
@@ -482,6 +482,6 @@ def test_config_defaults_apply_and_a_csv_format_falls_back_to_table(runner, tmp_
     ],
 )  # fmt: skip
 def test_quantile_level_from_the_column_name(name, level):
-    from lossctl.recommend import quantile_level
+    from lossctl.flows.recommend import quantile_level
 
     assert quantile_level(name) == level

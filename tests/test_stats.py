@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from lossctl import stats
+from lossctl.core import stats
 
 
 @pytest.fixture

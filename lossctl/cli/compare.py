@@ -142,7 +142,8 @@ def compare_command(
 ) -> int:
     """Compare models on the same rows, with paired significance tests against a baseline."""
     from lossctl.errors import ExitCode
-    from lossctl.pipeline import CompareOptions, run_compare
+    from lossctl.flows.compare import run_compare
+    from lossctl.options import CompareOptions
     from lossctl.render import verdict
     from lossctl.render.numbers import fmt as fmt_num
 

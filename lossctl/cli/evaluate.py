@@ -117,7 +117,8 @@ def eval_command(
 ) -> int:
     """Evaluate one prediction file: per-sample losses and the aggregate cost of each loss."""
     from lossctl.errors import ExitCode, UsageError
-    from lossctl.pipeline import EvalOptions, run_eval
+    from lossctl.flows.eval import run_eval
+    from lossctl.options import EvalOptions
     from lossctl.render.numbers import fmt as fmt_num
 
     conf = load_config(config, no_config, no_plugins)

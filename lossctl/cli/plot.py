@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from lossctl.cli.common import TaskChoice
     from lossctl.cli.options import InputFormat, NanChoice
     from lossctl.config import Config
-    from lossctl.pipeline import EvalOptions
+    from lossctl.options import EvalOptions
     from lossctl.plot.data import Sample
     from lossctl.plot.figure import Figure
 
@@ -236,7 +236,7 @@ def _eval_options(
     by: str | None = None,
 ) -> EvalOptions:
     """The eval options of a plot of one file: command line first, then the config."""
-    from lossctl.pipeline import EvalOptions
+    from lossctl.options import EvalOptions
 
     settings = Settings(conf)
     return EvalOptions(
@@ -507,7 +507,7 @@ def compare_command(
 
     Example: lossctl plot compare ridge.csv gbr.csv -l mae
     """
-    from lossctl.pipeline import CompareOptions
+    from lossctl.options import CompareOptions
     from lossctl.plot import build, data
 
     _start(out, [f for f in files if f != "-"], force)

@@ -1,6 +1,6 @@
 """``lossctl recommend``: suggest losses for one prediction file, with the measured reasons.
 
-Only wiring: options (shared with ``eval``) -> :func:`lossctl.recommend.run_recommend`
+Only wiring: options (shared with ``eval``) -> :func:`lossctl.flows.recommend.run_recommend`
 -> a renderer in :mod:`lossctl.render.recommend`.
 """
 
@@ -44,7 +44,7 @@ from lossctl.cli.options import (
 FORMATS = ("table", "json", "markdown")
 
 if TYPE_CHECKING:
-    from lossctl.recommend import RecommendReport
+    from lossctl.flows.recommend import RecommendReport
 
 
 def recommend_command(
@@ -74,8 +74,8 @@ def recommend_command(
     Ranks the losses that fit, computes them, and shows which rows each finds worst.
     """
     from lossctl.errors import UsageError
-    from lossctl.pipeline import EvalOptions
-    from lossctl.recommend import run_recommend
+    from lossctl.flows.recommend import run_recommend
+    from lossctl.options import EvalOptions
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)

@@ -1,6 +1,6 @@
 """The chunk step every engine runs: one part of an input to accumulators (and the
 per-sample rows), and compare's whole-model read. Engines (local threads in
-:mod:`lossctl.pipeline`, Dask in :mod:`lossctl.engines.dask_engine`) import this
+:mod:`lossctl.engines.local`, Dask in :mod:`lossctl.engines.dask_engine`) import this
 module; it imports neither of them.
 """
 
@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lossctl.accumulate import Evaluation, per_sample_losses
+from lossctl.core.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from lossctl.compare import Collected
+    from lossctl.core.pairing import Collected
+    from lossctl.core.prepare import Prepared
     from lossctl.inputs.columns import ColumnMap
     from lossctl.inputs.readers import Chunk, Part
     from lossctl.inputs.validate import Arrays, Validator
     from lossctl.options import Progress
-    from lossctl.pipeline import Prepared
     from lossctl.report import Columns
 
 
@@ -162,7 +162,7 @@ def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
 
 def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Collected:
     """Read a model (or one part of it): per-sample losses over every row, NaN where dropped."""
-    from lossctl.compare import Collected
+    from lossctl.core.pairing import Collected
     from lossctl.inputs.validate import text_values
 
     chunks: dict[str, list[np.ndarray]] = {loss.key: [] for loss in prepared.losses}

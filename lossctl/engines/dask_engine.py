@@ -25,11 +25,11 @@ import numpy as np
 from lossctl.errors import InputError, LossctlError, UsageError
 
 if TYPE_CHECKING:
-    from lossctl.accumulate import Evaluation
+    from lossctl.core.accumulate import Evaluation
+    from lossctl.core.prepare import Prepared
     from lossctl.inputs.readers import Part
     from lossctl.inputs.validate import Validator
     from lossctl.options import Progress
-    from lossctl.pipeline import Prepared
 
 #: Seconds to wait for a scheduler before giving up with an input error.
 CONNECT_TIMEOUT = 5
@@ -258,7 +258,7 @@ def run_eval(
 def _evaluate(
     prepared: Prepared, scheduler: str | None, progress: Progress | None, folder: _Folder | None
 ) -> Evaluation:
-    from lossctl.accumulate import Evaluation
+    from lossctl.core.accumulate import Evaluation
 
     with client(scheduler) as c:
         _ship_plugins(c, prepared)
@@ -409,10 +409,10 @@ def _compare_task(
     prepareds: list[Prepared], names: list[str], baseline: str, part: Part | None, horizon: int
 ) -> ComparePart:
     """Run on a worker: every model's per-sample losses on one part, reduced to sums."""
-    from lossctl.accumulate import Accumulator
-    from lossctl.compare import align_by_position, common_rows
+    from lossctl.core.accumulate import Accumulator
+    from lossctl.core.pairing import align_by_position, common_rows
+    from lossctl.core.stats import LagSums
     from lossctl.engines.base import collect
-    from lossctl.stats import LagSums
 
     collected = []
     for prepared, name in zip(prepareds, names, strict=True):
@@ -459,9 +459,9 @@ def run_compare(
     scheduler: str | None,
 ) -> tuple[dict[str, Any], int, int]:
     """Compare models of one file or dataset on Dask: the t and DM tests from merged sums."""
-    from lossctl.accumulate import Accumulator
-    from lossctl.compare import assemble
-    from lossctl.stats import LagSums, TestResult
+    from lossctl.core.accumulate import Accumulator
+    from lossctl.core.pairing import assemble
+    from lossctl.core.stats import LagSums, TestResult
 
     if test not in ("ttest", "dm", "none"):
         raise unsupported_test(test)
@@ -483,7 +483,7 @@ def run_compare(
     n_used = sum(o.n_used for o in outcomes)
     if n_used == 0:
         raise InputError("no row is valid for every model; nothing to compare.")
-    from lossctl.stats import require_rows
+    from lossctl.core.stats import require_rows
 
     require_rows(test, n_used)
     out: dict[str, Any] = {}

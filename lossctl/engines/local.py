@@ -8,7 +8,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from lossctl.accumulate import Evaluation
+from lossctl.core.accumulate import Evaluation
 from lossctl.engines.base import (
     _groups,
     _Sequential,
@@ -22,9 +22,9 @@ from lossctl.errors import LossctlError
 from lossctl.inputs.writers import renumber
 
 if TYPE_CHECKING:
+    from lossctl.core.prepare import Prepared
     from lossctl.inputs.readers import Part
     from lossctl.options import Progress
-    from lossctl.pipeline import Prepared
 
 
 def run_parallel(

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lossctl import options as defaults
+from lossctl.core.stats import MAD_TO_SD
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 from lossctl.losses.binary import sigmoid
-from lossctl.stats import MAD_TO_SD
 
 if TYPE_CHECKING:
-    from lossctl.pipeline import CompareOptions, EvalOptions
+    from lossctl.options import CompareOptions, EvalOptions
 
 #: Losses drawn by ``plot curves`` when none is given (rmse has mse's per-sample values).
 DEFAULT_CURVES = ("mse", "mae", "huber", "log_cosh")
@@ -352,8 +352,8 @@ def read_sample(opts: EvalOptions) -> Sample:
     The per-sample values are kept in memory (8 bytes per row and loss): a
     histogram's range and a scatter need them all.
     """
+    from lossctl.core.prepare import prepare
     from lossctl.engines.base import check_rows_left, compute_block, valid_blocks
-    from lossctl.pipeline import prepare
 
     prepared = prepare(opts)
     v = prepared.validator
@@ -636,8 +636,11 @@ class Pair:
 
 def read_pair(opts: CompareOptions) -> Pair:
     """Read two models exactly as ``lossctl compare`` does (same pairing and checks)."""
-    from lossctl.compare import align_by_id, align_by_position, common_rows
-    from lossctl.pipeline import EvalOptions, collect, model_specs, prepare
+    from lossctl.core.pairing import align_by_id, align_by_position, common_rows
+    from lossctl.core.prepare import prepare
+    from lossctl.engines.base import collect
+    from lossctl.flows.compare import model_specs
+    from lossctl.options import EvalOptions
     from lossctl.plugins import load_registry
 
     registry = opts.registry or load_registry()
@@ -730,10 +733,10 @@ def compare_pair(
 ) -> Comparison:
     """Costs, win shares and the paired bootstrap of the cost difference.
 
-    The interval and p-value are those of :func:`lossctl.stats.bootstrap` (same
+    The interval and p-value are those of :func:`lossctl.core.stats.bootstrap` (same
     resamples for the same seed), so the plot agrees with ``lossctl compare``.
     """
-    from lossctl import stats
+    from lossctl.core import stats
 
     if resamples < 1:
         raise UsageError(f"--resamples must be >= 1, got {resamples}.")

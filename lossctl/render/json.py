@@ -10,7 +10,7 @@ from lossctl.render.numbers import json_safe
 from lossctl.report import CompareReport, EvalReport, GateResult, LossStats
 
 if TYPE_CHECKING:
-    from lossctl.recommend import RecommendReport
+    from lossctl.flows.recommend import RecommendReport
 
 SCHEMA_VERSION = 1
 

@@ -14,7 +14,7 @@ from lossctl.report import Columns
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from lossctl.recommend import Disagreement, Fact, RecommendReport
+    from lossctl.flows.recommend import Disagreement, Fact, RecommendReport
 
 #: Printed under the ranking: costs of different losses are not comparable.
 COST_NOTE = (

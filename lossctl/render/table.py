@@ -14,7 +14,7 @@ from lossctl.render.numbers import fmt
 from lossctl.report import CompareReport, EvalReport
 
 if TYPE_CHECKING:
-    from lossctl.recommend import RecommendReport
+    from lossctl.flows.recommend import RecommendReport
 
 
 def provenance_line(report: EvalReport | CompareReport | RecommendReport) -> str:

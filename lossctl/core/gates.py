@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import UsageError
-from lossctl.report import GateFailure, GateResult, LossStats
+from lossctl.report import GateFailure, GateResult, LossComparison, LossStats
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,33 @@ def check_max(
         if not stats.cost <= gate.value:
             failures.append(GateFailure(gate.key, stats.cost, gate.value, model))
     return failures
+
+
+def worse_than_baseline(
+    comparisons: Mapping[str, LossComparison], baseline: str, tolerance: float
+) -> list[GateFailure]:
+    """compare --fail-if-worse: a model worse than the baseline by more than ``tolerance``
+    (relative), unless the test says the difference is not significant."""
+    failures = []
+    for key, comp in comparisons.items():
+        for name, v in comp.vs_baseline.items():
+            worse = v.delta > 0 and (v.relative is None or v.relative > tolerance)
+            if worse and v.significant is not False:
+                allowed = comp.costs[baseline] * (1.0 + tolerance)
+                failures.append(GateFailure(key, comp.costs[name], allowed, name, "worse"))
+    return failures
+
+
+def compare_failures(
+    gates: Sequence[MaxGate], comparisons: Mapping[str, LossComparison]
+) -> list[GateFailure]:
+    """compare --max: every model's cost above its limit (a NaN cost fails too)."""
+    return [
+        GateFailure(gate.key, c, gate.value, name)
+        for gate in gates
+        for name, c in comparisons[gate.key].costs.items()
+        if not c <= gate.value
+    ]
 
 
 def result(failures: Sequence[GateFailure]) -> GateResult:

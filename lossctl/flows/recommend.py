@@ -110,15 +110,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lossctl.accumulate import Evaluation, per_sample_losses
+from lossctl.core.accumulate import Evaluation, per_sample_losses
+from lossctl.core.stats import MAD_TO_SD
 from lossctl.errors import DomainError, InputError
 from lossctl.losses import BoundLoss, Registry, builtin_registry
 from lossctl.losses.binary import sigmoid
 from lossctl.report import Columns, PluginFile
-from lossctl.stats import MAD_TO_SD
 
 if TYPE_CHECKING:
-    from lossctl.pipeline import EvalOptions
+    from lossctl.options import EvalOptions
 
 #: Huber's tuning constant: delta = 1.345 robust SDs keeps 95% of mse's efficiency
 #: on Gaussian noise while bounding the influence of outliers.
@@ -334,9 +334,9 @@ def read_sample(opts: EvalOptions) -> Sample:
     Uses the eval pipeline for columns, task and validation, so input errors are
     exactly eval's; losses, gates and per-sample output in ``opts`` are ignored.
     """
+    from lossctl.core.prepare import prepare
     from lossctl.engines.base import check_rows_left
     from lossctl.inputs.validate import distinct_values
-    from lossctl.pipeline import prepare
 
     prepared = prepare(replace(opts, losses=(), max=(), per_sample=None, by=None, id=None))
     if opts.progress is not None:

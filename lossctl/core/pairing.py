@@ -1,8 +1,8 @@
 """Pairing models row by row, and the per-loss comparison against the baseline.
 
-Pure numpy: the pipeline collects each model's per-sample losses; this module
+Pure numpy: the compare flow collects each model's per-sample losses; this module
 aligns them (by position, or by an id column), drops rows invalid for any model,
-and runs the paired statistics of :mod:`lossctl.stats` for every loss and candidate.
+and runs the paired statistics of :mod:`lossctl.core.stats` for every loss and candidate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl import options as defaults
-from lossctl import stats
+from lossctl.core import stats
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss
 from lossctl.report import LossComparison, Versus

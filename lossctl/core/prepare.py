@@ -1,0 +1,137 @@
+"""Preparing a run: open the source, decide the columns, task and losses, build the validator.
+
+:func:`prepare` is the one place a prediction file is opened for eval, compare,
+recommend and plot; :class:`Prepared` carries what it decided to the engines,
+and :meth:`Prepared.arrays` is the one whole-file (or one-part) read of validated blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lossctl.core.gates import MaxGate, parse_max
+from lossctl.errors import InputError, UsageError
+from lossctl.losses import BoundLoss, parse_spec, split_specs
+from lossctl.options import EvalOptions
+
+if TYPE_CHECKING:
+    from lossctl.inputs.columns import ColumnMap
+    from lossctl.inputs.datasets import Dataset
+    from lossctl.inputs.readers import Chunk, Part, Source
+    from lossctl.inputs.validate import Arrays, Validator
+
+#: Losses that divide by the target: zero targets are counted and warned about.
+DIVIDES_BY_TARGET = frozenset({"mape"})
+
+
+@dataclass
+class Prepared:
+    """An opened source with its columns, task, losses and validator decided."""
+
+    #: One file, or a dataset of many, with the same reading interface.
+    source: Source | Dataset
+    columns: ColumnMap
+    task: str
+    kind: str
+    losses: list[BoundLoss]
+    validator: Validator
+    #: The --max gates, parsed once.
+    gates: list[MaxGate] = field(default_factory=list)
+
+    def arrays(
+        self, part: Part | None = None, validator: Validator | None = None, offset: int = 0
+    ) -> Iterator[tuple[Arrays, Chunk]]:
+        """Validated blocks with their raw chunk, in file order (of one part, or all).
+
+        For a dataset every file is read in turn and messages name the file.
+        """
+        v = validator or self.validator
+        cm = self.columns
+        groups = [cm.by] if cm.by else []
+        ds = self.dataset
+        parts: list[Part] | list[Part | None] = (
+            ds.parts(1) if ds is not None and part is None else [part]
+        )
+        for p in parts:
+            if ds is not None and p is not None:
+                v.source = ds.label(p.file)
+            chunks = self.source.chunks(cm.needed, cm.text, p, groups, offset)
+            try:
+                for chunk in chunks:
+                    yield v.convert(chunk.table, chunk.start), chunk
+            finally:
+                chunks.close()  # the reader stops now, not when garbage is collected
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The source when it is a dataset of many files, else None."""
+        from lossctl.inputs.datasets import Dataset
+
+        return self.source if isinstance(self.source, Dataset) else None
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.dataset is not None
+
+    @property
+    def unrooted(self) -> tuple[str, ...]:
+        """Keys of finalized losses (rmse): their per-sample values are in squared units,
+        so --per-sample leaves them out."""
+        return tuple(loss.key for loss in self.losses if loss.spec.finalize is not None)
+
+
+def prepare(opts: EvalOptions) -> Prepared:
+    """Open the file, resolve columns, decide the task (from the first rows), bind losses."""
+    from lossctl.inputs.columns import resolve_columns
+    from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE
+    from lossctl.inputs.sources import open_source
+    from lossctl.inputs.validate import (
+        Validator,
+        class_label_note,
+        infer_task,
+        prediction_kind,
+    )
+    from lossctl.losses.defaults import default_losses
+    from lossctl.plugins import load_registry
+
+    if opts.nan not in ("raise", "omit"):
+        raise UsageError(f"--nan must be raise or omit, got '{opts.nan}'.")
+    registry = opts.registry or load_registry()
+    specs = split_specs(opts.losses)
+    gates = parse_max(opts.max)
+    parsed = [parse_spec(s) for s in specs]
+    loss_tasks = registry.tasks_of(parsed) if parsed else set()
+    chunk = DEFAULT_CHUNK_SIZE if opts.chunk_size is None else opts.chunk_size
+    source = open_source(opts.path, opts.input_format, chunk, delimiter=opts.delimiter)
+    columns = resolve_columns(
+        source.columns, source.name, target=opts.target, pred=opts.pred,
+        weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
+    )  # fmt: skip
+    probe = source.probe(columns.needed, columns.text)
+    if probe is None:
+        raise InputError(f"{source.name} has a header but no data rows.")
+    task = infer_task(probe.table, columns, loss_tasks, opts.task, opts.pos_label, source.name)
+    if task == "multiclass" and not columns.multiclass:
+        raise InputError(
+            f"a multiclass task needs one prediction column per class in {source.name}; "
+            "pass them with --pred (a glob such as 'prob_*' works)."
+        )
+    kind = prediction_kind(probe.table, columns, task)
+    if not specs:
+        specs = default_losses(task, kind)
+    # Losses named only in a gate are evaluated too.
+    specs = [*specs, *(g.key for g in gates if g.key not in specs)]
+    losses = [registry.bind(parse_spec(s), task) for s in dict.fromkeys(specs)]
+    validator = Validator(
+        columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
+        divides_by_target=tuple(s.key for s in losses if s.name in DIVIDES_BY_TARGET),
+    )  # fmt: skip
+    if task == "regression" and opts.task == "auto":
+        note = class_label_note(probe.table, columns)
+        if note:
+            validator.notes.append(note)
+    if opts.classes and task != "multiclass":
+        raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
+    return Prepared(source, columns, task, kind, losses, validator, gates)

@@ -1,0 +1,1 @@
+"""The flows of the commands: eval, compare and recommend, each minus printing."""

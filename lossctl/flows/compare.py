@@ -1,0 +1,167 @@
+"""The compare flow: prepare every model, pair their per-sample losses, test, gate.
+
+It does not print; the CLI renders the :class:`~lossctl.report.CompareReport`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lossctl.core.gates import compare_failures, parse_max, result, worse_than_baseline
+from lossctl.core.prepare import Prepared, prepare
+from lossctl.engines.base import collect
+from lossctl.errors import InputError, UsageError
+from lossctl.flows.eval import dropped_warning
+from lossctl.losses import BoundLoss, split_specs
+from lossctl.options import CompareOptions, EvalOptions
+from lossctl.report import CompareReport
+
+#: How compare drops rows with --nan omit.
+ALL_MODELS = " (a row dropped for any model is dropped for all)"
+
+
+#: The most --resamples a comparison takes (memory grows with the resamples, not the rows).
+MAX_RESAMPLES = 1_000_000
+
+
+@dataclass
+class _ModelSpec:
+    name: str
+    path: str
+    pred: list[str]
+
+
+def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
+    from pathlib import Path
+
+    files = list(opts.files)
+    if not files:
+        raise UsageError("compare needs prediction files: two or more, or one with several --pred.")
+    if len(files) == 1:
+        if len(opts.pred) < 2:
+            raise UsageError(
+                f"compare needs at least two models: give two or more files, or pass --pred once "
+                f"per model column of {files[0]} (e.g. --pred y_pred --pred y_pred_gbr)."
+            )
+        specs = [_ModelSpec(p, files[0], [p]) for p in opts.pred]
+    else:
+        stems = [Path(f).name.split(".")[0] if f != "-" else "stdin" for f in files]
+        if len(set(stems)) < len(stems):
+            stems = [f for f in files]
+        specs = [_ModelSpec(s, f, list(opts.pred)) for s, f in zip(stems, files, strict=True)]
+        if files.count("-") > 1:
+            raise UsageError("standard input (-) can be only one of the compared files.")
+    if opts.names:
+        names = [n.strip() for item in opts.names for n in item.split(",") if n.strip()]
+        if len(names) != len(specs):
+            raise UsageError(f"--names gives {len(names)} names for {len(specs)} models.")
+        for spec, name in zip(specs, names, strict=True):
+            spec.name = name
+    if len({s.name for s in specs}) < len(specs):
+        raise UsageError("model names must be unique; pass --names a,b,c.")
+    return specs
+
+
+def run_compare(opts: CompareOptions) -> CompareReport:
+    """Compare models on the same rows: the whole of ``lossctl compare`` minus printing."""
+    from lossctl.core.pairing import align_by_id, align_by_position, common_rows, compare_losses
+    from lossctl.core.stats import check_test
+    from lossctl.plugins import load_registry
+    from lossctl.report import ModelInfo, TestInfo
+
+    check_test(opts.test)
+    if not 0 < opts.confidence < 1:
+        raise UsageError(f"--confidence must be in (0, 1), got {opts.confidence}.")
+    if not 1 <= opts.resamples <= MAX_RESAMPLES:
+        raise UsageError(
+            f"--resamples must be between 1 and {MAX_RESAMPLES:,}, got {opts.resamples:,} "
+            "(each resample holds its own sums: the bound keeps memory bounded; 2000 gives "
+            "p-values to 0.0005 and 10,000 is plenty for a 99% interval)."
+        )
+    if opts.seed < 0:
+        raise UsageError(f"--seed must be an integer >= 0, got {opts.seed}.")
+    if opts.tolerance < 0:
+        raise UsageError(f"--tolerance must be >= 0, got {opts.tolerance}.")
+    registry = opts.registry or load_registry()
+    specs = model_specs(opts)
+    baseline = opts.baseline or specs[0].name
+    if baseline not in {s.name for s in specs}:
+        raise UsageError(
+            f"--baseline '{baseline}' is not one of the models: {', '.join(s.name for s in specs)}."
+        )
+    gates = parse_max(opts.max)
+    collected = []
+    task, kind, loss_specs = opts.task, "", list(split_specs(opts.losses))
+    losses: list[BoundLoss] = []
+    prepareds: list[Prepared] = []
+    for spec in specs:
+        prepared = prepare(EvalOptions(
+            path=spec.path, losses=loss_specs, target=opts.target, pred=spec.pred,
+            weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
+            classes=opts.classes, input_format=opts.input_format, delimiter=opts.delimiter,
+            chunk_size=opts.chunk_size,
+            max=opts.max, registry=registry,
+        ))  # fmt: skip
+        if not losses:
+            # The first model decides the task and the default losses; the others follow.
+            task, kind, losses = prepared.task, prepared.kind, prepared.losses
+            loss_specs = [loss.key for loss in losses]
+        prepareds.append(prepared)
+    names = [spec.name for spec in specs]
+    if opts.engine == "dask":
+        from lossctl.engines import dask_engine
+
+        if len({spec.path for spec in specs}) > 1 or opts.id:
+            raise UsageError(
+                "compare on the dask engine pairs models inside one file or dataset: give "
+                "each model's predictions as a --pred column of the same files (no --id), "
+                "or use --engine local."
+            )
+        comparisons, n_rows, n_used = dask_engine.run_compare(
+            prepareds, names, baseline, test=opts.test, confidence=opts.confidence,
+            horizon=opts.horizon, scheduler=opts.scheduler,
+        )  # fmt: skip
+        columns = {name: p.columns.pred for name, p in zip(names, prepareds, strict=True)}
+        sources = {name: p.source.name for name, p in zip(names, prepareds, strict=True)}
+    else:
+        collected = [collect(p, name) for p, name in zip(prepareds, names, strict=True)]
+        models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
+        keep = common_rows(models)
+        if not keep.any():
+            raise InputError("no row is valid for every model; nothing to compare.")
+        comparisons = compare_losses(
+            models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
+            confidence=opts.confidence, horizon=opts.horizon, rows=keep,
+        )  # fmt: skip
+        n_rows, n_used = models[0].n, int(keep.sum())
+        columns = {m.name: m.columns for m in models}
+        sources = {m.name: m.source for m in models}
+    failures = []
+    if opts.fail_if_worse:
+        failures += worse_than_baseline(comparisons, baseline, opts.tolerance)
+    failures += compare_failures(gates, comparisons)
+    gate_result = result(failures) if (opts.fail_if_worse or gates) else None
+    return CompareReport(
+        task=task,
+        prediction_kind=kind,
+        baseline=baseline,
+        models={n: ModelInfo(n, sources[n], columns[n]) for n in names},
+        aligned_by=opts.id or "row",
+        n_rows=n_rows,
+        n_used=n_used,
+        n_dropped=n_rows - n_used,
+        losses=comparisons,
+        test=TestInfo(
+            opts.test,
+            opts.resamples if opts.test in ("bootstrap", "permutation") else None,
+            opts.seed if opts.test in ("bootstrap", "permutation") else None,
+            opts.confidence,
+            opts.horizon if opts.test == "dm" else None,
+        ),
+        weight=opts.weight,
+        gate=gate_result,
+        warnings=(
+            *dict.fromkeys(w for p in prepareds for w in p.validator.warnings()),
+            *dropped_warning(n_rows - n_used, n_rows, ALL_MODELS),
+        ),
+    )
