@@ -22,36 +22,38 @@ from typing import Any
 
 from lossctl.errors import UsageError
 
-#: Keys a config file may set, and the type each holds ("list" accepts a string too;
+#: Config keys that are command-line options only (no field of :mod:`lossctl.options`).
+CLI_KEYS = {"format": "str", "precision": "int", "plugin": "list"}
+#: The type of a key, from its option field's annotation ("list" accepts a string too;
 #: "names" is a list of names or one comma-separated string of them).
-KEYS: dict[str, str] = {
-    "loss": "list",
-    "target": "list",
-    "pred": "list",
-    "weight": "str",
-    "id": "str",
-    "by": "str",
-    "task": "str",
-    "nan": "str",
-    "format": "str",
-    "precision": "int",
-    "max": "list",
-    "plugin": "list",
-    "input_format": "str",
-    "delimiter": "str",
-    "classes": "names",
-    "chunk_size": "int",
-    "test": "str",
-    "resamples": "int",
-    "seed": "int",
-    "confidence": "float",
-    "baseline": "str",
-    "tolerance": "float",
-    "horizon": "int",
-    "pos_label": "str",
-    "engine": "str",
-    "scheduler": "str",
+_TYPES = {
+    "Sequence[str]": "list",
+    "tuple[str, ...]": "names",
+    "str": "str",
+    "int": "int",
+    "float": "float",
 }
+
+
+def _keys() -> dict[str, str]:
+    """The keys a config file may set: the option fields (:mod:`lossctl.options`) of eval
+    and compare, less :data:`~lossctl.options.NOT_IN_CONFIG`, and :data:`CLI_KEYS`."""
+    from dataclasses import fields
+
+    from lossctl.options import CONFIG_NAMES, NOT_IN_CONFIG, CompareOptions, EvalOptions
+
+    keys: dict[str, str] = {}
+    for cls in (EvalOptions, CompareOptions):
+        for f in fields(cls):
+            if f.name in NOT_IN_CONFIG:
+                continue
+            annotation = str(f.type).removesuffix(" | None")
+            keys[CONFIG_NAMES.get(f.name, f.name)] = _TYPES[annotation]
+    return {**keys, **CLI_KEYS}
+
+
+#: Keys a config file may set, and the type each holds.
+KEYS: dict[str, str] = _keys()
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,12 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         k = key.replace("-", "_")
-        kind = KEYS.get(k)
-        if kind is None:
+        key_type = KEYS.get(k)
+        if key_type is None:
             raise UsageError(
                 f"unknown key '{key}' in {path}; valid keys: {', '.join(sorted(KEYS))}."
             )
-        if kind == "names":
+        if key_type == "names":
             if isinstance(value, str):
                 value = value.split(",")
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -87,17 +89,17 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
                     f"key '{key}' in {path} must be a list of names or a comma-separated "
                     f"string, got {value!r}."
                 )
-        elif kind == "list":
+        elif key_type == "list":
             if isinstance(value, str):
                 value = [value]
             if isinstance(value, dict) and k == "max":
                 value = [f"{mk}={mv}" for mk, mv in value.items()]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UsageError(f"key '{key}' in {path} must be a string or a list of strings.")
-        elif kind == "int":
+        elif key_type == "int":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise UsageError(f"key '{key}' in {path} must be an integer, got {value!r}.")
-        elif kind == "float":
+        elif key_type == "float":
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise UsageError(f"key '{key}' in {path} must be a number, got {value!r}.")
             value = float(value)

@@ -26,6 +26,16 @@ CONFIDENCE = 0.95
 HORIZON = 1
 
 
+#: Fields that a config file cannot set: the inputs and outputs of one run, its
+#: switches, and the objects only the Python API passes.
+NOT_IN_CONFIG = frozenset({
+    "path", "files", "names", "per_sample", "force", "fail_if_worse", "workers",
+    "registry", "progress",
+})  # fmt: skip
+#: Option fields whose config key is another name (the long option's).
+CONFIG_NAMES = {"losses": "loss"}
+
+
 class Progress:
     """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
 

@@ -151,3 +151,30 @@ def test_config_keys(seen: list[Any], tmp_path: Path, monkeypatch: pytest.Monkey
     res = CliRunner().invoke(app, ["eval", REG])
     assert res.exit_code == 2 and "--delimiter must be one character" in res.stderr
     assert len(seen) == n
+
+
+def test_config_keys_are_the_option_fields_and_long_options() -> None:
+    """The keys of lossctl.toml derive from lossctl.options (one home of the options):
+    the table below is 0.1's, which users' config files rely on; each key is a long
+    option of eval or compare."""
+    import typer.main
+
+    from lossctl.config import KEYS
+
+    assert KEYS == {
+        "loss": "list", "target": "list", "pred": "list", "weight": "str", "id": "str",
+        "by": "str", "task": "str", "nan": "str", "format": "str", "precision": "int",
+        "max": "list", "plugin": "list", "input_format": "str", "delimiter": "str",
+        "classes": "names", "chunk_size": "int", "test": "str", "resamples": "int",
+        "seed": "int", "confidence": "float", "baseline": "str", "tolerance": "float",
+        "horizon": "int", "pos_label": "str", "engine": "str", "scheduler": "str",
+    }  # fmt: skip
+    group = typer.main.get_command(app)
+    long_options = {
+        opt
+        for name in ("eval", "compare")
+        for param in group.commands[name].params  # type: ignore[attr-defined]
+        for opt in param.opts
+        if opt.startswith("--")
+    }
+    assert {"--" + k.replace("_", "-") for k in KEYS} - long_options == set()

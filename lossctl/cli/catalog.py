@@ -26,7 +26,7 @@ def losses(
         TaskChoice | None,
         typer.Option("--task", help="Only the losses of this task.", show_default=False),
     ] = None,
-    fmt: FormatOpt = None,
+    format_option: FormatOpt = None,
     as_json: JsonOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
@@ -39,13 +39,13 @@ def losses(
     conf = load_config(config, no_config, no_plugins)
     reg = registry(plugin, conf, computes=False)
     specs = [s for s in reg if task in (None, TaskChoice.auto) or s.task == task.value]
-    kind = output_format(fmt, as_json, conf)
-    if kind == "json":
+    output = output_format(format_option, as_json, conf)
+    if output == "json":
         state.write(render.losses_json(specs))
-    elif kind == "markdown":
+    elif output == "markdown":
         state.write(render.losses_markdown(specs))
-    elif kind in ("csv", "tsv"):
-        state.write(render.losses_delimited(specs, "," if kind == "csv" else "\t"))
+    elif output in ("csv", "tsv"):
+        state.write(render.losses_delimited(specs, "," if output == "csv" else "\t"))
     else:
         state.out().print(render.losses_table(specs))
         state.out().print("Details of one loss: lossctl explain NAME", style="dim")
@@ -62,7 +62,7 @@ def explain(
             "--task", help="For names used by several tasks (brier, zero_one).", show_default=False
         ),
     ] = None,
-    fmt: FormatOpt = None,
+    format_option: FormatOpt = None,
     as_json: JsonOpt = False,
     plugin: PluginOpt = None,
     config: ConfigOpt = None,
@@ -79,10 +79,10 @@ def explain(
 
     conf = load_config(config, no_config, no_plugins)
     if name is None:
-        kind = output_format(fmt, as_json, conf)
-        if kind == "json":
+        output = output_format(format_option, as_json, conf)
+        if output == "json":
             state.write(render.guide_json())
-        elif kind == "markdown":
+        elif output == "markdown":
             state.write(render.guide_markdown())
         else:
             state.out().print(render.guide_renderable())
@@ -92,12 +92,12 @@ def explain(
     specs = list(reg.candidates(parsed.name))
     if task not in (None, TaskChoice.auto):
         specs = [reg.get(parsed.name, task.value)]
-    kind = output_format(fmt, as_json, conf)
-    if kind == "json":
+    output = output_format(format_option, as_json, conf)
+    if output == "json":
         state.write(render.explain_json(specs))
-    elif kind == "markdown":
+    elif output == "markdown":
         state.write("\n".join(render.explain_markdown(s) for s in specs))
-    elif kind in ("csv", "tsv"):
+    elif output in ("csv", "tsv"):
         raise UsageError("explain prints prose; use --format table, markdown or json.")
     else:
         for i, spec in enumerate(specs):

@@ -227,15 +227,17 @@ def provenance(plugins: list[Path] | None, conf: Config) -> dict[str, Any]:
     return {"plugins": used, "config": str(conf.path) if conf.path else None}
 
 
-def output_format(fmt: OutputFormat | None, as_json: bool, conf: Config) -> str:
+def output_format(format_option: OutputFormat | None, as_json: bool, conf: Config) -> str:
     from lossctl.errors import UsageError
 
     if as_json:
-        if fmt is not None and fmt is not OutputFormat.json:
-            raise UsageError(f"--json conflicts with --format {fmt.value}; pass only one.")
+        if format_option is not None and format_option is not OutputFormat.json:
+            raise UsageError(
+                f"--json conflicts with --format {format_option.value}; pass only one."
+            )
         return "json"
-    if fmt is not None:
-        return fmt.value
+    if format_option is not None:
+        return format_option.value
     value = conf.get("format", "table")
     if value not in OutputFormat.__members__:
         raise UsageError(

@@ -110,7 +110,7 @@ def compare_command(
             help="Forecast horizon of the Diebold-Mariano test.",
         ),
     ] = None,
-    fmt: FormatOpt = None,
+    format_option: FormatOpt = None,
     as_json: JsonOpt = False,
     precision: PrecisionOpt = None,
     quiet: QuietOpt = False,
@@ -149,8 +149,8 @@ def compare_command(
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
-    kind = output_format(fmt, as_json, conf)
-    state.check_embed(embed, kind)
+    output = output_format(format_option, as_json, conf)
+    state.check_embed(embed, output)
     digits = settings.precision(precision)
     opts = CompareOptions(
         files=files,
@@ -186,7 +186,7 @@ def compare_command(
     if not quiet:
         for w in report.warnings:
             state.warn(w)
-        _print(report, kind, digits, embed or [])
+        _print(report, output, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:
             if f.kind == "worse":
@@ -207,17 +207,17 @@ def compare_command(
     return 0
 
 
-def _print(report: CompareReport, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
+def _print(report: CompareReport, output: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
     from lossctl.render import table as rtable
 
-    if kind == "json":
+    if output == "json":
         state.write(rjson.compare_json(report))
-    elif kind == "markdown":
+    elif output == "markdown":
         state.write(rmd.compare_markdown(report, digits, embed))
-    elif kind in ("csv", "tsv"):
-        state.write(rcsv.compare_delimited(report, "," if kind == "csv" else "\t", digits))
+    elif output in ("csv", "tsv"):
+        state.write(rcsv.compare_delimited(report, "," if output == "csv" else "\t", digits))
     else:
         state.out().print(rtable.compare_table(report, digits))

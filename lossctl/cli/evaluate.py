@@ -82,7 +82,7 @@ def eval_command(
     input_format: InputFormatOpt = None,
     delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
-    fmt: FormatOpt = None,
+    format_option: FormatOpt = None,
     as_json: JsonOpt = False,
     precision: PrecisionOpt = None,
     quiet: QuietOpt = False,
@@ -123,10 +123,10 @@ def eval_command(
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
-    kind = output_format(fmt, as_json, conf)
-    state.check_embed(embed, kind)
+    output = output_format(format_option, as_json, conf)
+    state.check_embed(embed, output)
     digits = settings.precision(precision)
-    if per_sample == "-" and kind != "table" and not quiet:
+    if per_sample == "-" and output != "table" and not quiet:
         raise UsageError("--per-sample - writes CSV to stdout; add --quiet, or write to a file.")
     opts = EvalOptions(
         path=file,
@@ -154,7 +154,7 @@ def eval_command(
     )
     from lossctl.cli.progress import progress_for
 
-    with progress_for(file, quiet, kind) as opts.progress:
+    with progress_for(file, quiet, output) as opts.progress:
         report = run_eval(opts)
     report = replace(report, **provenance(plugin, conf))
     if per_sample == "-":
@@ -162,7 +162,7 @@ def eval_command(
     if not quiet:
         for w in report.warnings:
             state.warn(w)
-        _print(report, kind, digits, embed or [])
+        _print(report, output, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:
             state.gate_failed(
@@ -172,18 +172,18 @@ def eval_command(
     return 0
 
 
-def _print(report: EvalReport, kind: str, digits: int, embed: Sequence[str] = ()) -> None:
+def _print(report: EvalReport, output: str, digits: int, embed: Sequence[str] = ()) -> None:
     from lossctl.render import csv as rcsv
     from lossctl.render import json as rjson
     from lossctl.render import markdown as rmd
     from lossctl.render import table as rtable
 
-    if kind == "json":
+    if output == "json":
         state.write(rjson.eval_json(report))
-    elif kind == "markdown":
+    elif output == "markdown":
         state.write(rmd.eval_markdown(report, digits, embed))
-    elif kind in ("csv", "tsv"):
-        state.write(rcsv.eval_delimited(report, "," if kind == "csv" else "\t", digits))
+    elif output in ("csv", "tsv"):
+        state.write(rcsv.eval_delimited(report, "," if output == "csv" else "\t", digits))
     else:
         state.out().print(rtable.eval_table(report, digits))
 

@@ -74,9 +74,9 @@ class RichProgress(Progress):
 
 
 @contextlib.contextmanager
-def progress_for(path: str, quiet: bool, kind: str) -> Iterator[RichProgress | None]:
+def progress_for(path: str, quiet: bool, output: str) -> Iterator[RichProgress | None]:
     """A progress bar while reading, when stderr is a terminal and the output is for a person."""
-    if quiet or kind == "json" or not sys.stderr.isatty():
+    if quiet or output == "json" or not sys.stderr.isatty():
         yield None
         return
     from pathlib import Path

@@ -169,13 +169,13 @@ def discard_stdout() -> None:
     os.close(devnull)
 
 
-def check_embed(images: list[str] | None, fmt: str) -> None:
+def check_embed(images: list[str] | None, output: str) -> None:
     """--embed is for markdown output, and names images that exist."""
     if not images:
         return
     from lossctl.errors import UsageError
 
-    if fmt != "markdown":
+    if output != "markdown":
         raise UsageError("--embed adds images to markdown output; pass --format markdown too.")
     for image in images:
         if "://" not in image and not os.path.isfile(image):

@@ -179,11 +179,9 @@ def _run_test(
         return stats.permutation(a, b, w, finalize, resamples=resamples, seed=seed)
     if test == "none":
         return stats.TestResult(stats.cost(b, w, finalize) - stats.cost(a, w, finalize), None, None)
-    if w is not None:
-        raise UsageError(
-            f"--test {test} does not support sample weights; use --test bootstrap or "
-            "permutation, or drop --weight."
-        )
+    stats.check_weighted(
+        test, w is not None, "use --test bootstrap or permutation, or drop --weight"
+    )
     if test == "ttest":
         return stats.ttest(a, b, finalize, confidence=confidence)
     if test == "wilcoxon":

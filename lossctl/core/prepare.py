@@ -56,7 +56,7 @@ class Prepared:
         )
         for p in parts:
             if ds is not None and p is not None:
-                v.source = ds.label(p.file)
+                v.reading(ds.label(p.file))
             chunks = self.source.chunks(cm.needed, cm.text, p, groups, offset)
             try:
                 for chunk in chunks:

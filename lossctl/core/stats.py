@@ -79,8 +79,29 @@ def cost(x: np.ndarray, w: np.ndarray | None, finalize: Finalize) -> float:
 
 def win_rate(a: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> float:
     """Share of rows where the candidate's loss is lower than the baseline's; ties count half."""
+    wins, total = win_sums(a, b, w)
+    return wins / total
+
+
+def win_sums(a: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
+    """The mergeable parts of :func:`win_rate`: (weighted wins, total weight); sum them
+    across parts and divide."""
     score = (b < a).astype(np.float64) + 0.5 * (b == a)
-    return weighted_mean(score, w)
+    if w is None:
+        return float(score.sum()), float(score.size)
+    return float(np.dot(w, score)), float(w.sum())
+
+
+#: The tests that take sample weights.
+WEIGHTED_TESTS = ("bootstrap", "permutation", "none")
+#: The tests computed from mergeable sums (:class:`LagSums`), so on any engine.
+MERGEABLE_TESTS = ("ttest", "dm", "none")
+
+
+def check_weighted(test: str, weighted: bool, instead: str) -> None:
+    """Refuse a test that cannot take the sample weights; ``instead`` says what to do."""
+    if weighted and test not in WEIGHTED_TESTS:
+        raise UsageError(f"--test {test} does not support sample weights; {instead}.")
 
 
 # -- paired bootstrap -------------------------------------------------------------------------
@@ -439,6 +460,18 @@ class LagSums:
         if other.n > h1:
             tail = other.tail.copy()
         return LagSums(self.horizon, n, self.total + other.total, mean, m2, head, tail, cross)
+
+    def test(self, test: str, delta: float, finalized: bool, confidence: float) -> TestResult:
+        """A test of :data:`MERGEABLE_TESTS` from the sums. ``delta`` is the cost
+        difference; its interval is the mean difference's, so a finalized loss (rmse)
+        has none."""
+        if test == "none":
+            return TestResult(delta, None, None)
+        if test == "ttest":
+            p_value, ci = self.ttest(confidence)
+        else:
+            p_value, ci = self.diebold_mariano(confidence)
+        return TestResult(delta, None if finalized else ci, p_value)
 
     def ttest(self, confidence: float) -> tuple[float, tuple[float, float] | None]:
         """Two-sided paired t-test p-value and interval of the mean difference (as ttest_rel)."""

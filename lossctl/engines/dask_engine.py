@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from lossctl.errors import InputError, LossctlError, UsageError
 
 if TYPE_CHECKING:
@@ -411,7 +409,7 @@ def _compare_task(
     """Run on a worker: every model's per-sample losses on one part, reduced to sums."""
     from lossctl.core.accumulate import Accumulator
     from lossctl.core.pairing import align_by_position, common_rows
-    from lossctl.core.stats import LagSums
+    from lossctl.core.stats import LagSums, win_sums
     from lossctl.engines.base import collect
 
     collected = []
@@ -440,11 +438,7 @@ def _compare_task(
                 continue
             b = m.losses[key][keep]
             lags[key][m.name] = LagSums.of(b - a, horizon)
-            score = (b < a).astype(np.float64) + 0.5 * (b == a)
-            wins[key][m.name] = (
-                float(score.sum() if w is None else np.dot(w, score)),
-                float(score.size if w is None else w.sum()),
-            )
+            wins[key][m.name] = win_sums(a, b, w)
     return ComparePart(base.n, int(keep.sum()), costs, lags, wins)
 
 
@@ -461,16 +455,13 @@ def run_compare(
     """Compare models of one file or dataset on Dask: the t and DM tests from merged sums."""
     from lossctl.core.accumulate import Accumulator
     from lossctl.core.pairing import assemble
-    from lossctl.core.stats import LagSums, TestResult
+    from lossctl.core.stats import MERGEABLE_TESTS, LagSums, check_weighted
 
-    if test not in ("ttest", "dm", "none"):
+    if test not in MERGEABLE_TESTS:
         raise unsupported_test(test)
     first = prepareds[0]
-    if first.columns.weight and test != "none":
-        raise UsageError(
-            f"--test {test} does not support sample weights; use --test none on Dask, or "
-            "--engine local with --test bootstrap."
-        )
+    check_weighted(test, bool(first.columns.weight),
+                   "use --test none on Dask, or --engine local with --test bootstrap")  # fmt: skip
     with client(scheduler) as c:
         for p in prepareds:
             _ship_plugins(c, p)
@@ -489,7 +480,6 @@ def run_compare(
     out: dict[str, Any] = {}
     for loss in first.losses:
         key = loss.key
-        finalize = loss.finalizer
         accs = {n: Accumulator() for n in names}
         lag = {n: LagSums.empty(horizon) for n in names if n != baseline}
         win = {n: (0.0, 0.0) for n in names if n != baseline}
@@ -499,21 +489,12 @@ def run_compare(
             for n in lag:
                 lag[n] = lag[n].merge(o.lags[key][n])
                 win[n] = (win[n][0] + o.wins[key][n][0], win[n][1] + o.wins[key][n][1])
-        costs = {}
-        for n, acc in accs.items():
-            mean = acc.weighted_sum / acc.weight_sum
-            costs[n] = finalize(mean) if finalize else mean
-        results = {}
-        for n, sums in lag.items():
-            delta = costs[n] - costs[baseline]
-            if test == "none":
-                results[n] = TestResult(delta, None, None)
-                continue
-            if test == "ttest":
-                p_value, ci = sums.ttest(confidence)
-            else:
-                p_value, ci = sums.diebold_mariano(confidence)
-            results[n] = TestResult(delta, ci if finalize is None else None, p_value)
+        costs = {n: acc.stats(loss).cost for n, acc in accs.items()}
+        finalized = loss.spec.finalize is not None
+        results = {
+            n: sums.test(test, costs[n] - costs[baseline], finalized, confidence)
+            for n, sums in lag.items()
+        }
         wins = {n: s / t if t else 0.5 for n, (s, t) in win.items()}
         out[key] = assemble(loss, costs, baseline, results, wins, confidence, test)
     return out, n_rows, n_used

@@ -5,16 +5,24 @@ It does not print; the CLI renders the :class:`~lossctl.report.CompareReport`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lossctl.core.gates import compare_failures, parse_max, result, worse_than_baseline
 from lossctl.core.prepare import Prepared, prepare
 from lossctl.engines.base import collect
 from lossctl.errors import InputError, UsageError
 from lossctl.flows.eval import dropped_warning
-from lossctl.losses import BoundLoss, split_specs
+from lossctl.losses import split_specs
 from lossctl.options import CompareOptions, EvalOptions
 from lossctl.report import CompareReport
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lossctl.core.pairing import Collected
+    from lossctl.losses import Registry
 
 #: How compare drops rows with --nan omit.
 ALL_MODELS = " (a row dropped for any model is dropped for all)"
@@ -62,9 +70,49 @@ def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     return specs
 
 
+def prepare_models(
+    opts: CompareOptions,
+    specs: Sequence[_ModelSpec],
+    registry: Registry,
+    first_loss_only: bool = False,
+) -> list[Prepared]:
+    """Prepare each model's file as eval does. The first model decides the task and the
+    (default) losses, or only the first of them; the other models follow it."""
+    task, keys = opts.task, list(split_specs(opts.losses))
+    prepareds: list[Prepared] = []
+    for spec in specs:
+        prepared = prepare(EvalOptions(
+            path=spec.path, losses=keys, target=opts.target, pred=spec.pred,
+            weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
+            classes=opts.classes, input_format=opts.input_format, delimiter=opts.delimiter,
+            chunk_size=opts.chunk_size, max=opts.max, registry=registry,
+        ))  # fmt: skip
+        if not prepareds:
+            if first_loss_only:
+                prepared.losses = prepared.losses[:1]
+            task, keys = prepared.task, [loss.key for loss in prepared.losses]
+        prepareds.append(prepared)
+    return prepareds
+
+
+def paired_rows(
+    prepareds: Sequence[Prepared], names: Sequence[str], id_column: str | None, every: str = "every"
+) -> tuple[list[Collected], np.ndarray]:
+    """Every model's per-sample losses, aligned by ``id_column`` or by position, and the
+    mask of the rows valid for all of them (none is an error)."""
+    from lossctl.core.pairing import align_by_id, align_by_position, common_rows
+
+    collected = [collect(p, name) for p, name in zip(prepareds, names, strict=True)]
+    models = align_by_id(collected, id_column) if id_column else align_by_position(collected)
+    keep = common_rows(models)
+    if not keep.any():
+        raise InputError(f"no row is valid for {every} model; nothing to compare.")
+    return models, keep
+
+
 def run_compare(opts: CompareOptions) -> CompareReport:
     """Compare models on the same rows: the whole of ``lossctl compare`` minus printing."""
-    from lossctl.core.pairing import align_by_id, align_by_position, common_rows, compare_losses
+    from lossctl.core.pairing import compare_losses
     from lossctl.core.stats import check_test
     from lossctl.plugins import load_registry
     from lossctl.report import ModelInfo, TestInfo
@@ -90,23 +138,8 @@ def run_compare(opts: CompareOptions) -> CompareReport:
             f"--baseline '{baseline}' is not one of the models: {', '.join(s.name for s in specs)}."
         )
     gates = parse_max(opts.max)
-    collected = []
-    task, kind, loss_specs = opts.task, "", list(split_specs(opts.losses))
-    losses: list[BoundLoss] = []
-    prepareds: list[Prepared] = []
-    for spec in specs:
-        prepared = prepare(EvalOptions(
-            path=spec.path, losses=loss_specs, target=opts.target, pred=spec.pred,
-            weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
-            classes=opts.classes, input_format=opts.input_format, delimiter=opts.delimiter,
-            chunk_size=opts.chunk_size,
-            max=opts.max, registry=registry,
-        ))  # fmt: skip
-        if not losses:
-            # The first model decides the task and the default losses; the others follow.
-            task, kind, losses = prepared.task, prepared.kind, prepared.losses
-            loss_specs = [loss.key for loss in losses]
-        prepareds.append(prepared)
+    prepareds = prepare_models(opts, specs, registry)
+    task, kind, losses = prepareds[0].task, prepareds[0].kind, prepareds[0].losses
     names = [spec.name for spec in specs]
     if opts.engine == "dask":
         from lossctl.engines import dask_engine
@@ -124,11 +157,7 @@ def run_compare(opts: CompareOptions) -> CompareReport:
         columns = {name: p.columns.pred for name, p in zip(names, prepareds, strict=True)}
         sources = {name: p.source.name for name, p in zip(names, prepareds, strict=True)}
     else:
-        collected = [collect(p, name) for p, name in zip(prepareds, names, strict=True)]
-        models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
-        keep = common_rows(models)
-        if not keep.any():
-            raise InputError("no row is valid for every model; nothing to compare.")
+        models, keep = paired_rows(prepareds, names, opts.id)
         comparisons = compare_losses(
             models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
             confidence=opts.confidence, horizon=opts.horizon, rows=keep,

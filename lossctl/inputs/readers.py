@@ -348,7 +348,7 @@ class Source:
         ):
             # Rows in the file, estimated from the first block (for progress only).
             rows = batches[0].num_rows
-            probed = max(1, min(self.size, len(self._probe_bytes())))
+            probed = max(1, min(self.size, len(self.probe_bytes())))
             self.total_rows = max(rows, int(self.size * rows / probed))
         return Chunk(pa.Table.from_batches(batches), 0)
 
@@ -390,7 +390,7 @@ class Source:
         if part.row_groups:
             import pyarrow.parquet as pq
 
-            meta = pq.ParquetFile(self._seekable()).metadata
+            meta = pq.ParquetFile(self.open_seekable()).metadata
             return sum(meta.row_group(g).num_rows for g in range(part.row_groups[0]))
         if part.first or part.start == 0:
             return 0
@@ -413,9 +413,9 @@ class Source:
                     rows += batch.num_rows
         return rows
 
-    # -- format specific ----------------------------------------------------------------
+    # -- the bytes, for the format readers below ---------------------------------------
 
-    def _raw(self) -> Any:
+    def open_raw(self) -> Any:
         """The (decompressed) input from its first byte; a stream can be read once."""
         import pyarrow as pa
 
@@ -437,14 +437,14 @@ class Source:
         """True when Arrow reads the input without calling back into Python (threads are safe)."""
         return self.stream is None and self.fs is None and self.fmt.compression != "xz"
 
-    def _probe_bytes(self) -> bytes:
+    def probe_bytes(self) -> bytes:
         """The whole lines of ``head`` (the first rows), for the schema and the probe."""
         if self.head_is_all:
             return self.head
         cut = self.head.rfind(b"\n") + 1
         return self.head[:cut] if cut else self.head
 
-    def _read_head(self, data: Any) -> None:
+    def read_head(self, data: Any) -> None:
         """Read the first lines of ``data`` into ``head`` (a CSV header, a JSON line)."""
         kind = "header line" if self.fmt.format in ("csv", "tsv") else "first line"
         head, complete = _read_lines(data.read, self.name, kind)
@@ -454,14 +454,14 @@ class Source:
         if first >= PROBE_BYTES // 4:
             self.block_size = max(BLOCK_SIZE, 1 << (4 * (first + 1)).bit_length())
 
-    def _check_delimiter(self) -> None:
+    def check_delimiter(self) -> None:
         """A header that is one column but splits into several on another delimiter
         (``label;score``) is an error naming the delimiter to pass, never a silent
         switch (nor a "column not found" that lists 'label;score' as the one column).
         """
         import csv
 
-        lines = self._probe_bytes().decode("utf-8", "replace").splitlines(keepends=True)[:6]
+        lines = self.probe_bytes().decode("utf-8", "replace").splitlines(keepends=True)[:6]
         used = self.fmt.separator
         try:
             if not lines or len(_split(lines, used)[0]) != 1:
@@ -525,9 +525,9 @@ class Source:
             elif fmt == "jsonl":
                 yield from _jsonl_batches(self, columns, types, probe)
             elif fmt == "parquet":
-                yield from _parquet_batches(self._seekable(), columns, self.chunk_size, part)
+                yield from _parquet_batches(self.open_seekable(), columns, self.chunk_size, part)
             else:
-                yield from _feather_batches(self._seekable(), columns)
+                yield from _feather_batches(self.open_seekable(), columns)
         except InputError:
             raise
         except Exception as exc:
@@ -557,7 +557,7 @@ class Source:
         )  # fmt: skip
         start = 0
         reader = pcsv.open_csv(
-            self._raw(), read_options=read, parse_options=parse, convert_options=convert
+            self.open_raw(), read_options=read, parse_options=parse, convert_options=convert
         )
         with _closing(reader):
             for batch in reader:
@@ -587,7 +587,7 @@ class Source:
             block_size=self.block_size, use_threads=False,
         )  # fmt: skip
         parse.invalid_row_handler = invalid
-        data = self._raw()
+        data = self.open_raw()
         try:
             reader = pcsv.open_csv(
                 data, read_options=read, parse_options=parse, convert_options=convert
@@ -608,7 +608,9 @@ class Source:
             f"{bad.expected_columns}; fix that row (a value holding the delimiter must be quoted)."
         )
 
-    def _seekable(self) -> Any:
+    def open_seekable(self) -> Any:
+        """A path or a seekable file for Parquet and Feather (a compressed or streamed
+        input is read whole into memory, within the cap)."""
         import pyarrow as pa
 
         if self.stream is not None:
@@ -617,7 +619,7 @@ class Source:
             return self.fs.open(self.path, "rb")
         if self.fmt.compression is None:
             return self.path
-        data = self._raw()
+        data = self.open_raw()
         try:
             return pa.BufferReader(_read_capped(data.read, self.name, self.fmt.format))
         finally:
@@ -763,10 +765,10 @@ def _csv_batches(
     rows = 0
     while True:
         if probe:
-            data: Any = pa.BufferReader(source._probe_bytes())
+            data: Any = pa.BufferReader(source.probe_bytes())
             names = None
         elif part is None:
-            data = source._raw()
+            data = source.open_raw()
             names = None
         else:
             # One byte range, read whole (a copy, not a memory map: a map's pages would
@@ -811,7 +813,7 @@ def _jsonl_batches(
         explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore"
     )
     block = _probe_block(source) if probe else source.block_size
-    data = pa.BufferReader(source._probe_bytes()) if probe else source._raw()
+    data = pa.BufferReader(source.probe_bytes()) if probe else source.open_raw()
     try:
         reader = pjson.open_json(
             data,
@@ -850,26 +852,26 @@ def read_schema(source: Source) -> pa.Schema:
 
     fmt = source.fmt.format
     if fmt in ("csv", "tsv", "jsonl") and not source.head:
-        data = source._raw()
+        data = source.open_raw()
         try:
-            source._read_head(data)
+            source.read_head(data)
         finally:
             data.close()
     block = _probe_block(source)
     if fmt in ("csv", "tsv"):
         import pyarrow.csv as pcsv
 
-        source._check_delimiter()
+        source.check_delimiter()
         read, parse, _ = _csv_options(source.fmt, None, block_size=block, use_threads=False)
         reader = pcsv.open_csv(
-            pa.BufferReader(source._probe_bytes()), read_options=read, parse_options=parse
+            pa.BufferReader(source.probe_bytes()), read_options=read, parse_options=parse
         )
         with _closing(reader):
             return reader.schema
     if fmt == "jsonl":
         import pyarrow.json as pjson
 
-        probe = source._probe_bytes()
+        probe = source.probe_bytes()
         depth = _json_depth(probe)
         if depth > MAX_JSON_DEPTH:
             raise InputError(
@@ -886,10 +888,10 @@ def read_schema(source: Source) -> pa.Schema:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        pf = pq.ParquetFile(source._seekable())
+        pf = pq.ParquetFile(source.open_seekable())
         source.total_rows = pf.metadata.num_rows
         return pf.schema_arrow
-    reader = pa.ipc.open_file(source._seekable())
+    reader = pa.ipc.open_file(source.open_seekable())
     source.total_rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
     return reader.schema
 
@@ -973,7 +975,7 @@ def open_file(
 
 def _probe_block(source: Source) -> int:
     """One block for the first lines: their rows are parsed together, whatever their length."""
-    return max(PROBE_BYTES, len(source._probe_bytes()) + 1)
+    return max(PROBE_BYTES, len(source.probe_bytes()) + 1)
 
 
 def _has_format_suffix(path: str) -> bool:
@@ -1172,7 +1174,7 @@ def _open_stream(source: Source, raw: Any, origin: str = "default") -> None:
         source.head = _read_capped(stream.read, name, source.fmt.format)
         source.head_is_all = True
     else:
-        source._read_head(stream)
+        source.read_head(stream)
     if not source.head.strip():
         what = "standard input" if source.path == "-" else name
         raise InputError(f"{what} is empty; pipe a file into lossctl or pass a path.")

@@ -284,6 +284,10 @@ class Validator:
             divides_by_target=self.divides_by_target,
         )  # fmt: skip
 
+    def reading(self, source: str) -> None:
+        """Name ``source`` in messages from now on (each file of a dataset in turn)."""
+        self.source = source
+
     def absorb(self, other: Validator, offset: int = 0) -> None:
         """Add the counts of another part's validator (parts in file order); ``offset``
         is the number of the part's first row in its file, less one."""

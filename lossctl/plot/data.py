@@ -636,11 +636,7 @@ class Pair:
 
 def read_pair(opts: CompareOptions) -> Pair:
     """Read two models exactly as ``lossctl compare`` does (same pairing and checks)."""
-    from lossctl.core.pairing import align_by_id, align_by_position, common_rows
-    from lossctl.core.prepare import prepare
-    from lossctl.engines.base import collect
-    from lossctl.flows.compare import model_specs
-    from lossctl.options import EvalOptions
+    from lossctl.flows.compare import model_specs, paired_rows, prepare_models
     from lossctl.plugins import load_registry
 
     registry = opts.registry or load_registry()
@@ -650,40 +646,10 @@ def read_pair(opts: CompareOptions) -> Pair:
             f"plot compare draws two models; got {len(specs)} "
             f"({', '.join(s.name for s in specs)}). Use 'lossctl compare' for more."
         )
-    keys = split_specs(opts.losses)
-    _one_loss(keys, "compare")
-    task = opts.task
-    collected = []
-    loss: BoundLoss | None = None
-    for spec in specs:
-        prepared = prepare(
-            EvalOptions(
-                path=spec.path,
-                losses=keys,
-                target=opts.target,
-                pred=spec.pred,
-                weight=opts.weight,
-                id=opts.id,
-                task=task,
-                nan=opts.nan,
-                pos_label=opts.pos_label,
-                classes=opts.classes,
-                input_format=opts.input_format,
-                delimiter=opts.delimiter,
-                chunk_size=opts.chunk_size,
-                registry=registry,
-            )
-        )
-        if loss is None:
-            # The first model decides the task and the (default) loss; the other follows.
-            prepared.losses = prepared.losses[:1]
-            loss, task, keys = prepared.losses[0], prepared.task, [prepared.losses[0].key]
-        collected.append(collect(prepared, spec.name))
-    assert loss is not None
-    models = align_by_id(collected, opts.id) if opts.id else align_by_position(collected)
-    keep = common_rows(models)
-    if not keep.any():
-        raise InputError("no row is valid for both models; nothing to compare.")
+    _one_loss(split_specs(opts.losses), "compare")
+    prepareds = prepare_models(opts, specs, registry, first_loss_only=True)
+    loss, task = prepareds[0].losses[0], prepareds[0].task
+    models, keep = paired_rows(prepareds, [s.name for s in specs], opts.id, "both")
     a, b = models
     w = None if a.weight is None else a.weight[keep]
     if w is not None and not w.sum() > 0:
