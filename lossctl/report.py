@@ -154,3 +154,108 @@ class CompareReport:
     #: Plugin files loaded, and the config file read (None: none).
     plugins: tuple[PluginFile, ...] = ()
     config: str | None = None
+
+
+#: The value of a recommend :class:`Fact` (None: not measured, or not finite).
+FactValue = float | int | str | bool | None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One measured number, with what it means.
+
+    ``unit`` tells renderers how to show ``value``: ``share`` (a fraction shown as a
+    percentage), ``count``, ``number`` or ``text``.
+    """
+
+    name: str
+    value: FactValue
+    meaning: str
+    unit: str = "number"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommended loss: its rank, spec key, cost on this file and the reasons."""
+
+    rank: int
+    key: str
+    name: str
+    params: dict[str, float | None]
+    cost: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowRank:
+    """A row (1-based row number) and its rank under two losses (1 = worst)."""
+
+    row: int
+    rank_a: int
+    rank_b: int
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    """How much two losses agree on the worst rows.
+
+    ``top_overlap``: shared share of their worst rows (1 = the same rows);
+    ``rank_correlation``: Spearman correlation of their per-sample values (None
+    when a loss is constant).
+    """
+
+    a: str
+    b: str
+    top_overlap: float
+    rank_correlation: float | None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Which recommended losses disagree about the worst rows.
+
+    ``top_k``: how many worst rows are compared; ``pairs``: every pair;
+    ``least``: the pair with the least agreement; ``rows_only_a`` / ``rows_only_b``:
+    rows among the ``window`` worst under one loss of ``least`` but not the other
+    (``window`` is ``top_k``, widened to 10% of the rows when the two share all
+    their ``top_k`` worst rows but order the rest differently);
+    ``top_share``: per loss, the share of its cost carried by its worst rows;
+    ``note``: the finding in words.
+    """
+
+    top_k: int
+    window: int
+    pairs: tuple[PairAgreement, ...]
+    least: PairAgreement
+    rows_only_a: tuple[RowRank, ...]
+    rows_only_b: tuple[RowRank, ...]
+    top_share: dict[str, float]
+    note: str
+
+
+@dataclass(frozen=True)
+class RecommendReport:
+    """Everything ``lossctl recommend`` shows; renderers turn it into text."""
+
+    source: str
+    task: str
+    prediction_kind: str
+    columns: Columns
+    n_rows: int
+    n_used: int
+    n_dropped: int
+    facts: tuple[Fact, ...]
+    recommendations: tuple[Recommendation, ...]
+    disagreement: Disagreement | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    #: Plugin files loaded, and the config file read (None: none).
+    plugins: tuple[PluginFile, ...] = ()
+    config: str | None = None
+
+    def fact(self, name: str) -> FactValue:
+        """The value of a fact by name (KeyError when it was not measured)."""
+        for f in self.facts:
+            if f.name == name:
+                return f.value
+        raise KeyError(name)

@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lossctl.cli import app
-from lossctl.flows.recommend import pct, round_sig, top_k
+from lossctl.flows.recommend.facts import top_k
+from lossctl.flows.recommend.prose import pct, round_sig
 from lossctl.losses import builtin_registry
 from tests.conftest import SAMPLE_DATA
 
@@ -407,10 +408,12 @@ def test_nan_rows_are_an_input_error_unless_omitted(runner, tmp_path, rng_data):
     assert doc["n_dropped"] == 2 and doc["n_used"] == N - 2
 
 
-def test_probability_out_of_range_names_the_rows(runner, tmp_path):
-    path = write(
-        tmp_path, "bad", {"y_true": np.array([0, 1, 1, 0]), "prob": np.array([0.1, 1.3, 0.8, 0.2])}
-    )
+@pytest.mark.parametrize(
+    "prob",
+    [[0.1, 1.3, 0.8, 0.2], [0.2, 1.3, 0.1, 0.9]],  # the second reached a sqrt of < 0 (exit 3)
+)
+def test_probability_out_of_range_names_the_rows(runner, tmp_path, prob):
+    path = write(tmp_path, "bad", {"y_true": np.array([0, 1, 1, 0]), "prob": np.array(prob)})
     res = runner.invoke(app, ["recommend", str(path)])
     assert res.exit_code == 2
     assert res.stderr.startswith("Error: loss 'bce': column 'prob'") and "row 2" in res.stderr
@@ -448,7 +451,7 @@ def test_perfect_and_shifted_predictions(runner, tmp_path):
 def test_ranks_match_scipy():
     from scipy.stats import rankdata
 
-    from lossctl.flows.recommend import _ranks
+    from lossctl.flows.recommend.facts import _ranks
 
     v = np.random.default_rng(8).integers(0, 50, 500).astype(float)  # many ties
     average, from_worst = _ranks(v)
@@ -482,6 +485,6 @@ def test_config_defaults_apply_and_a_csv_format_falls_back_to_table(runner, tmp_
     ],
 )  # fmt: skip
 def test_quantile_level_from_the_column_name(name, level):
-    from lossctl.flows.recommend import quantile_level
+    from lossctl.flows.recommend.facts import quantile_level
 
     assert quantile_level(name) == level

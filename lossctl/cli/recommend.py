@@ -44,7 +44,7 @@ from lossctl.cli.options import (
 FORMATS = ("table", "json", "markdown")
 
 if TYPE_CHECKING:
-    from lossctl.flows.recommend import RecommendReport
+    from lossctl.report import RecommendReport
 
 
 def recommend_command(

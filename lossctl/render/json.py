@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lossctl import __version__
 from lossctl.render.numbers import json_safe
-from lossctl.report import CompareReport, EvalReport, GateResult, LossStats
-
-if TYPE_CHECKING:
-    from lossctl.flows.recommend import RecommendReport
+from lossctl.report import CompareReport, EvalReport, GateResult, LossStats, RecommendReport
 
 SCHEMA_VERSION = 1
 

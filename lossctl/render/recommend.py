@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lossctl.render.numbers import fmt
-from lossctl.report import Columns
+from lossctl.report import Columns, Disagreement, Fact, RecommendReport
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from lossctl.flows.recommend import Disagreement, Fact, RecommendReport
 
 #: Printed under the ranking: costs of different losses are not comparable.
 COST_NOTE = (

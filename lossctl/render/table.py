@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -11,10 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossctl.render.numbers import fmt
-from lossctl.report import CompareReport, EvalReport
-
-if TYPE_CHECKING:
-    from lossctl.flows.recommend import RecommendReport
+from lossctl.report import CompareReport, EvalReport, RecommendReport
 
 
 def provenance_line(report: EvalReport | CompareReport | RecommendReport) -> str:
