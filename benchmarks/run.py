@@ -186,7 +186,7 @@ def main() -> None:
         e = run_set({
             "lossctl eval csv": [*lc, "eval", str(csv), "-l", LOSSES, "-q"],
             "... --per-sample out.parquet": [*lc, "eval", str(csv), "-l", LOSSES, "-q",
-                                             "--per-sample", str(out)],
+                                             "--per-sample", str(out), "--force"],
         }, args.repeats)  # fmt: skip
     show("E: per-sample output", e, "lossctl eval csv")
     t0, t1 = float(e["lossctl eval csv"]["time"]), float(e["... --per-sample out.parquet"]["time"])
