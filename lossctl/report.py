@@ -20,7 +20,7 @@ class LossStats:
 
     key: str
     name: str
-    params: dict[str, float | None]
+    params: dict[str, float | str | None]
     cost: float
     sum: float
     std: float | None
@@ -111,7 +111,7 @@ class Versus:
 class LossComparison:
     key: str
     name: str
-    params: dict[str, float | None]
+    params: dict[str, float | str | None]
     costs: dict[str, float]
     best: str
     vs_baseline: dict[str, Versus]
@@ -181,7 +181,7 @@ class Recommendation:
     rank: int
     key: str
     name: str
-    params: dict[str, float | None]
+    params: dict[str, float | str | None]
     cost: float
     reasons: tuple[str, ...]
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lossctl.losses import LossSpec, builtin_registry
+from lossctl.losses import BoundLoss, LossSpec, builtin_registry
+from lossctl.losses.spec import DISTRIBUTION_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
@@ -56,9 +57,39 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+#: The quantile levels of the registry-driven tests' quantile predictions.
+TEST_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def bind(spec: LossSpec) -> BoundLoss:
+    """A spec bound with its defaults (and :data:`TEST_LEVELS` for a quantile set)."""
+    levels = TEST_LEVELS if spec.prediction_kind == "quantiles" else ()
+    return builtin_registry().loss(spec.name, spec.task, kind=spec.prediction_kind, levels=levels)
+
+
+def spec_id(spec: LossSpec) -> str:
+    """``mse[regression]``; ``quantile[regression/quantiles]`` for a distribution loss."""
+    kind = spec.prediction_kind
+    return (
+        f"{spec.name}[{spec.task}/{kind}]"
+        if kind in DISTRIBUTION_KINDS
+        else (f"{spec.name}[{spec.task}]")
+    )
+
+
 def valid_inputs(spec: LossSpec, n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Inputs inside the domain of ``spec``: (y_true, y_pred) of n rows."""
     rng = np.random.default_rng(seed)
+    kind = spec.prediction_kind
+    if kind in DISTRIBUTION_KINDS:
+        y = rng.normal(5.0, 2.0, n)
+        centre = y + rng.normal(0.0, 1.0, n)
+        if kind == "gaussian":
+            return y, np.column_stack([centre, rng.uniform(0.2, 3.0, n)])
+        if kind == "quantiles":
+            z = np.array([-1.28155, -0.67449, 0.0, 0.67449, 1.28155])  # normal at TEST_LEVELS
+            return y, centre[:, None] + rng.uniform(0.5, 2.0, (n, 1)) * z
+        return y, centre[:, None] + rng.normal(0.0, 1.5, (n, 7))
     if spec.task == "regression":
         y = rng.gamma(2.0, 2.0, n) + 0.1  # positive: valid for msle and the deviances too
         p = y * np.exp(rng.normal(0, 0.3, n))

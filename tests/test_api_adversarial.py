@@ -18,13 +18,19 @@ import lossctl
 from lossctl.core.accumulate import Accumulator, Evaluation
 from lossctl.errors import LossctlError
 from lossctl.losses import BoundLoss, LossSpec, builtin_registry
-from tests.conftest import valid_inputs
+from lossctl.losses.spec import DISTRIBUTION_KINDS
+from tests.conftest import bind, valid_inputs
 
 SPECS = list(builtin_registry())
 
 
 def _bound(spec: LossSpec) -> BoundLoss:
-    return builtin_registry().loss(spec.name, spec.task)
+    return bind(spec)
+
+
+def _columns(spec: LossSpec) -> bool:
+    """y_pred is (n, K): K classes, quantile levels, Gaussian parameters or members."""
+    return spec.task == "multiclass" or spec.prediction_kind in DISTRIBUTION_KINDS
 
 
 # -- shapes and dtypes in the Python API -----------------------------------------------
@@ -40,13 +46,13 @@ def test_mse_column_vector_prediction_is_not_broadcast() -> None:
     assert mse.per_sample(y, p.reshape(-1, 1)).shape == (4,)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.task}-{s.name}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.task}-{s.name}-{s.prediction_kind}")
 def test_every_loss_squeezes_a_trailing_singleton_axis(spec: LossSpec) -> None:
     loss = _bound(spec)
     y, p = valid_inputs(spec, n=20)
     expected = loss.cost(y, p)
-    if spec.task == "multiclass":
-        got = loss.cost(y.reshape(-1, 1), p)  # sparse labels as a column
+    if _columns(spec):
+        got = loss.cost(y.reshape(-1, 1), p)  # sparse labels (or the target) as a column
     else:
         got = loss.cost(y, p.reshape(-1, 1))
         assert loss.cost(y.reshape(-1, 1), p.reshape(-1, 1)) == pytest.approx(expected)
@@ -54,11 +60,11 @@ def test_every_loss_squeezes_a_trailing_singleton_axis(spec: LossSpec) -> None:
     assert loss.per_sample(y.reshape(-1, 1), p).shape == (20,)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.task}-{s.name}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.task}-{s.name}-{s.prediction_kind}")
 def test_every_loss_refuses_mismatched_shapes(spec: LossSpec) -> None:
     loss = _bound(spec)
     y, p = valid_inputs(spec, n=20)
-    bad_pred = np.stack([p, p], axis=-1) if spec.task != "multiclass" else p[:, :, None]
+    bad_pred = np.stack([p, p], axis=-1) if not _columns(spec) else p[:, :, None]
     with pytest.raises(LossctlError, match=r"shape") as info:
         loss.cost(y, bad_pred)
     assert str(bad_pred.shape) in str(info.value)

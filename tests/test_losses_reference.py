@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from lossctl.losses import BoundLoss, builtin_registry
+from lossctl.losses import BoundLoss, builtin_registry, layout_of
 
 REG = builtin_registry()
 RTOL = 1e-9  # the agreement LOSSES.md promises on float64 input
@@ -38,17 +38,19 @@ MACHINE_EPS = float(np.finfo(np.float64).eps)
 # Coverage bookkeeping: each reference test declares which (name, task) it checks.
 # ---------------------------------------------------------------------------------------
 
-_COVERED: dict[tuple[str, str], list[str]] = {}
+_COVERED: dict[tuple[str, str, str], list[str]] = {}
 
 
 def covers(*keys: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Record that the decorated test checks these losses ("name" or "name/task")."""
+    """Record that the decorated test checks these losses ("name", "name/task" or
+    "name/task/kind" for a distribution loss such as quantile/regression/quantiles)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         for key in keys:
-            name, _, task = key.partition("/")
-            spec = REG.get(name, task or None)
-            _COVERED.setdefault((spec.name, spec.task), []).append(fn.__name__)
+            name, task, kind = [*key.split("/"), "", ""][:3]
+            spec = REG.get(name, task or None, kind or None)
+            slot = (spec.name, spec.task, layout_of(spec.prediction_kind))
+            _COVERED.setdefault(slot, []).append(fn.__name__)
         return fn
 
     return deco
@@ -912,17 +914,232 @@ def test_pseudo_huber_huge_residual_is_finite(delta):
 
 
 # ---------------------------------------------------------------------------------------
+# Probabilistic regression: quantile sets, Gaussian, ensembles (scoringrules, properscoring,
+# scikit-learn and utilsforecast are dev dependencies, called here).
+# ---------------------------------------------------------------------------------------
+
+LEVELS = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95])
+
+
+def _quantile_data(n: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A target, sorted quantile forecasts at LEVELS (some rows miss their interval) and
+    weights."""
+    from scipy.stats import norm
+
+    g = np.random.default_rng(11)
+    mu = g.normal(10.0, 3.0, n)
+    sigma = g.uniform(0.5, 2.0, n)
+    y = mu + sigma * g.standard_t(4, n)
+    q = mu[:, None] + sigma[:, None] * norm.ppf(LEVELS)[None, :]
+    return y, q, g.uniform(0.1, 3.0, n)
+
+
+def _frame(y: np.ndarray, columns: dict[str, np.ndarray]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"unique_id": "s", "ds": np.arange(y.size), "y": y, **columns})
+
+
+@covers("quantile/regression/quantiles")
+def test_quantile_set_is_the_mean_pinball_over_levels():
+    y, q, w = _quantile_data()
+    bound = REG.loss("quantile", levels=LEVELS)
+    ref = np.mean([skm.mean_pinball_loss(y, q[:, k], alpha=a) for k, a in enumerate(LEVELS)])
+    assert bound.cost(y, q) == approx(ref)
+    ref_w = np.mean(
+        [skm.mean_pinball_loss(y, q[:, k], alpha=a, sample_weight=w) for k, a in enumerate(LEVELS)]
+    )
+    assert bound.cost(y, q, w) == approx(ref_w)
+    # utilsforecast mqloss: the same mean over levels (one series).
+    from utilsforecast.losses import mqloss
+
+    cols = {f"m-q{k}": q[:, k] for k in range(LEVELS.size)}
+    got = mqloss(_frame(y, cols), {"m": list(cols)}, quantiles=LEVELS)
+    assert bound.cost(y, q) == approx(float(got["m"].iloc[0]))
+    # The columns in another order, with their levels: the same number.
+    order = np.array([3, 0, 6, 1, 5, 2, 4])
+    assert REG.loss("quantile", levels=LEVELS[order]).cost(y, q[:, order]) == approx(ref)
+
+
+@covers("interval_score/regression/quantiles")
+def test_interval_score_matches_scoringrules_and_utilsforecast_winkler():
+    import scoringrules as sr
+    from utilsforecast.losses import winkler_score
+
+    y, q, w = _quantile_data()
+    for coverage, lo, hi in ((0.8, 1, 5), (0.9, 0, 6), (0.5, 2, 4)):
+        bound = REG.loss(f"interval_score:coverage={coverage}", levels=LEVELS)
+        ref = sr.interval_score(y, q[:, lo], q[:, hi], 1 - coverage, backend="numpy")
+        assert np.allclose(bound.per_sample(y, q), ref, rtol=RTOL, atol=0)
+        assert bound.cost(y, q, w) == approx(float(np.average(ref, weights=w)))
+        level = round(100 * coverage)
+        frame = _frame(y, {f"m-lo-{level}": q[:, lo], f"m-hi-{level}": q[:, hi]})
+        got = winkler_score(frame, ["m"], level=level)
+        assert bound.cost(y, q) == approx(float(got["m"].iloc[0]))
+    assert (ref > 0).all()
+
+
+@covers("wis/regression/quantiles")
+def test_wis_by_its_formula_from_scoringrules_interval_score_and_by_pinball():
+    import scoringrules as sr
+
+    y, q, w = _quantile_data()
+    bound = REG.loss("wis", levels=LEVELS)
+    # WIS = [0.5 |y - m| + sum_k (alpha_k / 2) IS_alpha_k] / (K + 0.5), K = 3 intervals.
+    total = 0.5 * np.abs(y - q[:, 3])
+    for lo, hi in ((0, 6), (1, 5), (2, 4)):
+        alpha = 2 * LEVELS[lo]
+        total += alpha / 2 * sr.interval_score(y, q[:, lo], q[:, hi], alpha, backend="numpy")
+    ref = total / 3.5
+    assert np.allclose(bound.per_sample(y, q), ref, rtol=RTOL, atol=0)
+    assert bound.cost(y, q, w) == approx(float(np.average(ref, weights=w)))
+    # The identity: WIS = 2 x the mean pinball loss over the 2K + 1 levels.
+    pin = np.mean([skm.mean_pinball_loss(y, q[:, k], alpha=a) for k, a in enumerate(LEVELS)])
+    assert bound.cost(y, q) == approx(2 * pin)
+    # scoringrules 0.10's numpy weighted_interval_score adds the median itself instead of
+    # |y - m| (LOSSES.md): it must NOT agree, or the reference above is not the one meant.
+    wrong = sr.weighted_interval_score(
+        y, q[:, 3], q[:, [0, 1, 2]], q[:, [6, 5, 4]], 2 * LEVELS[:3], backend="numpy"
+    )
+    assert not np.allclose(wrong, ref)
+
+
+def _gaussian_data(n: int = 250) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    g = np.random.default_rng(5)
+    mean = g.normal(0.0, 2.0, n)
+    sd = g.uniform(0.2, 3.0, n)
+    y = mean + sd * g.normal(0.0, 1.3, n)
+    return y, mean, sd, g.uniform(0.5, 2.0, n)
+
+
+def _torch_gaussian_nll(y: float, mean: float, var: float, full: bool, eps: float) -> float:
+    """torch.nn.functional.gaussian_nll_loss (torch 2.x, functional.py) per element,
+    transcribed: ``var = var.clone(); var.clamp_(min=eps); loss = 0.5 * (torch.log(var) +
+    (input - target) ** 2 / var); if full: loss += 0.5 * math.log(2 * math.pi)``."""
+    v = max(var, eps)
+    loss = 0.5 * (math.log(v) + (mean - y) ** 2 / v)
+    return loss + 0.5 * math.log(2 * math.pi) if full else loss
+
+
+@covers("gaussian_nll/regression/gaussian")
+def test_gaussian_nll_matches_torch_and_scoringrules_logs_normal():
+    import scoringrules as sr
+
+    y, mean, sd, w = _gaussian_data()
+    pred = np.column_stack([mean, sd**2])
+    for full in (0, 1):
+        bound = REG.loss(f"gaussian_nll:full={full}")
+        ref = [
+            _torch_gaussian_nll(a, b, c, bool(full), 1e-6)
+            for a, b, c in zip(y, mean, sd**2, strict=True)
+        ]
+        assert bound.cost(y, pred) == approx(float(np.mean(ref)))
+    # full=1 is the log score: minus the normal log density (scoringrules logs_normal).
+    ref = sr.logs_normal(y, mean, sd, backend="numpy")
+    assert np.allclose(REG.loss("gaussian_nll").per_sample(y, pred), ref, rtol=RTOL, atol=0)
+    assert REG.loss("gaussian_nll").cost(y, pred, w) == approx(float(np.average(ref, weights=w)))
+    # eps: a variance below it is raised to it (torch's clamp), here var = 0 and 1e-9.
+    tiny = np.array([[0.5, 0.0], [0.25, 1e-9]])
+    ref = [_torch_gaussian_nll(1.0, m, v, False, 1e-3) for m, v in tiny]
+    got = REG.loss("gaussian_nll:full=0:eps=1e-3").per_sample(np.array([1.0, 1.0]), tiny)
+    assert got.tolist() == pytest.approx(ref, rel=RTOL, abs=0)
+
+
+@covers("crps_gaussian/regression/gaussian")
+def test_crps_gaussian_matches_properscoring_and_scoringrules():
+    import properscoring as ps
+    import scoringrules as sr
+
+    y, mean, sd, w = _gaussian_data()
+    pred = np.column_stack([mean, sd**2])
+    bound = REG.loss("crps_gaussian")
+    got = bound.per_sample(y, pred)
+    assert np.allclose(got, ps.crps_gaussian(y, mean, sd), rtol=RTOL, atol=0)
+    ref = sr.crps_normal(y, mean, sd, backend="numpy")
+    assert np.allclose(got, ref, rtol=RTOL, atol=0)
+    assert bound.cost(y, pred, w) == approx(float(np.average(ref, weights=w)))
+    # sigma = 0 is a point forecast: the CRPS is the absolute error (the limit).
+    point = bound.per_sample(np.array([1.0, -2.0]), np.array([[3.0, 0.0], [-2.5, 0.0]]))
+    assert point.tolist() == [2.0, 0.5]
+
+
+def _ensemble_data(n: int = 200, m: int = 9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = np.random.default_rng(8)
+    centre = g.normal(5.0, 2.0, n)
+    members = centre[:, None] + g.normal(0.0, 1.0, (n, m)) * g.uniform(0.3, 2.0, (n, 1))
+    members[:5, 3] = members[:5, 2]  # tied members
+    return centre + g.normal(0.0, 1.5, n), members, g.uniform(0.5, 2.0, n)
+
+
+@covers("crps_ensemble/regression/ensemble")
+def test_crps_ensemble_matches_properscoring_and_scoringrules_both_estimators():
+    import properscoring as ps
+    import scoringrules as sr
+
+    y, x, w = _ensemble_data()
+    standard = REG.loss("crps_ensemble").per_sample(y, x)
+    assert np.allclose(standard, ps.crps_ensemble(y, x), rtol=RTOL, atol=0)
+    ref = sr.crps_ensemble(y, x, estimator="nrg", backend="numpy")
+    assert np.allclose(standard, ref, rtol=RTOL, atol=0)
+    fair = REG.loss("crps_ensemble:estimator=fair")
+    ref_fair = sr.crps_ensemble(y, x, estimator="fair", backend="numpy")
+    assert np.allclose(fair.per_sample(y, x), ref_fair, rtol=RTOL, atol=0)
+    assert fair.cost(y, x, w) == approx(float(np.average(ref_fair, weights=w)))
+    # The members in any order give the same score (the loss sorts them).
+    shuffled = np.random.default_rng(1).permuted(x, axis=1)
+    assert np.allclose(REG.loss("crps_ensemble").per_sample(y, shuffled), standard, rtol=1e-12)
+    # Hand-worked: members 1, 3 and target 2: (1/2)(1 + 1) - (|1 - 3| + |3 - 1|) / (2 * 4)
+    # = 1 - 0.5 = 0.5 (standard); fair divides the pairs by 2 * 2 * 1: 1 - 1 = 0.
+    pair = np.array([[1.0, 3.0]])
+    assert REG.loss("crps_ensemble").per_sample(np.array([2.0]), pair).tolist() == [0.5]
+    assert fair.per_sample(np.array([2.0]), pair).tolist() == [0.0]
+
+
+def _torch_poisson_nll(y: float, x: float, log_input: bool, full: bool, eps: float) -> float:
+    """torch.nn.functional.poisson_nll_loss (torch 2.x, aten Loss.cpp) per element,
+    transcribed: ``loss = exp(input) - target * input`` if log_input else ``input - target *
+    log(input + eps)``; full adds ``target * log(target) - target + 0.5 * log(2 * pi *
+    target)`` where target > 1."""
+    loss = math.exp(x) - y * x if log_input else x - y * math.log(x + eps)
+    if full and y > 1:
+        loss += y * math.log(y) - y + 0.5 * math.log(2 * math.pi * y)
+    return loss
+
+
+@covers("poisson_nll")
+def test_poisson_nll_matches_torch_and_keras_poisson():
+    g = np.random.default_rng(2)
+    rate = g.gamma(2.0, 2.0, 200)
+    y = g.poisson(rate).astype(np.float64)
+    rate[:3] = 0.0  # a zero rate: eps keeps the log finite
+    for log_input, full in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        x = np.log(rate + 0.5) if log_input else rate
+        bound = REG.loss(f"poisson_nll:log_input={log_input}:full={full}")
+        ref = [
+            _torch_poisson_nll(a, b, bool(log_input), bool(full), 1e-8)
+            for a, b in zip(y, x, strict=True)
+        ]
+        assert bound.cost(y, x) == approx(float(np.mean(ref)))
+    # Keras Poisson (keras/src/losses/losses.py): mean(y_pred - y_true * log(y_pred + eps)),
+    # eps = backend.epsilon() = 1e-7.
+    keras = np.mean(rate - y * np.log(rate + 1e-7))
+    assert REG.loss("poisson_nll:eps=1e-7").cost(y, rate) == approx(float(keras))
+
+
+# ---------------------------------------------------------------------------------------
 # Completeness: every loss in the registry has a reference test above.
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", list(REG), ids=[f"{s.name}/{s.task}" for s in REG])
+@pytest.mark.parametrize(
+    "spec", list(REG), ids=[f"{s.name}/{s.task}/{s.prediction_kind}" for s in REG]
+)
 def test_every_loss_has_a_reference(spec):
-    assert (spec.name, spec.task) in _COVERED, (
+    assert (spec.name, spec.task, layout_of(spec.prediction_kind)) in _COVERED, (
         f"loss '{spec.name}' ({spec.task}) has no reference test in "
         "tests/test_losses_reference.py: add one (library value or hand-worked, with its source)."
     )
 
 
 def test_reference_bookkeeping_names_real_losses():
-    assert set(_COVERED) <= {(s.name, s.task) for s in REG}
+    assert set(_COVERED) <= {(s.name, s.task, layout_of(s.prediction_kind)) for s in REG}

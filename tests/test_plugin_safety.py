@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import SAMPLE_DATA, valid_inputs
+from tests.conftest import SAMPLE_DATA, bind, valid_inputs
 
 DIABETES = SAMPLE_DATA / "diabetes_regression.csv"
 #: The cost of mse on DIABETES (y_pred).
@@ -404,7 +404,8 @@ def test_builtin_losses_do_not_write_into_their_inputs():
         y0, p0 = y.copy(), p.copy()
         for a in (y, p):
             a.flags.writeable = False
-        loss = BoundLoss(spec, spec.resolve_params({}), spec.name)
+        loss = bind(spec)
+        assert isinstance(loss, BoundLoss)
         out = loss.per_sample(y, p)
         assert out.shape == (y.shape[0],) and out.dtype == np.float64, spec.name
         np.testing.assert_array_equal(y, y0)

@@ -16,8 +16,9 @@ from typing import Any
 from lossctl.errors import PluginError, UsageError
 from lossctl.losses.binary import BINARY
 from lossctl.losses.multiclass import MULTICLASS
+from lossctl.losses.probabilistic import PROBABILISTIC
 from lossctl.losses.regression import REGRESSION
-from lossctl.losses.spec import TASKS, BoundLoss, Domain, LossSpec, Param
+from lossctl.losses.spec import DISTRIBUTION_KINDS, TASKS, BoundLoss, Domain, LossSpec, Param
 
 __all__ = [
     "BUILTIN",
@@ -33,7 +34,7 @@ __all__ = [
     "split_specs",
 ]
 
-BUILTIN: tuple[LossSpec, ...] = REGRESSION + BINARY + MULTICLASS
+BUILTIN: tuple[LossSpec, ...] = REGRESSION + PROBABILISTIC + BINARY + MULTICLASS
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,15 @@ def parse_spec(text: str) -> ParsedSpec:
     return ParsedSpec(text, name, tuple(params))
 
 
+def layout_of(kind: str) -> str:
+    """The layout family of a prediction kind: a distribution kind, or ``point``. A loss
+    name may exist once per task and family (``quantile`` of a value and of a set)."""
+    return kind if kind in DISTRIBUTION_KINDS else "point"
+
+
 class Registry:
-    """Losses by name and alias. A name may exist once per task (``brier``, ``zero_one``)."""
+    """Losses by name and alias. A name may exist once per task and layout family
+    (``brier`` and ``zero_one`` for two tasks, ``quantile`` for a value and a set)."""
 
     def __init__(self, specs: Iterable[LossSpec]) -> None:
         self._specs: tuple[LossSpec, ...] = tuple(specs)
@@ -97,7 +105,7 @@ class Registry:
         for spec in self._specs:
             for name in spec.names:
                 entries = index.setdefault(name, [])
-                clash = next((s for s in entries if s.task == spec.task), None)
+                clash = next((s for s in entries if _same_slot(s, spec)), None)
                 if clash is not None:
                     raise PluginError(
                         f"loss name '{name}' ({spec.task}) from {spec.origin} is already taken "
@@ -133,21 +141,33 @@ class Registry:
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise UsageError(f"unknown loss '{name}'.{hint} Run 'lossctl losses' to list them all.")
 
-    def get(self, name: str, task: str | None = None) -> LossSpec:
-        """The spec for ``name``; ``task`` picks between same-named losses."""
+    def get(self, name: str, task: str | None = None, kind: str | None = None) -> LossSpec:
+        """The spec for ``name``; ``task`` picks between same-named losses, and ``kind`` (the
+        prediction kind) between a point and a distribution loss of one name (``quantile``)."""
         found = self.candidates(name)
         if task is not None:
             if task not in TASKS:
                 raise UsageError(f"unknown task '{task}'; expected one of {', '.join(TASKS)}.")
-            for spec in found:
-                if spec.task == task:
-                    return spec
-            tasks = ", ".join(s.task for s in found)
-            raise UsageError(f"loss '{name}' is for {tasks} tasks, not {task}.")
-        if len(found) > 1:
-            tasks = " and ".join(s.task for s in found)
-            raise UsageError(f"loss '{name}' exists for {tasks}; pass --task (or task=) to choose.")
-        return found[0]
+            for_task = [spec for spec in found if spec.task == task]
+            if not for_task:
+                tasks = ", ".join(s.task for s in found)
+                raise UsageError(f"loss '{name}' is for {tasks} tasks, not {task}.")
+            found = tuple(for_task)
+        if kind is not None:
+            family = layout_of(kind)
+            fits = [spec for spec in found if layout_of(spec.prediction_kind) == family]
+            if not fits:
+                raise UsageError(_wrong_kind(name, found[0], kind, self))
+            return fits[0]
+        named = list(dict.fromkeys(s.task for s in found))
+        if len(named) > 1:
+            listed = " and ".join(named)
+            raise UsageError(
+                f"loss '{name}' exists for {listed}; pass --task (or task=) to choose."
+            )
+        # One task: without a kind, the point loss (``quantile`` of one value).
+        points = [spec for spec in found if layout_of(spec.prediction_kind) == "point"]
+        return points[0] if points else found[0]
 
     def tasks_of(self, parsed: Sequence[ParsedSpec]) -> set[str]:
         """Tasks compatible with every spec; a mix of tasks is a UsageError."""
@@ -162,18 +182,66 @@ class Registry:
             common &= tasks
         return common
 
-    def bind(self, parsed: ParsedSpec, task: str | None = None) -> BoundLoss:
-        """Resolve a parsed spec to a :class:`BoundLoss` with validated params."""
-        spec = self.get(parsed.name, task)
-        return BoundLoss(spec, spec.resolve_params(dict(parsed.params)), parsed.key)
+    def bind(
+        self,
+        parsed: ParsedSpec,
+        task: str | None = None,
+        kind: str | None = None,
+        levels: Sequence[float] = (),
+    ) -> BoundLoss:
+        """Resolve a parsed spec to a :class:`BoundLoss` with validated params; ``levels``
+        are the quantile levels of the prediction columns (kind ``quantiles``)."""
+        given = tuple(float(v) for v in levels)
+        if kind is None and given:
+            kind = "quantiles"
+        spec = self.get(parsed.name, task, kind)
+        params = spec.resolve_params(dict(parsed.params))
+        bound = BoundLoss(spec, params, parsed.key, given)
+        if spec.prediction_kind == "quantiles":
+            bound.check_levels()
+        return bound
 
-    def loss(self, text: str, task: str | None = None, **params: Any) -> BoundLoss:
-        """``registry.loss("huber:delta=2")`` or ``registry.loss("huber", delta=2)``."""
+    def loss(
+        self,
+        text: str,
+        task: str | None = None,
+        *,
+        kind: str | None = None,
+        levels: Sequence[float] = (),
+        **params: Any,
+    ) -> BoundLoss:
+        """``registry.loss("huber:delta=2")`` or ``registry.loss("huber", delta=2)``;
+        ``registry.loss("wis", levels=[0.1, 0.5, 0.9])`` for a quantile set."""
         parsed = parse_spec(text)
         if params:
             merged = dict(parsed.params) | {k: str(v) for k, v in params.items()}
             parsed = ParsedSpec(parsed.key, parsed.name, tuple(merged.items()))
-        return self.bind(parsed, task)
+        return self.bind(parsed, task, kind, levels)
+
+
+KIND_WORDS = {
+    "point": "a point prediction (one value per row)",
+    "quantiles": "quantile predictions (--kind quantiles)",
+    "gaussian": "a Gaussian prediction (mean with --std or --var)",
+    "ensemble": "an ensemble (--kind ensemble, one column per member)",
+}
+
+
+def _wrong_kind(name: str, spec: LossSpec, kind: str, registry: Registry) -> str:
+    """'wis scores quantile predictions, not a point prediction; losses for ...'."""
+    family = layout_of(kind)
+    fitting = sorted(
+        {s.name for s in registry if s.task == spec.task and layout_of(s.prediction_kind) == family}
+    )
+    hint = f"; the losses for it: {', '.join(fitting)}" if fitting else ""
+    return (
+        f"loss '{name}' scores {KIND_WORDS[layout_of(spec.prediction_kind)]}, but the "
+        f"prediction columns hold {KIND_WORDS[family]}{hint}."
+    )
+
+
+def _same_slot(a: LossSpec, b: LossSpec) -> bool:
+    return a.task == b.task and layout_of(a.prediction_kind) == layout_of(b.prediction_kind)
 
 
 _BUILTIN_REGISTRY: Registry | None = None

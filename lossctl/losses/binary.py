@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 else:
     np = lazy("numpy")  # imported when a loss first computes
 
-from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, check_mask
+from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, ParamValue, check_mask
 
 _PROB = Domain(
     "a probability in [0, 1]",
@@ -118,7 +118,7 @@ def zero_one(y_true: np.ndarray, y_pred: np.ndarray, *, threshold: float = 0.5) 
 
 
 def _signed_labels_check(
-    name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, float | None]
+    name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, ParamValue]
 ) -> None:
     """Labels are {0, 1} or {-1, 1}: 0 and -1 together are ambiguous."""
     has_zero = y_true == 0

@@ -18,7 +18,7 @@ else:
     np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.errors import DomainError
-from lossctl.losses.spec import MACHINE_EPS, LossSpec, Param, check_mask
+from lossctl.losses.spec import MACHINE_EPS, LossSpec, Param, ParamValue, check_mask
 
 _EPS = Param(
     "eps",
@@ -145,7 +145,7 @@ class MulticlassCheck:
         self.labels_only = labels_only
 
     def __call__(
-        self, name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, float | None]
+        self, name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, ParamValue]
     ) -> None:
         if y_pred.ndim != 2 or y_pred.shape[1] < 2:
             raise DomainError(

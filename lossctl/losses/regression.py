@@ -18,7 +18,7 @@ else:
     np = lazy("numpy")  # imported when a loss first computes
 
 from lossctl.errors import UsageError
-from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, check_mask
+from lossctl.losses.spec import MACHINE_EPS, Domain, LossSpec, Param, ParamValue, check_mask
 
 _LOG2 = math.log(2.0)
 
@@ -158,9 +158,9 @@ def tweedie_deviance(y_true: np.ndarray, y_pred: np.ndarray, *, power: float = 0
     )
 
 
-def _tweedie_params(name: str, params: Mapping[str, float | None]) -> None:
+def _tweedie_params(name: str, params: Mapping[str, ParamValue]) -> None:
     p = params["power"]
-    if p is not None and 0 < p < 1:
+    if isinstance(p, float) and 0 < p < 1:
         raise UsageError(
             f"loss '{name}': parameter 'power' must be <= 0 or >= 1 "
             f"(no Tweedie distribution has 0 < power < 1), got {p:g}."
@@ -168,7 +168,7 @@ def _tweedie_params(name: str, params: Mapping[str, float | None]) -> None:
 
 
 def _tweedie_check(
-    name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, float | None]
+    name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, ParamValue]
 ) -> None:
     p = float(params["power"] or 0.0)
     if p == 0:
@@ -192,6 +192,33 @@ def _tweedie_check(
 
 
 _GT_M1 = Domain("> -1", low=-1.0, low_open=True, fix="msle uses log1p; shift the data or use mse.")
+def poisson_nll(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    eps: float = 1e-8,
+    log_input: float = 0.0,
+    full: float = 0.0,
+) -> np.ndarray:
+    """ŷ - y·log(ŷ + eps), or exp(x) - y·x for a log rate x (``log_input``); ``full`` adds
+    Stirling's y log y - y + ½ log(2πy) where y > 1. Ref: torch ``poisson_nll_loss``;
+    ``eps=1e-7`` is Keras ``Poisson``."""
+    out = np.exp(y_pred) - y_true * y_pred if log_input else y_pred - y_true * np.log(y_pred + eps)
+    if full:
+        big = y_true > 1
+        y = y_true[big]
+        out[big] += y * np.log(y) - y + 0.5 * np.log(2.0 * math.pi * y)
+    return out
+
+
+def _poisson_nll_check(
+    name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, ParamValue]
+) -> None:
+    if not params["log_input"]:
+        fix = "pass the rate (>= 0), or log_input=1 for a log rate"
+        check_mask(name, "y_pred", y_pred, y_pred >= 0, "a rate >= 0", fix)
+
+
 _POS_PRED = Domain("> 0", low=0.0, low_open=True, fix="Deviances need a positive predicted mean.")
 
 _DELTA = Param(
@@ -514,6 +541,37 @@ REGRESSION: tuple[LossSpec, ...] = (
         y_true_domain=Domain(">= 0", low=0.0, fix="Poisson deviance needs non-negative targets."),
         y_pred_domain=_POS_PRED,
         reference="sklearn mean_poisson_deviance",
+    ),
+    LossSpec(
+        name="poisson_nll",
+        fn=poisson_nll,
+        task="regression",
+        prediction_kind="value",
+        params=(
+            Param("eps", 1e-8, low=0.0, help="Added to the rate inside the log (torch's eps)."),
+            Param("log_input", 0.0, low=0.0, high=1.0, help="1: the prediction is the log rate."),
+            Param("full", 0.0, low=0.0, high=1.0, help="1 adds Stirling's log(y!) term."),
+        ),
+        formula="rate - y log(rate + eps); log_input=1: exp(x) - y x",
+        summary="Poisson negative log-likelihood of a predicted rate (torch, Keras Poisson).",
+        explain=(
+            "Minus the Poisson log-likelihood of the count y under the predicted rate, "
+            "without the log(y!) term that no prediction changes (full=1 adds Stirling's "
+            "approximation of it). It ranks models exactly as poisson_deviance does, since "
+            "the two differ by terms of y alone, but it is the number torch and Keras "
+            "report. log_input=1 scores a model that outputs the log rate, as a GLM's "
+            "linear predictor does."
+        ),
+        use_when="Count targets and the loss a network was trained with (torch, Keras).",
+        watch_out=(
+            "Not 0 for a perfect prediction; compare its values only with each other. "
+            "torch's default is log_input=True; lossctl's is log_input=0 (a rate)."
+        ),
+        see_also=("poisson_deviance", "tweedie_deviance"),
+        y_true_domain=Domain(">= 0", low=0.0, fix="Poisson losses need non-negative counts."),
+        check=_poisson_nll_check,
+        zero_at_perfect=False,
+        reference="torch poisson_nll_loss; eps=1e-7 = Keras Poisson",
     ),
     LossSpec(
         name="gamma_deviance",

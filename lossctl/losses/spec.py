@@ -33,7 +33,13 @@ from lossctl.errors import (
 )
 
 TASKS: tuple[str, ...] = ("regression", "binary", "multiclass")
-PREDICTION_KINDS: tuple[str, ...] = ("value", "probability", "logit", "score")
+PREDICTION_KINDS: tuple[str, ...] = (
+    "value", "probability", "logit", "score", "quantiles", "gaussian", "ensemble",
+)  # fmt: skip
+#: Kinds whose prediction is a distribution in several columns: y_pred is (n, K) for
+#: quantiles (one column per level) and ensembles (one per member), (n, 2) for gaussian
+#: (mean and variance).
+DISTRIBUTION_KINDS: tuple[str, ...] = ("quantiles", "gaussian", "ensemble")
 FINALIZERS: dict[str, Callable[[float], float]] = {"sqrt": math.sqrt}
 #: float64 machine epsilon (2.22e-16), the clip value scikit-learn uses.
 MACHINE_EPS: float = sys.float_info.epsilon
@@ -42,6 +48,8 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 SHOW_ROWS = 5
 
 Closed = Literal["both", "left", "right", "neither"]
+#: A bound parameter value: a number, a choice (``estimator=fair``), or None (unset).
+ParamValue = float | str | None
 LossFn = Callable[..., "np.ndarray"]
 
 
@@ -59,14 +67,18 @@ class Param:
     """
 
     name: str
-    default: float | None
+    default: float | str | None
     low: float | None = None
     high: float | None = None
     closed: Closed = "both"
     help: str = ""
+    #: A setting that is one of these words (``estimator``: standard or fair), not a number.
+    choices: tuple[str, ...] = ()
 
     def range_text(self) -> str:
         """The valid range in words: ``> 0``, ``in [0, 1)``, ``any real number``."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
         lo_ok = self.closed in ("both", "left")
         hi_ok = self.closed in ("both", "right")
         if self.low is not None and self.high is not None:
@@ -78,8 +90,16 @@ class Param:
             return f"{'<=' if hi_ok else '<'} {_fmt(self.high)}"
         return "any real number"
 
-    def validate(self, value: Any, loss: str) -> float | None:
+    def validate(self, value: Any, loss: str) -> ParamValue:
         """Parse and range-check a value; a :class:`UsageError` names the valid range."""
+        if self.choices:
+            word = str(value).strip().lower()
+            if word not in self.choices:
+                raise UsageError(
+                    f"loss '{loss}': parameter '{self.name}' must be {self.range_text()}, "
+                    f"got {value!r}."
+                )
+            return word
         if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
             if self.default is None:
                 return None
@@ -111,7 +131,9 @@ class Param:
         return x
 
     def default_text(self) -> str:
-        return "unset" if self.default is None else f"{self.default:.3g}"
+        if self.default is None:
+            return "unset"
+        return self.default if isinstance(self.default, str) else f"{self.default:.3g}"
 
 
 @dataclass(frozen=True)
@@ -248,8 +270,8 @@ class LossSpec:
     robust_to_outliers: bool = False
     y_true_domain: Domain = FINITE
     y_pred_domain: Domain = FINITE
-    check: Callable[[str, np.ndarray, np.ndarray, Mapping[str, float | None]], None] | None = None
-    check_params: Callable[[str, Mapping[str, float | None]], None] | None = None
+    check: Callable[[str, np.ndarray, np.ndarray, Mapping[str, ParamValue]], None] | None = None
+    check_params: Callable[[str, Mapping[str, ParamValue]], None] | None = None
     zero_at_perfect: bool = True
     origin: str = field(default="builtin", compare=False)
 
@@ -347,7 +369,7 @@ class LossSpec:
                 return p
         raise KeyError(name)
 
-    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, float | None]:
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, ParamValue]:
         """Defaults overlaid with ``given``, each validated; unknown names are a UsageError."""
         known = {p.name: p for p in self.params}
         for key in given:
@@ -453,8 +475,10 @@ class BoundLoss:
     """
 
     spec: LossSpec
-    params: Mapping[str, float | None]
+    params: Mapping[str, ParamValue]
     key: str
+    #: The quantile levels of the prediction columns (kind ``quantiles``), in their order.
+    levels: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -487,6 +511,8 @@ class BoundLoss:
         """
         t = numbers(self.name, "y_true", y_true)
         p = numbers(self.name, "y_pred", y_pred)
+        if self.spec.prediction_kind in DISTRIBUTION_KINDS:
+            return self._distribution_inputs(t, p)
         multiclass = self.spec.task == "multiclass"
         if not multiclass and p.ndim == 2 and p.shape[1] == 1:
             p = p[:, 0]
@@ -514,6 +540,50 @@ class BoundLoss:
             )
         return t, p
 
+    def check_levels(self) -> None:
+        """The levels fit the loss (``interval_score`` finds its two, ``wis`` its median
+        and pairs): a :class:`UsageError` before any row is read."""
+        levels = self.levels
+        if not levels:
+            raise UsageError(
+                f"loss '{self.name}' scores quantile predictions and needs their levels: "
+                "--levels (or column names that give them) on the command line, "
+                f"get_loss('{self.name}', levels=[0.1, 0.5, 0.9]) in Python."
+            )
+        if len(set(levels)) < len(levels) or not all(0.0 < v < 1.0 for v in levels):
+            raise UsageError(
+                f"quantile levels must be distinct and in (0, 1); got "
+                f"{', '.join(f'{v:g}' for v in levels)}."
+            )
+        empty = np.empty(0)
+        self.per_sample(empty, np.empty((0, len(levels))))
+
+    def _distribution_inputs(self, t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """y_true (n,) and y_pred (n, K): K quantile levels, K = 2 (mean, variance) for a
+        Gaussian, K members of an ensemble."""
+        kind = self.spec.prediction_kind
+        if t.ndim == 2 and t.shape[1] == 1:
+            t = t[:, 0]
+        if kind == "quantiles" and not self.levels:
+            raise UsageError(
+                f"loss '{self.name}' scores quantile predictions and needs their levels: "
+                f"get_loss('{self.name}', levels=[0.1, 0.5, 0.9]), one per column of y_pred."
+            )
+        columns = {
+            "quantiles": (len(self.levels), f"{len(self.levels)} (one per level)"),
+            "gaussian": (2, "2 (the mean and the variance)"),
+        }.get(kind)
+        ok = t.ndim == 1 and p.ndim == 2 and p.shape[0] == t.shape[0]
+        if ok and columns is not None:
+            ok = p.shape[1] == columns[0]
+        if not ok:
+            width = "M (one per member)" if columns is None else columns[1]
+            raise UsageError(
+                f"loss '{self.name}': y_true has shape {t.shape} but y_pred has shape "
+                f"{p.shape}; expected y_true (n,) and y_pred (n, {width})."
+            )
+        return t, p
+
     def per_sample(
         self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True, finite: bool = False
     ) -> np.ndarray:
@@ -526,8 +596,10 @@ class BoundLoss:
         y_true, y_pred = self.inputs(y_true, y_pred)
         if check:
             self.check(y_true, y_pred, finite)
-        kwargs = {k: v for k, v in self.params.items()}
+        kwargs: dict[str, Any] = {k: v for k, v in self.params.items()}
         spec = self.spec
+        if spec.prediction_kind == "quantiles":
+            kwargs["levels"] = np.asarray(self.levels, dtype=np.float64)
         result = spec.run("fn", spec.fn, read_only(y_true), read_only(y_pred), **kwargs)
         finite_rows = None
         if not finite and not spec.builtin:
@@ -550,7 +622,7 @@ class BoundLoss:
                 bad &= _finite_rows(y_true) & _finite_rows(y_pred)
             if not bad.any():
                 return
-            if self.spec.task == "regression":
+            if self.spec.task == "regression" and self.spec.prediction_kind == "value":
                 r = np.abs(np.subtract(y_pred[bad], y_true[bad], dtype=np.float64))
                 top = float(r.max())
                 what = (

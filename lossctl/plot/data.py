@@ -208,7 +208,7 @@ def _evaluate(loss: BoundLoss, y_true: np.ndarray, y_pred: np.ndarray) -> np.nda
 
 def _scale(loss: BoundLoss) -> float:
     """The residual size where the shape of a loss changes (huber's delta, smooth_l1's beta)."""
-    values = [v for k, v in loss.params.items() if k in ("delta", "beta") and v]
+    values = [float(v) for k, v in loss.params.items() if k in ("delta", "beta") and v]
     return max(values, default=0.0)
 
 
@@ -223,7 +223,7 @@ def _needs_margin(loss: BoundLoss) -> bool:
     if loss.spec.prediction_kind in ("logit", "score"):
         return True
     t = loss.params.get("threshold")
-    return not _is_probability(loss) and t is not None and not 0 < t < 1
+    return not _is_probability(loss) and isinstance(t, float) and not 0 < t < 1
 
 
 def loss_curves(
