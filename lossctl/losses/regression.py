@@ -192,6 +192,8 @@ def _tweedie_check(
 
 
 _GT_M1 = Domain("> -1", low=-1.0, low_open=True, fix="msle uses log1p; shift the data or use mse.")
+
+
 def poisson_nll(
     y_true: np.ndarray,
     y_pred: np.ndarray,
