@@ -25,10 +25,12 @@ from lossctl.errors import UsageError
 #: Config keys that are command-line options only (no field of :mod:`lossctl.options`).
 CLI_KEYS = {"format": "str", "precision": "int", "plugin": "list"}
 #: The type of a key, from its option field's annotation ("list" accepts a string too;
-#: "names" is a list of names or one comma-separated string of them).
+#: "names" is a list of names or one comma-separated string of them; "numbers" a list
+#: of numbers or one comma-separated string of them).
 _TYPES = {
     "Sequence[str]": "list",
     "tuple[str, ...]": "names",
+    "tuple[float, ...]": "numbers",
     "str": "str",
     "int": "int",
     "float": "float",
@@ -87,6 +89,16 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UsageError(
                     f"key '{key}' in {path} must be a list of names or a comma-separated "
+                    f"string, got {value!r}."
+                )
+        elif key_type == "numbers":
+            if isinstance(value, str):
+                value = value.split(",")
+            if not isinstance(value, list) or not all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+            ):
+                raise UsageError(
+                    f"key '{key}' in {path} must be a list of numbers or a comma-separated "
                     f"string, got {value!r}."
                 )
         elif key_type == "list":

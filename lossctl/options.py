@@ -67,6 +67,14 @@ class ReadingOptions:
     #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
     delimiter: str | None = None
     chunk_size: int | None = None
+    #: What the prediction columns hold (``--kind``): auto, value, probability, logit,
+    #: quantiles, gaussian or ensemble.
+    kind: str = "auto"
+    #: Quantile levels of the prediction columns in their order (``--levels``).
+    levels: tuple[float, ...] = ()
+    #: The standard deviation or variance column of a Gaussian prediction.
+    std: str | None = None
+    var: str | None = None
 
 
 @dataclass

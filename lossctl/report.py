@@ -63,6 +63,31 @@ class Columns:
     classes: tuple[str, ...] = ()
     #: The positive label of a binary target (given or chosen), else None.
     pos_label: str | None = None
+    #: Quantile levels of the ``pred`` columns (a quantile set), in their order.
+    levels: tuple[float, ...] = ()
+    #: A Gaussian prediction's standard deviation (or, ``spread_is_var``, variance) column.
+    spread: str | None = None
+    spread_is_var: bool = False
+
+
+@dataclass(frozen=True)
+class IntervalStats:
+    """A central prediction interval: the share of targets inside it, and its mean width."""
+
+    coverage: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How a quantile forecast's levels and intervals hold up (weighted by ``--weight``).
+
+    ``coverage``: level -> share of rows with y <= the quantile (ideally the level);
+    ``intervals``: nominal coverage -> :class:`IntervalStats`, for each symmetric pair.
+    """
+
+    coverage: dict[float, float]
+    intervals: dict[float, IntervalStats]
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,7 @@ class EvalReport:
     #: Plugin files loaded, and the config file read (None: none).
     plugins: tuple[PluginFile, ...] = ()
     config: str | None = None
+    diagnostics: Diagnostics | None = None
 
 
 @dataclass(frozen=True)

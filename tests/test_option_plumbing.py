@@ -155,8 +155,8 @@ def test_config_keys(seen: list[Any], tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_config_keys_are_the_option_fields_and_long_options() -> None:
     """The keys of lossctl.toml derive from lossctl.options (one home of the options):
-    the table below is 0.1's, which users' config files rely on; each key is a long
-    option of eval or compare."""
+    the table below is 0.1's (which users' config files rely on) and the layout keys of
+    0.2 (kind, levels, std, var); each key is a long option of eval or compare."""
     import typer.main
 
     from lossctl.config import KEYS
@@ -168,6 +168,7 @@ def test_config_keys_are_the_option_fields_and_long_options() -> None:
         "classes": "names", "chunk_size": "int", "test": "str", "resamples": "int",
         "seed": "int", "confidence": "float", "baseline": "str", "tolerance": "float",
         "horizon": "int", "pos_label": "str", "engine": "str", "scheduler": "str",
+        "kind": "str", "levels": "numbers", "std": "str", "var": "str",
     }  # fmt: skip
     group = typer.main.get_command(app)
     long_options = {

@@ -83,6 +83,48 @@ ClassesOpt = Annotated[
     ),
 ]
 
+KindOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        metavar="KIND",
+        show_default="auto",
+        rich_help_panel="Data",
+        help="What the prediction columns hold: auto, value, probability, logit, quantiles, "
+        "gaussian or ensemble.",
+    ),
+]
+LevelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--levels",
+        metavar="0.1,0.5,0.9",
+        show_default=False,
+        rich_help_panel="Data",
+        help="Quantile levels of the -p columns in their order (else read from the names).",
+    ),
+]
+StdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--std",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel="Data",
+        help="Predicted standard deviation column of a Gaussian prediction (-p is the mean).",
+    ),
+]
+VarOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--var",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel="Data",
+        help="Predicted variance column of a Gaussian prediction (-p is the mean).",
+    ),
+]
+
 
 class Settings:
     """Option values: the command line over the config file over the defaults."""
@@ -114,6 +156,9 @@ class Settings:
         if "classes" in out:
             where = "--classes" if cli["classes"] is not None else f"'classes' in {self.conf.path}"
             out["classes"] = parse_classes(out["classes"], where)
+        if "levels" in out:
+            where = "--levels" if cli["levels"] is not None else f"'levels' in {self.conf.path}"
+            out["levels"] = parse_levels(out["levels"], where)
         return out
 
     def scheduler(self, cli: str | None) -> str | None:
@@ -136,7 +181,7 @@ class Settings:
 #: The options every data command shares to read its input.
 READING_KEYS = (
     "target", "pred", "weight", "id", "by", "task", "nan", "pos_label", "input_format",
-    "delimiter", "classes", "chunk_size",
+    "delimiter", "classes", "chunk_size", "kind", "levels", "std", "var",
 )  # fmt: skip
 
 
@@ -152,6 +197,33 @@ def _reading_defaults() -> dict[str, Any]:
 
 #: Defaults of the reading options: EvalOptions' own.
 READING_DEFAULTS: dict[str, Any] = _reading_defaults()
+
+
+def parse_levels(
+    value: str | Sequence[str | float] | None, where: str = "--levels"
+) -> tuple[float, ...]:
+    """The quantile levels of ``--levels 0.1,0.5,0.9`` (from a config file also a list)."""
+    from lossctl.errors import UsageError
+
+    if value is None or value == () or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        try:
+            level = float(str(item).strip())
+        except ValueError:
+            raise UsageError(
+                f"{where}: '{str(item).strip()}' is not a number; give the levels as fractions "
+                "separated by commas, e.g. --levels 0.1,0.5,0.9."
+            ) from None
+        if not 0 < level < 1:
+            raise UsageError(
+                f"{where}: level {level:g} is outside (0, 1); give fractions, e.g. 0.9 for "
+                "the 90th percentile."
+            )
+        out.append(level)
+    return tuple(out)
 
 
 def parse_classes(value: str | Sequence[str] | None, where: str = "--classes") -> tuple[str, ...]:

@@ -310,6 +310,8 @@ class Evaluation:
     overall: dict[str, Accumulator] = field(default_factory=dict)
     groups: GroupTable | None = None
     n_used: int = 0
+    #: Accumulators of the diagnostics (overall only), by their own keys.
+    extra: dict[str, Accumulator] = field(default_factory=dict)
 
     def _table(self) -> GroupTable:
         if self.groups is None:
@@ -335,12 +337,19 @@ class Evaluation:
             self._table().add(GroupIndex.of(*groups), per_sample, weight)
         self.n_used += n
 
+    def add_extra(self, values: Mapping[str, np.ndarray], weight: np.ndarray | None) -> None:
+        """Add one block of diagnostic values (overall, no groups)."""
+        for key, v in values.items():
+            self.extra[key] = self.extra.get(key, Accumulator()) + Accumulator.of(v, weight)
+
     def merge(self, other: Evaluation) -> Evaluation:
         """Combine two evaluations of disjoint rows (chunks, partitions)."""
         out = Evaluation(self.losses)
         for src in (self, other):
             for key, acc in src.overall.items():
                 out.overall[key] = out.overall.get(key, Accumulator()) + acc
+            for key, acc in src.extra.items():
+                out.extra[key] = out.extra.get(key, Accumulator()) + acc
             if src.groups is not None:
                 out._table().merge(src.groups)
         out.n_used = self.n_used + other.n_used

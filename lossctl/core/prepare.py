@@ -108,6 +108,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     columns = resolve_columns(
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
+        kind=opts.kind, levels=opts.levels, std=opts.std, var=opts.var,
     )  # fmt: skip
     probe = source.probe(columns.needed, columns.text)
     if probe is None:
@@ -118,12 +119,14 @@ def prepare(opts: EvalOptions) -> Prepared:
             f"a multiclass task needs one prediction column per class in {source.name}; "
             "pass them with --pred (a glob such as 'prob_*' works)."
         )
-    kind = prediction_kind(probe.table, columns, task)
+    kind = _point_kind(opts.kind, task, prediction_kind(probe.table, columns, task))
     if not specs:
-        specs = default_losses(task, kind)
+        specs = default_losses(task, kind, columns.levels)
     # Losses named only in a gate are evaluated too.
     specs = [*specs, *(g.key for g in gates if g.key not in specs)]
-    losses = [registry.bind(parse_spec(s), task) for s in dict.fromkeys(specs)]
+    losses = [
+        registry.bind(parse_spec(s), task, kind, columns.levels) for s in dict.fromkeys(specs)
+    ]
     validator = Validator(
         columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
         divides_by_target=tuple(s.key for s in losses if s.name in DIVIDES_BY_TARGET),
@@ -135,3 +138,23 @@ def prepare(opts: EvalOptions) -> Prepared:
     if opts.classes and task != "multiclass":
         raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
     return Prepared(source, columns, task, kind, losses, validator, gates)
+
+
+def _point_kind(given: str, task: str, inferred: str) -> str:
+    """``--kind value``, ``probability`` or ``logit`` over the kind read from the first rows;
+    one that does not fit the task is a usage error."""
+    if given in ("auto", "quantiles", "gaussian", "ensemble"):
+        return inferred
+    if given == "value":
+        if task != "regression":
+            raise UsageError(
+                f"--kind value is a regression prediction; this is a {task} task (pass "
+                "--task regression to score the labels as values)."
+            )
+        return "value"
+    if task == "regression":
+        raise UsageError(
+            f"--kind {given} is for classifiers; this is a regression task (pass --task "
+            "binary or multiclass)."
+        )
+    return "probability" if given == "probability" else "score"

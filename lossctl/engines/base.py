@@ -145,11 +145,23 @@ def evaluate_part(
                 values = compute_block(prepared, arrays, validator.source)
             else:
                 values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
-            evaluation.add(values, arrays.weight, _groups(arrays))
+            add_block(prepared, evaluation, arrays, values)
             if per_sample:
                 table = per_sample_table(prepared, arrays, chunk, values, validator.source)
                 blocks.append((arrays.rows, table))
     return _PartResult(evaluation, validator, blocks)
+
+
+def add_block(
+    prepared: Prepared, evaluation: Evaluation, arrays: Arrays, values: dict[str, np.ndarray]
+) -> None:
+    """Add a block's per-sample losses (overall and per group) and its diagnostics."""
+    from lossctl.core import diagnostics
+
+    evaluation.add(values, arrays.weight, _groups(arrays))
+    extra = diagnostics.values(prepared.columns, arrays.y_true, arrays.y_pred)
+    if extra:
+        evaluation.add_extra(extra, arrays.weight)
 
 
 class _Sequential(Exception):

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.core.accumulate import Evaluation
 from lossctl.engines.base import (
-    _groups,
     _Sequential,
+    add_block,
     check_rows_left,
     compute_block,
     evaluate_part,
@@ -92,7 +92,7 @@ def run_sequential(
             )
         for arrays, chunk in valid_blocks(prepared, progress):
             values = compute_block(prepared, arrays)
-            evaluation.add(values, arrays.weight, _groups(arrays))
+            add_block(prepared, evaluation, arrays, values)
             if writer is not None:
                 writer.write(per_sample_table(prepared, arrays, chunk, values))
         check_result(prepared, evaluation)

@@ -112,12 +112,23 @@ def build_report(
 ) -> EvalReport:
     losses = evaluation.loss_stats()
     gate = result(check_max(gates, losses)) if gates else None
+    from lossctl.core import diagnostics
+
     cm = prepared.columns
     return EvalReport(
         source=prepared.source.name,
         task=prepared.task,
         prediction_kind=prepared.kind,
-        columns=Columns(cm.target, cm.pred, cm.weight, cm.classes, prepared.validator.positive),
+        columns=Columns(
+            cm.target,
+            cm.pred,
+            cm.weight,
+            cm.classes,
+            prepared.validator.positive,
+            cm.levels,
+            cm.spread,
+            cm.spread_is_var,
+        ),
         n_rows=prepared.validator.n_rows,
         n_used=evaluation.n_used,
         n_dropped=prepared.validator.n_dropped,
@@ -130,4 +141,5 @@ def build_report(
             *dropped_warning(prepared.validator.n_dropped, prepared.validator.n_rows),
             *_report_notes(prepared, evaluation, per_sample),
         ),
+        diagnostics=diagnostics.report(cm, evaluation.extra),
     )

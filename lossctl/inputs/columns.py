@@ -13,9 +13,9 @@ import fnmatch
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, UsageError
 
 TARGET_NAMES = ("y_true", "target", "label", "y", "actual", "truth", "ground_truth", "observed")
 PRED_NAMES = (
@@ -23,6 +23,47 @@ PRED_NAMES = (
     "prob", "probability", "proba", "logit", "output",
 )  # fmt: skip
 MULTICLASS_PREFIXES = ("prob_", "proba_", "p_", "pred_", "score_", "logit_")
+#: --kind values; ``auto`` decides from the options, the column names and the data.
+KINDS = ("auto", "value", "probability", "logit", "quantiles", "gaussian", "ensemble")
+#: Kinds of one target whose prediction is a distribution in several columns.
+LAYOUT_KINDS = ("quantiles", "gaussian", "ensemble")
+
+#: "q90", "p90", "quantile_0.9", "q0.1", "quantile_10", "y_pred_q90", "pinball_0.9".
+_QUANTILE_NAME = re.compile(
+    r"(?:^|[^a-z])(?:quantile|pinball|percentile|q|p)[_\-]?(\d+(?:\.\d+)?|\.\d+)(?![\d.])"
+)
+#: Nixtla-style interval bounds: "AutoARIMA-lo-80", "model-hi-95", "yhat_lower_80".
+_INTERVAL_NAME = re.compile(r"(?:^|[^a-z])(lo|hi|lower|upper)[_\-]?(\d+(?:\.\d+)?)(?![\d.])")
+_MEDIAN_NAME = re.compile(r"(?:^|[^a-z])median(?:$|[^a-z])")
+
+
+def _level(text: str) -> float | None:
+    """A level written as a fraction (0.9) or, above 1, a percent (90); None outside (0, 1)."""
+    value = float(text)
+    if value > 1:
+        value /= 100
+    return value if 0 < value < 1 else None
+
+
+def quantile_level(name: str) -> float | None:
+    """The quantile a prediction column's name says it holds, else None.
+
+    ``q90``, ``p90``, ``quantile_0.9``, ``q0.1``, ``quantile_10``, ``y_pred_q90`` give
+    that level (a number above 1 is a percent); ``median`` gives 0.5; the bounds of a
+    Nixtla prediction interval, ``model-lo-80`` / ``model-hi-80``, give (1 -+ 0.8) / 2
+    = 0.1 / 0.9.
+    """
+    text = name.strip().lower()
+    if _MEDIAN_NAME.search(text):
+        return 0.5
+    if m := _INTERVAL_NAME.search(text):
+        c = _level(m.group(2))
+        if c is None:
+            return None
+        return round((1 - c) / 2 if m.group(1) in ("lo", "lower") else (1 + c) / 2, 12)
+    if m := _QUANTILE_NAME.search(text):
+        return _level(m.group(1))
+    return None
 
 
 @dataclass(frozen=True)
@@ -41,20 +82,35 @@ class ColumnMap:
     by: str | None = None
     #: ``--classes`` gave the class of each label index: ``pred`` is in label order.
     ordered: bool = False
+    #: The layout of a distribution prediction of one target (``quantiles``, ``gaussian``,
+    #: ``ensemble``), or "" (a value, a binary score or K class columns).
+    kind: str = ""
+    #: Quantile levels of the ``pred`` columns, in their order (kind ``quantiles``).
+    levels: tuple[float, ...] = ()
+    #: The standard deviation (or, with ``spread_is_var``, variance) column of a Gaussian.
+    spread: str | None = None
+    spread_is_var: bool = False
+    #: The quantile layout was read from the column names alone (``--kind auto``).
+    named_levels: bool = False
 
     @property
     def multiclass(self) -> bool:
-        return len(self.pred) > 1
+        return len(self.pred) > 1 and not self.kind
+
+    @property
+    def predictions(self) -> tuple[str, ...]:
+        """Every column of the prediction: ``pred`` and a Gaussian's spread column."""
+        return (*self.pred, self.spread) if self.spread else self.pred
 
     @property
     def text(self) -> list[str]:
         """Columns read as text: ids and groups (``007`` stays ``007``)."""
-        return [c for c in (self.id, self.by) if c and c not in (*self.target, *self.pred)]
+        return [c for c in (self.id, self.by) if c and c not in (*self.target, *self.predictions)]
 
     @property
     def needed(self) -> list[str]:
         """Every column to read, each once, in a stable order."""
-        cols = [*self.target, *self.pred, self.weight, self.id, self.by]
+        cols = [*self.target, *self.predictions, self.weight, self.id, self.by]
         return list(dict.fromkeys(c for c in cols if c))
 
 
@@ -170,14 +226,23 @@ def resolve_columns(
     id: str | None = None,
     by: str | None = None,
     class_order: Sequence[str] = (),
+    kind: str = "auto",
+    levels: Sequence[float] = (),
+    std: str | None = None,
+    var: str | None = None,
 ) -> ColumnMap:
     """Resolve every role, from options first and detection second.
 
     ``class_order`` (``--classes``) names the class of label 0, 1, ...: the class columns
-    are put in that order, each found by its class name.
+    are put in that order, each found by its class name. ``kind``, ``levels``, ``std`` and
+    ``var`` (``--kind``, ``--levels``, ``--std``, ``--var``) decide the layout of a
+    distribution prediction (:func:`layout`).
     """
     cols = list(columns)
-    for opt, name in (("--weight", weight), ("--id", id), ("--by", by)):
+    if kind not in KINDS:
+        raise UsageError(f"unknown --kind '{kind}'; expected one of {', '.join(KINDS)}.")
+    for opt, name in (("--weight", weight), ("--id", id), ("--by", by), ("--std", std),
+                      ("--var", var)):  # fmt: skip
         if name is not None and name not in cols:
             raise missing_column(name, cols, source, opt)
 
@@ -185,13 +250,24 @@ def resolve_columns(
         pred_cols = expand(pred, cols, source, "--pred")
     else:
         groups = _multiclass_groups(cols)
-        single = _detect_one(PRED_NAMES, cols, set())
-        if len(groups) > 1 or (groups and single):
-            options = [f"'{p}*' ({len(g)} columns)" for p, g in groups.items()]
-            if single:
-                options.append(f"'{single}'")
+        single = _detect_one(PRED_NAMES, cols, {c for c in (std, var) if c})
+        taken = {c for g in groups.values() for c in g} | {weight, id, by, std, var}
+        quantiles: dict[str, list[str]] = {}
+        if not (std or var) and kind in ("auto", "quantiles"):
+            quantiles = _quantile_groups([c for c in cols if c not in taken])
+        if len(quantiles) > 1 and not single and not groups:
+            options = ", ".join(_group_text(stem, g) for stem, g in quantiles.items())
             raise InputError(
-                f"several prediction columns in {source}: {', '.join(options)}; "
+                f"quantile columns of several models in {source}: {options}; pass --pred "
+                "with one model's columns for eval, or one --pred per model for compare."
+            )
+        groups.update(quantiles)
+        if len(groups) > 1 or (groups and single):
+            shown = [_group_text(p, g) for p, g in groups.items()]
+            if single:
+                shown.append(f"'{single}'")
+            raise InputError(
+                f"several prediction columns in {source}: {', '.join(shown)}; "
                 "pass --pred to choose (a name, or a glob such as --pred 'prob_*')."
             )
         if groups:
@@ -242,9 +318,136 @@ def resolve_columns(
         )
     if class_order:
         pred_cols, classes = _in_label_order(list(class_order), pred_cols, classes, source)
-    return ColumnMap(
+    cm = ColumnMap(
         tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order)
     )
+    return layout(cm, source, kind, levels, std, var)
+
+
+def _group_text(prefix: str, columns: Sequence[str]) -> str:
+    """'prob_*' (3 columns), or the columns themselves when they share no prefix."""
+    if prefix:
+        return f"'{prefix}*' ({len(columns)} columns)"
+    return ", ".join(f"'{c}'" for c in columns[:4]) + (", ..." if len(columns) > 4 else "")
+
+
+def _quantile_stem(name: str) -> str:
+    """The model part of a quantile column's name: 'AutoETS-' of 'AutoETS-lo-80', '' of q10."""
+    text = name.lower()
+    for pattern in (_MEDIAN_NAME, _INTERVAL_NAME, _QUANTILE_NAME):
+        if m := pattern.search(text):
+            start = m.start()
+            if not m.group(0)[0].isalpha():  # the separator before the keyword
+                start += 1
+            return name[:start]
+    return name
+
+
+def _quantile_groups(columns: Sequence[str]) -> dict[str, list[str]]:
+    """Columns whose names give quantile levels, by model stem; groups of two or more."""
+    found: dict[str, list[str]] = {}
+    for c in columns:
+        if quantile_level(c) is not None:
+            found.setdefault(_quantile_stem(c), []).append(c)
+    return {k: v for k, v in found.items() if len(v) >= 2}
+
+
+def _levels_text(levels: Sequence[float]) -> str:
+    return ", ".join(f"{v:g}" for v in levels)
+
+
+def layout(
+    cm: ColumnMap,
+    source: str,
+    kind: str = "auto",
+    levels: Sequence[float] = (),
+    std: str | None = None,
+    var: str | None = None,
+) -> ColumnMap:
+    """The layout of one target's distribution prediction, decided from the options and
+    the column names (CLI.md "Prediction layouts"), never by guessing: a mean with
+    --std/--var is Gaussian; --kind ensemble names members; --levels, --kind quantiles,
+    or K >= 2 columns whose names all give levels are a quantile set."""
+    pred = cm.pred
+    several_targets = len(cm.target) > 1
+    if std and var:
+        raise UsageError(
+            "--std and --var both given; a Gaussian prediction has one spread column: pass one."
+        )
+    spread = std or var
+    if spread:
+        if kind not in ("auto", "gaussian"):
+            raise UsageError(
+                f"--std/--var describe a Gaussian prediction; --kind {kind} conflicts."
+            )
+        if len(pred) != 1 or several_targets:
+            raise InputError(
+                f"a Gaussian prediction is one mean column (--pred) with --std or --var; "
+                f"{source} gives {len(cm.target)} target and {len(pred)} prediction columns "
+                f"({', '.join(pred[:4])}). Pass --pred MEAN."
+            )
+        if spread in (*cm.target, *pred):
+            raise InputError(
+                f"column '{spread}' of {source} cannot be both the spread and "
+                "the target or mean; pass --std/--var with the spread column."
+            )
+        return replace(cm, kind="gaussian", spread=spread, spread_is_var=var is not None)
+    if kind == "gaussian":
+        raise UsageError(
+            "--kind gaussian needs the spread column: --std COL or --var COL (the mean is --pred)."
+        )
+    if kind == "ensemble":
+        if several_targets:
+            raise InputError(
+                f"an ensemble forecasts one target; {source} gives "
+                f"{len(cm.target)} target columns. Pass --target."
+            )
+        if len(pred) < 2:
+            raise InputError(
+                f"an ensemble needs two or more member columns; {source} gives one ('{pred[0]}'). "
+                "Pass the members with --pred 'member_*' (a glob) or one --pred per member."
+            )
+        return replace(cm, kind="ensemble", classes=())
+    if levels and kind not in ("auto", "quantiles"):
+        raise UsageError(f"--levels describes quantile columns; --kind {kind} conflicts.")
+    named = [quantile_level(c) for c in pred]
+    by_names = kind == "auto" and not several_targets and len(pred) >= 2 and None not in named
+    if not (levels or kind == "quantiles" or by_names):
+        return cm
+    if several_targets:
+        raise InputError(
+            f"a quantile forecast is of one target; {source} gives "
+            f"{len(cm.target)} target columns. Pass --target."
+        )
+    if levels:
+        if len(levels) != len(pred):
+            raise UsageError(
+                f"--levels gives {len(levels)} levels for {len(pred)} prediction columns "
+                f"({', '.join(pred[:6])}{', ...' if len(pred) > 6 else ''}); give one per column, "
+                "in their order."
+            )
+        found = tuple(float(v) for v in levels)
+    else:
+        missing = [c for c, v in zip(pred, named, strict=True) if v is None]
+        if missing:
+            raise InputError(
+                f"cannot read a quantile level from the name of column '{missing[0]}' of "
+                f"{source}; name the columns q10, q50, q90 (or MODEL-lo-80 / MODEL-hi-80), "
+                "or pass --levels 0.1,0.5,0.9 in the columns' order."
+            )
+        found = tuple(v for v in named if v is not None)
+    bad = [v for v in found if not 0 < v < 1]
+    if bad:
+        raise UsageError(f"quantile levels must be in (0, 1); got {_levels_text(bad)}.")
+    for i, v in enumerate(found):
+        twin = next((j for j in range(i) if abs(found[j] - v) <= 1e-9), None)
+        if twin is not None:
+            raise InputError(
+                f"columns '{pred[twin]}' and '{pred[i]}' of {source} both give level {v:g}: "
+                "two models? Pass --pred with one model's columns (e.g. 'MODEL-*'), or "
+                "compare them with one --pred per model."
+            )
+    return replace(cm, kind="quantiles", levels=found, classes=(), named_levels=by_names)
 
 
 def _in_label_order(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import InputError, UsageError
-from lossctl.inputs.columns import ColumnMap, class_names, class_numbers
+from lossctl.inputs.columns import MULTICLASS_PREFIXES, ColumnMap, class_names, class_numbers
 from lossctl.inputs.readers import NUMBER, bad_value_error
 
 if TYPE_CHECKING:
@@ -276,6 +276,10 @@ class Validator:
     zero_targets: int = 0
     #: Warnings decided before reading (from the first rows), kept in order.
     notes: list[str] = field(default_factory=list)
+    #: Rows whose quantiles cross (a lower level above a higher one), the first of them.
+    crossing_rows: int = 0
+    crossing_first: int = 0
+    crossing_file: str = ""
 
     def fresh(self) -> Validator:
         """A validator with the same settings and no state (for a parallel part)."""
@@ -309,6 +313,10 @@ class Validator:
         self.hard_rows += other.hard_rows
         self.pred_rows += other.pred_rows
         self.zero_targets += other.zero_targets
+        if other.crossing_rows and not self.crossing_rows:
+            self.crossing_first = other.crossing_first + offset
+            self.crossing_file = other.crossing_file
+        self.crossing_rows += other.crossing_rows
 
     @property
     def needs_exact_rows(self) -> bool:
@@ -528,10 +536,13 @@ class Validator:
             y_true = self._multiclass_target(table, start)
         else:
             y_true = to_float(table.column(cm.target[0]), cm.target[0], self.source, start)
-        if self.task != "multiclass" and len(cm.pred) > 1:
+        if self.task != "multiclass" and len(cm.pred) > 1 and not cm.kind:
             raise several_predictions(cm, self.task, self.source)
-        preds = [to_float(table.column(c), c, self.source, start) for c in cm.pred]
-        y_pred = np.column_stack(preds) if self.task == "multiclass" else preds[0]
+        preds = [to_float(table.column(c), c, self.source, start) for c in cm.predictions]
+        columns = self.task == "multiclass" or cm.kind in ("quantiles", "ensemble")
+        y_pred = np.column_stack(preds) if columns else preds[0]
+        if cm.kind == "gaussian":
+            y_pred = self._gaussian(preds[0], preds[1], start)
         weight = None
         if cm.weight:
             weight = to_float(table.column(cm.weight), cm.weight, self.source, start)
@@ -549,7 +560,7 @@ class Validator:
                 self.nan_rows.extend(rows[where[:SHOW_ROWS]].tolist())
             used: list[tuple[tuple[str, ...], np.ndarray]] = [
                 (cm.target, y_true),
-                (cm.pred, y_pred),
+                (cm.predictions, y_pred),
             ]
             if cm.weight and weight is not None:
                 used.append(((cm.weight,), weight))
@@ -578,6 +589,16 @@ class Validator:
             self.pred_rows += int(y_pred.shape[0])
         if self.divides_by_target:
             self.zero_targets += int(np.count_nonzero(y_true == 0))
+        if cm.kind == "gaussian" and y_pred.shape[0]:
+            self._check_spread(y_pred[:, 1], rows)
+        if cm.kind == "quantiles" and y_pred.shape[0] and len(cm.levels) > 1:
+            ordered = y_pred[:, np.argsort(cm.levels, kind="stable")]
+            crossing = (np.diff(ordered, axis=1) < 0).any(axis=1)
+            if crossing.any():
+                if not self.crossing_rows:
+                    self.crossing_first = int(rows[np.argmax(crossing)])
+                    self.crossing_file = self.source
+                self.crossing_rows += int(crossing.sum())
         probs = self.task == "multiclass" and ((y_pred >= 0) & (y_pred <= 1)).all()
         if probs and y_pred.shape[0]:
             sums = y_pred.sum(axis=1)
@@ -594,6 +615,32 @@ class Validator:
             if keep is not None:
                 ids = ids[keep]
         return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
+
+    def _gaussian(self, mean: np.ndarray, spread: np.ndarray, start: int) -> np.ndarray:
+        """(n, 2): the mean and the variance (--var as given, --std squared)."""
+        var = spread if self.columns.spread_is_var else spread * spread
+        return np.column_stack([mean, var])
+
+    def _check_spread(self, var: np.ndarray, rows: np.ndarray) -> None:
+        """A standard deviation must be > 0, a variance >= 0 (rows with NaN are already
+        counted or dropped)."""
+        cm = self.columns
+        is_var = cm.spread_is_var
+        bad = var < 0 if is_var else var <= 0
+        if not bad.any():
+            return
+        where = np.flatnonzero(bad)
+        what, rule = ("variance", "< 0") if is_var else ("standard deviation", "<= 0")
+        raise InputError(
+            f"column '{cm.spread}' of {self.source} has {where.size} {what}(s) {rule} (row"
+            f"{'s' if where.size > 1 else ''} {_rows_text(rows[where])}); a Gaussian needs "
+            + (
+                "a variance >= 0."
+                if is_var
+                else "a standard deviation > 0: fix them, or pass "
+                "--var if the column holds variances (0 is allowed there)."
+            )
+        )
 
     def finish(self, row_labels: Sequence[str] | None = None) -> None:
         """Raise the --nan raise error, or a --pos-label not present, once every chunk has
@@ -617,6 +664,12 @@ class Validator:
 
     def warnings(self) -> list[str]:
         out = list(self.notes)
+        if self.crossing_rows:
+            out.append(
+                f"{self.crossing_rows} row(s) have crossing quantiles (a lower level above a "
+                f"higher one; first at row {self.crossing_first} of {self.crossing_file}); "
+                "scored as given, not re-sorted."
+            )
         if self.clipped_rows:
             pred = self.columns.pred
             cols = ", ".join(pred[:3]) + (", ..." if len(pred) > 3 else "")
@@ -796,6 +849,8 @@ def infer_task(
     source: str = "",
 ) -> str:
     """The task: from --task, else from the losses, else from the data (the first rows)."""
+    if columns.kind:
+        return _distribution_task(table, columns, loss_tasks, task, source)
     if task != "auto":
         if loss_tasks and task not in loss_tasks:
             raise UsageError(
@@ -842,6 +897,33 @@ def infer_task(
     return guess
 
 
+def _distribution_task(
+    table: pa.Table, columns: ColumnMap, loss_tasks: set[str], task: str, source: str
+) -> str:
+    """A quantile set, Gaussian or ensemble prediction is of a regression target."""
+    what = {"quantiles": "quantile", "gaussian": "Gaussian", "ensemble": "ensemble"}[columns.kind]
+    if task not in ("auto", "regression"):
+        raise UsageError(f"--task {task} does not fit {what} predictions, which forecast a value.")
+    if loss_tasks and "regression" not in loss_tasks:
+        raise UsageError(
+            f"the losses given are for {', '.join(sorted(loss_tasks))} tasks; {what} "
+            "predictions of a value take regression losses (lossctl losses lists them)."
+        )
+    names = [c.lower() for c in columns.pred]
+    prefix = next((p for p in MULTICLASS_PREFIXES if all(n.startswith(p) for n in names)), None)
+    if columns.named_levels and task == "auto" and prefix:
+        col = _decoded(table.column(columns.target[0]))
+        if _kind(col.type) in ("number", "null") and not _continuous(table, columns):
+            classes = ", ".join(c[len(prefix) :] for c in columns.pred[:4])
+            levels = ", ".join(f"{v:g}" for v in columns.levels[:4])
+            raise InputError(
+                f"columns {', '.join(columns.pred[:4])} of {source} read as quantiles (levels "
+                f"{levels}) or as class probabilities (classes {classes}) of the whole-number "
+                f"target '{columns.target[0]}'; pass --kind quantiles, or --task multiclass."
+            )
+    return "regression"
+
+
 def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
     """``probability`` if every prediction in the first rows is in [0, 1] (give or take
     PROB_TOLERANCE, float rounding), else ``score``.
@@ -849,6 +931,8 @@ def prediction_kind(table: pa.Table, columns: ColumnMap, task: str) -> str:
     Regression predictions are ``value``; columns named as probabilities (``prob*``,
     ``p_*``) are probabilities whatever their values (then an error, not logits).
     """
+    if columns.kind:
+        return columns.kind
     if task == "regression":
         return "value"
     if all(c.lower().startswith(("prob", "p_")) for c in columns.pred):

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
-def default_losses(task: str, kind: str) -> list[str]:
+
+def _near(levels: Sequence[float], level: float) -> bool:
+    return any(abs(v - level) <= 1e-9 for v in levels)
+
+
+def quantile_defaults(levels: Sequence[float]) -> list[str]:
+    """quantile; wis when the levels are a median and symmetric pairs; the interval score of
+    the 80% interval, else of the widest central interval the levels hold."""
+    out = ["quantile"]
+    if _near(levels, 0.5) and all(_near(levels, 1.0 - v) for v in levels):
+        out.append("wis")
+    pairs = sorted(v for v in levels if v < 0.5 and _near(levels, 1.0 - v))
+    if _near(pairs, 0.1):
+        out.append("interval_score")
+    elif pairs:
+        out.append(f"interval_score:coverage={round(1.0 - 2.0 * pairs[0], 12):g}")
+    return out
+
+
+def default_losses(task: str, kind: str, levels: Sequence[float] = ()) -> list[str]:
     """The default loss keys of a task and prediction kind (the contract)."""
+    if kind == "quantiles":
+        return quantile_defaults(levels)
+    if kind == "gaussian":
+        return ["crps_gaussian", "gaussian_nll"]
+    if kind == "ensemble":
+        return ["crps_ensemble", "crps_ensemble:estimator=fair"]
     if task == "regression":
         return ["mse", "rmse", "mae", "huber"]
     if task == "binary":

@@ -7,7 +7,14 @@ from typing import Any
 
 from lossctl import __version__
 from lossctl.render.numbers import json_safe
-from lossctl.report import CompareReport, EvalReport, GateResult, LossStats, RecommendReport
+from lossctl.report import (
+    CompareReport,
+    Diagnostics,
+    EvalReport,
+    GateResult,
+    LossStats,
+    RecommendReport,
+)
 
 SCHEMA_VERSION = 1
 
@@ -58,7 +65,22 @@ def file_header(command: str, report: Any) -> dict[str, Any]:
     }
     if cols.pos_label is not None:
         doc["columns"]["pos_label"] = cols.pos_label
+    if cols.levels:
+        doc["columns"]["levels"] = list(cols.levels)
+    if cols.spread is not None:
+        doc["columns"]["var" if cols.spread_is_var else "std"] = cols.spread
     return doc
+
+
+def diagnostics_data(d: Diagnostics) -> dict[str, Any]:
+    """``coverage`` {level: share with y <= q}, ``intervals`` {coverage: {coverage, width}};
+    levels as keys are written as numbers ("0.1")."""
+    return {
+        "coverage": {f"{level:g}": share for level, share in d.coverage.items()},
+        "intervals": {
+            f"{c:g}": {"coverage": i.coverage, "width": i.width} for c, i in d.intervals.items()
+        },
+    }
 
 
 def provenance_data(report: EvalReport | CompareReport | RecommendReport) -> dict[str, Any]:
@@ -82,6 +104,8 @@ def eval_data(report: EvalReport) -> dict[str, Any]:
         }
     if report.gate is not None:
         doc["gate"] = gate_data(report.gate)
+    if report.diagnostics is not None:
+        doc["diagnostics"] = diagnostics_data(report.diagnostics)
     return doc
 
 

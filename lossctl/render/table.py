@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossctl.render.numbers import fmt
-from lossctl.report import CompareReport, EvalReport, RecommendReport
+from lossctl.report import CompareReport, Diagnostics, EvalReport, RecommendReport
 
 
 def provenance_line(report: EvalReport | CompareReport | RecommendReport) -> str:
@@ -37,6 +37,10 @@ def eval_title(report: EvalReport) -> str:
     pred = ", ".join(cols.pred) if len(cols.pred) <= 3 else f"{cols.pred[0]} ... {cols.pred[-1]}"
     target = ", ".join(cols.target) if len(cols.target) <= 2 else f"{cols.target[0]}, ..."
     weight = f" · weight {cols.weight}" if cols.weight else ""
+    if cols.spread is not None:
+        pred += f" · {'var' if cols.spread_is_var else 'std'} {cols.spread}"
+    if cols.levels:
+        pred += f" · levels {', '.join(f'{v:g}' for v in cols.levels)}"
     if cols.pos_label is not None:
         target += f" · positive {cols.pos_label}"
     title = (
@@ -92,9 +96,28 @@ def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
             style="bold",
         )
         parts.append(gt)
+    if report.diagnostics is not None:
+        parts.append(diagnostics_table(report.diagnostics, precision))
     if report.gate is not None and report.gate.passed:
         parts.append(Text("gates passed", style="green"))
     return Group(*parts)
+
+
+def diagnostics_table(d: Diagnostics, precision: int = 6) -> RenderableType:
+    """Coverage per level (observed vs nominal), then each central interval's coverage and
+    mean width."""
+    table = Table(title="coverage", title_justify="left", box=box.SIMPLE_HEAVY)
+    table.add_column("quantile / interval", style="bold", no_wrap=True)
+    table.add_column("nominal", justify="right")
+    table.add_column("observed", justify="right")
+    table.add_column("mean width", justify="right")
+    for level, share in d.coverage.items():
+        table.add_row(f"q{level:g}", f"{level:.3g}", fmt(share, 4), "")
+    if d.intervals:
+        table.add_section()
+    for c, i in d.intervals.items():
+        table.add_row(f"{c:.0%} interval", f"{c:.3g}", fmt(i.coverage, 4), fmt(i.width, precision))
+    return table
 
 
 def compare_table(report: CompareReport, precision: int = 6) -> RenderableType:
