@@ -32,7 +32,13 @@ from sklearn.datasets import (
     load_iris,
     load_wine,
 )
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -182,6 +188,65 @@ def make_iris() -> dict[str, float]:
     return {"iris logreg accuracy": float(np.mean(logits.argmax(axis=1) == y))}
 
 
+#: Quantile levels of the quantile-regression sample (a median and two symmetric pairs).
+QUANTILE_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
+#: Trees of the random-forest ensemble sample (each tree's prediction is one member).
+FOREST_TREES = 20
+
+
+def make_probabilistic() -> dict[str, float]:
+    """Write the diabetes distribution forecasts: quantiles, Gaussian, ensemble.
+
+    Out-of-fold, same folds as diabetes_regression:
+    - ``diabetes_quantiles``: one ``GradientBoostingRegressor(loss="quantile",
+      alpha=level)`` per level of QUANTILE_LEVELS (columns q10, q25, q50, q75, q90);
+    - ``diabetes_gaussian``: ``GaussianProcessRegressor`` (constant x RBF + white noise
+      kernel, normalize_y) on standardized features, ``predict(return_std=True)``:
+      the predictive mean and standard deviation (noise included);
+    - ``diabetes_forest``: each of the FOREST_TREES trees of a
+      ``RandomForestRegressor(min_samples_leaf=5)`` as one ensemble member.
+    """
+    data = load_diabetes(scaled=False)
+    x, y = data.data, data.target
+    ids = np.arange(len(y))
+    quantiles = {
+        f"q{round(100 * level)}": oof(
+            GradientBoostingRegressor(loss="quantile", alpha=level, random_state=SEED),
+            x,
+            y,
+            kfold(),
+        )
+        for level in QUANTILE_LEVELS
+    }
+    write(pd.DataFrame({"id": ids, "y_true": y, **quantiles}), "diabetes_quantiles")
+
+    mean = np.empty(len(y))
+    std = np.empty(len(y))
+    members = np.empty((len(y), FOREST_TREES))
+    kernel = ConstantKernel(1.0) * RBF(length_scale=np.full(x.shape[1], 3.0)) + WhiteKernel(0.5)
+    for train, test in kfold().split(x):
+        scaler = StandardScaler().fit(x[train])
+        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, random_state=SEED)
+        gp.fit(scaler.transform(x[train]), y[train])
+        mean[test], std[test] = gp.predict(scaler.transform(x[test]), return_std=True)
+        forest = RandomForestRegressor(
+            n_estimators=FOREST_TREES, min_samples_leaf=5, random_state=SEED
+        ).fit(x[train], y[train])
+        for k, tree in enumerate(forest.estimators_):
+            members[test, k] = tree.predict(x[test])
+    assert std.min() > 0, "diabetes_gaussian: a standard deviation <= 0"
+    write(pd.DataFrame({"id": ids, "y_true": y, "mean": mean, "std": std}), "diabetes_gaussian")
+    trees = {f"tree_{k:02d}": members[:, k] for k in range(FOREST_TREES)}
+    write(pd.DataFrame({"id": ids, "y_true": y, **trees}), "diabetes_forest")
+    inside = (quantiles["q10"] <= y) & (y <= quantiles["q90"])
+    return {
+        "diabetes quantile GBR q10-q90 coverage": float(inside.mean()),
+        "diabetes GP mean RMSE": float(np.sqrt(np.mean((mean - y) ** 2))),
+        "diabetes GP mean std": float(std.mean()),
+        "diabetes forest mean-of-trees RMSE": float(np.sqrt(np.mean((members.mean(1) - y) ** 2))),
+    }
+
+
 #: Self-rated health in randhie: three dummies, "excellent" the omitted category.
 RANDHIE_HEALTH = {"hlthg": "good", "hlthf": "fair", "hlthp": "poor"}
 
@@ -237,6 +302,7 @@ MAKERS: dict[str, Callable[[], dict[str, float]]] = {
     "wine": make_wine,
     "iris": make_iris,
     "randhie": make_randhie,
+    "probabilistic": make_probabilistic,
 }
 
 

@@ -15,6 +15,18 @@ from lossctl.losses.spec import DISTRIBUTION_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
+#: Options a sample file needs (layouts that are never detected from names alone).
+SAMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "diabetes_gaussian": ("-p", "mean", "--std", "std"),
+    "diabetes_forest": ("-p", "tree_*", "--kind", "ensemble"),
+}
+#: Sample files of a distribution prediction (quantiles, Gaussian, ensemble).
+DISTRIBUTION_SAMPLES = ("diabetes_quantiles", "diabetes_gaussian", "diabetes_forest")
+
+
+def sample_args(path: Path) -> tuple[str, ...]:
+    """The file and the options it needs."""
+    return (str(path), *SAMPLE_OPTIONS.get(path.stem, ()))
 
 
 def close(expected: float | None, rel: float = 1e-12) -> object:

@@ -18,7 +18,7 @@ import pytest
 from sklearn import metrics
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA, close
+from tests.conftest import SAMPLE_DATA, close, sample_args
 
 REG = SAMPLE_DATA / "diabetes_regression.csv"
 BIN = SAMPLE_DATA / "breast_cancer_binary.csv"
@@ -49,17 +49,28 @@ def cost(doc: dict, key: str) -> float:
     ids=lambda p: p.name,
 )
 def test_every_sample_file_with_default_losses(runner, path):
-    doc = ev_json(runner, path)
+    doc = ev_json(runner, *sample_args(path))
     assert doc["n_used"] == doc["n_rows"] > 100
     assert doc["losses"] and all(v["cost"] is not None for v in doc["losses"].values())
-    expected = {
-        "regression": ["mse", "rmse", "mae", "huber"],
-        "binary": (["bce", "brier", "zero_one"], ["bce_logits", "hinge", "zero_one:threshold=0"]),
-        "multiclass": (
-            ["cross_entropy", "brier", "zero_one"],
-            ["softmax_cross_entropy", "multiclass_hinge", "zero_one"],
-        ),
-    }[doc["task"]]
+    layouts = {
+        "quantiles": ["quantile", "wis", "interval_score"],
+        "gaussian": ["crps_gaussian", "gaussian_nll"],
+        "ensemble": ["crps_ensemble", "crps_ensemble:estimator=fair"],
+    }
+    expected = (
+        layouts.get(doc["prediction_kind"])
+        or {
+            "regression": ["mse", "rmse", "mae", "huber"],
+            "binary": (
+                ["bce", "brier", "zero_one"],
+                ["bce_logits", "hinge", "zero_one:threshold=0"],
+            ),
+            "multiclass": (
+                ["cross_entropy", "brier", "zero_one"],
+                ["softmax_cross_entropy", "multiclass_hinge", "zero_one"],
+            ),
+        }[doc["task"]]
+    )
     keys = set(doc["losses"])  # JSON keys are sorted; compare as sets
     assert keys == set(expected) if isinstance(expected, list) else keys in map(set, expected)
 

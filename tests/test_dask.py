@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA, close
+from tests.conftest import SAMPLE_DATA, close, sample_args
 
 distributed = pytest.importorskip("distributed")
 
@@ -51,8 +51,10 @@ def assert_same(a: dict, b: dict) -> None:
 
 @pytest.mark.parametrize("path", sorted(SAMPLE_DATA.glob("*.csv")), ids=lambda p: p.name)
 def test_every_sample_file_same_as_local(runner, scheduler, path):
-    local = run_json(runner, "eval", path)
-    dask = run_json(runner, "eval", path, "--engine", "dask", "--scheduler", scheduler)
+    local = run_json(runner, "eval", *sample_args(path))
+    dask = run_json(
+        runner, "eval", *sample_args(path), "--engine", "dask", "--scheduler", scheduler
+    )
     assert_same(local, dask)
 
 

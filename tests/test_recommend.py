@@ -21,7 +21,7 @@ from lossctl.cli import app
 from lossctl.flows.recommend.facts import top_k
 from lossctl.flows.recommend.prose import pct, round_sig
 from lossctl.losses import builtin_registry
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import DISTRIBUTION_SAMPLES, SAMPLE_DATA
 
 N = 2000
 
@@ -297,7 +297,12 @@ SAMPLES = {
 }
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLE_DATA.glob("*.csv")), ids=lambda p: p.name)
+# recommend does not read the distribution layouts yet (their options are eval's).
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted(SAMPLE_DATA.glob("*.csv")) if p.stem not in DISTRIBUTION_SAMPLES],
+    ids=lambda p: p.name,
+)
 def test_every_sample_file(runner, path):
     doc = rec(runner, path)
     task, first = SAMPLES[path.name]  # a new sample file needs an expectation here

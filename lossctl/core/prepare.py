@@ -109,6 +109,8 @@ def prepare(opts: EvalOptions) -> Prepared:
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
         kind=opts.kind, levels=opts.levels, std=opts.std, var=opts.var,
+        names_give_levels=opts.task in ("auto", "regression")
+        and (not loss_tasks or "regression" in loss_tasks),
     )  # fmt: skip
     probe = source.probe(columns.needed, columns.text)
     if probe is None:

@@ -230,13 +230,15 @@ def resolve_columns(
     levels: Sequence[float] = (),
     std: str | None = None,
     var: str | None = None,
+    names_give_levels: bool = True,
 ) -> ColumnMap:
     """Resolve every role, from options first and detection second.
 
     ``class_order`` (``--classes``) names the class of label 0, 1, ...: the class columns
     are put in that order, each found by its class name. ``kind``, ``levels``, ``std`` and
     ``var`` (``--kind``, ``--levels``, ``--std``, ``--var``) decide the layout of a
-    distribution prediction (:func:`layout`).
+    distribution prediction (:func:`layout`); ``names_give_levels=False`` (a classifier's
+    task or losses) stops column names alone from making a quantile set.
     """
     cols = list(columns)
     if kind not in KINDS:
@@ -253,7 +255,7 @@ def resolve_columns(
         single = _detect_one(PRED_NAMES, cols, {c for c in (std, var) if c})
         taken = {c for g in groups.values() for c in g} | {weight, id, by, std, var}
         quantiles: dict[str, list[str]] = {}
-        if not (std or var) and kind in ("auto", "quantiles"):
+        if not (std or var) and (kind == "quantiles" or (kind == "auto" and names_give_levels)):
             quantiles = _quantile_groups([c for c in cols if c not in taken])
         if len(quantiles) > 1 and not single and not groups:
             options = ", ".join(_group_text(stem, g) for stem, g in quantiles.items())
@@ -321,7 +323,7 @@ def resolve_columns(
     cm = ColumnMap(
         tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order)
     )
-    return layout(cm, source, kind, levels, std, var)
+    return layout(cm, source, kind, levels, std, var, names_give_levels)
 
 
 def _group_text(prefix: str, columns: Sequence[str]) -> str:
@@ -363,6 +365,7 @@ def layout(
     levels: Sequence[float] = (),
     std: str | None = None,
     var: str | None = None,
+    names_give_levels: bool = True,
 ) -> ColumnMap:
     """The layout of one target's distribution prediction, decided from the options and
     the column names (CLI.md "Prediction layouts"), never by guessing: a mean with
@@ -411,7 +414,10 @@ def layout(
     if levels and kind not in ("auto", "quantiles"):
         raise UsageError(f"--levels describes quantile columns; --kind {kind} conflicts.")
     named = [quantile_level(c) for c in pred]
-    by_names = kind == "auto" and not several_targets and len(pred) >= 2 and None not in named
+    by_names = (
+        kind == "auto" and names_give_levels and not several_targets and len(pred) >= 2
+        and None not in named
+    )  # fmt: skip
     if not (levels or kind == "quantiles" or by_names):
         return cm
     if several_targets:

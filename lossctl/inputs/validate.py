@@ -589,8 +589,6 @@ class Validator:
             self.pred_rows += int(y_pred.shape[0])
         if self.divides_by_target:
             self.zero_targets += int(np.count_nonzero(y_true == 0))
-        if cm.kind == "gaussian" and y_pred.shape[0]:
-            self._check_spread(y_pred[:, 1], rows)
         if cm.kind == "quantiles" and y_pred.shape[0] and len(cm.levels) > 1:
             ordered = y_pred[:, np.argsort(cm.levels, kind="stable")]
             crossing = (np.diff(ordered, axis=1) < 0).any(axis=1)
@@ -617,23 +615,24 @@ class Validator:
         return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
 
     def _gaussian(self, mean: np.ndarray, spread: np.ndarray, start: int) -> np.ndarray:
-        """(n, 2): the mean and the variance (--var as given, --std squared)."""
-        var = spread if self.columns.spread_is_var else spread * spread
-        return np.column_stack([mean, var])
-
-    def _check_spread(self, var: np.ndarray, rows: np.ndarray) -> None:
-        """A standard deviation must be > 0, a variance >= 0 (rows with NaN are already
-        counted or dropped)."""
+        """(n, 2): the mean and the variance (--var as given, --std squared). A standard
+        deviation must be > 0, a variance >= 0 (NaN and inf follow --nan)."""
         cm = self.columns
         is_var = cm.spread_is_var
-        bad = var < 0 if is_var else var <= 0
-        if not bad.any():
-            return
-        where = np.flatnonzero(bad)
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(spread) & ((spread < 0) if is_var else (spread <= 0))
+        if bad.any():
+            self._bad_spread(np.flatnonzero(bad) + start + 1)
+        return np.column_stack([mean, spread if is_var else spread * spread])
+
+    def _bad_spread(self, rows: np.ndarray) -> None:
+        cm = self.columns
+        is_var = cm.spread_is_var
+        where = rows
         what, rule = ("variance", "< 0") if is_var else ("standard deviation", "<= 0")
         raise InputError(
             f"column '{cm.spread}' of {self.source} has {where.size} {what}(s) {rule} (row"
-            f"{'s' if where.size > 1 else ''} {_rows_text(rows[where])}); a Gaussian needs "
+            f"{'s' if where.size > 1 else ''} {_rows_text(where)}); a Gaussian needs "
             + (
                 "a variance >= 0."
                 if is_var
