@@ -28,6 +28,8 @@ class LossStats:
     max: float | None
     n: int
     weight_sum: float
+    #: The cost of each of K outputs or labels, by name (the cost above is their mean).
+    outputs: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

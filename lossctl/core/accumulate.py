@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -315,7 +315,7 @@ class Evaluation:
 
     def _table(self) -> GroupTable:
         if self.groups is None:
-            self.groups = GroupTable(tuple(loss.key for loss in self.losses))
+            self.groups = GroupTable(all_keys(self.losses))
         return self.groups
 
     def add(
@@ -356,9 +356,7 @@ class Evaluation:
         return out
 
     def loss_stats(self) -> dict[str, LossStats]:
-        return {
-            loss.key: self.overall.get(loss.key, Accumulator()).stats(loss) for loss in self.losses
-        }
+        return {loss.key: loss_stats(loss, self.overall) for loss in self.losses}
 
     @property
     def n_groups(self) -> int:
@@ -372,7 +370,7 @@ class Evaluation:
         rows = table.rows[:n].tolist()
         # Plain floats, one list per statistic: indexing numpy scalars one by one would
         # cost more than the whole evaluation for a million groups.
-        columns = {loss.key: table.stats[loss.key][:, :n].tolist() for loss in self.losses}
+        columns = {key: table.stats[key][:, :n].tolist() for key in all_keys(self.losses)}
         out: dict[str, GroupStats] = {}
         collecting = gc.isenabled()
         gc.disable()  # millions of new objects, no cycles: the collector would rescan them all
@@ -392,13 +390,12 @@ class Evaluation:
     ) -> None:
         for g in sorted(table.labels):
             slot = table.slots[g]
-            stats = {}
-            for loss in self.losses:
-                c = columns[loss.key]
-                acc = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
-                                  c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
-                                  c[_WSC][slot], c[_VSC][slot])  # fmt: skip
-                stats[loss.key] = acc.stats(loss)
+            accs = {}
+            for key, c in columns.items():
+                accs[key] = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
+                                        c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
+                                        c[_WSC][slot], c[_VSC][slot])  # fmt: skip
+            stats = {loss.key: loss_stats(loss, accs) for loss in self.losses}
             out[g] = GroupStats(g, rows[slot], stats)
 
 
@@ -416,6 +413,34 @@ def per_sample_losses(
     for loss in losses:
         sig = (loss.spec.fn, tuple(sorted(loss.params.items())))
         if sig not in done:
-            done[sig] = loss.per_sample(y_true, y_pred, finite=True)
-        out[loss.key] = done[sig]
+            if loss.outputs:  # (n, K): one column per output; the per-sample value is their mean
+                done[sig] = loss.per_output(y_true, y_pred, finite=True)
+            else:
+                done[sig] = loss.per_sample(y_true, y_pred, finite=True)
+        values = done[sig]
+        if loss.outputs:
+            out[loss.key] = values.mean(axis=1)
+            for j, key in enumerate(loss.output_keys):
+                out[key] = values[:, j]
+        else:
+            out[loss.key] = values
     return out
+
+
+def loss_stats(loss: BoundLoss, accumulators: Mapping[str, Accumulator]) -> LossStats:
+    """The report of one loss from its accumulators. On K outputs the cost is the mean of
+    the outputs' costs (each finalized), and ``outputs`` holds them by output name."""
+    main = accumulators.get(loss.key, Accumulator()).stats(loss)
+    if not loss.outputs:
+        return main
+    single = replace(loss, outputs=())
+    per = {
+        name: accumulators.get(key, Accumulator()).stats(single).cost
+        for name, key in zip(loss.outputs, loss.output_keys, strict=True)
+    }
+    return replace(main, cost=math.fsum(per.values()) / len(per), outputs=per)
+
+
+def all_keys(losses: Sequence[BoundLoss]) -> tuple[str, ...]:
+    """The accumulator keys of the losses: each loss key, then its outputs' keys."""
+    return tuple(k for loss in losses for k in (loss.key, *loss.output_keys))

@@ -14,6 +14,7 @@ import numpy as np
 
 from lossctl.core.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError
+from lossctl.losses.spec import OUTPUT_SEP
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -66,10 +67,13 @@ def check_rows_left(
 
 def column_of(role: str, columns: ColumnMap | Columns) -> str:
     """The column(s) behind a role of a domain error, for the message."""
+    role, _, output = role.partition(":")  # "y_true:2": the third output's column
     if role == "y_true":
         cols = columns.target
     elif role == "y_pred":
         cols = columns.pred
+    if output and role in ("y_true", "y_pred") and int(output) < len(cols):
+        cols = (cols[int(output)],)
     else:
         cols = (columns.weight or "weight",)
     return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
@@ -104,7 +108,9 @@ def per_sample_table(
 
     cm = prepared.columns
     label = (file_label or prepared.validator.source) if prepared.is_dataset else None
-    kept = {k: v for k, v in values.items() if k not in prepared.unrooted}
+    kept = {
+        k: v for k, v in values.items() if k not in prepared.unrooted and OUTPUT_SEP not in k
+    }
     return per_sample_rows(
         chunk.table, arrays.keep, arrays.rows, (*cm.target, *cm.pred, cm.by), kept, cm.id, label
     )

@@ -16,6 +16,7 @@ from typing import Any
 from lossctl.errors import PluginError, UsageError
 from lossctl.losses.binary import BINARY
 from lossctl.losses.multiclass import MULTICLASS
+from lossctl.losses.multilabel import MULTILABEL
 from lossctl.losses.probabilistic import PROBABILISTIC
 from lossctl.losses.regression import REGRESSION
 from lossctl.losses.spec import DISTRIBUTION_KINDS, TASKS, BoundLoss, Domain, LossSpec, Param
@@ -34,7 +35,7 @@ __all__ = [
     "split_specs",
 ]
 
-BUILTIN: tuple[LossSpec, ...] = REGRESSION + PROBABILISTIC + BINARY + MULTICLASS
+BUILTIN: tuple[LossSpec, ...] = REGRESSION + PROBABILISTIC + BINARY + MULTICLASS + MULTILABEL
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ class Registry:
             if task not in TASKS:
                 raise UsageError(f"unknown task '{task}'; expected one of {', '.join(TASKS)}.")
             for_task = [spec for spec in found if spec.task == task]
+            if task == "multilabel" and not for_task:  # every binary loss, label by label
+                for_task = [spec for spec in found if spec.task == "binary"]
             if not for_task:
                 tasks = ", ".join(s.task for s in found)
                 raise UsageError(f"loss '{name}' is for {tasks} tasks, not {task}.")
@@ -174,6 +177,8 @@ class Registry:
         common = set(TASKS)
         for p in parsed:
             tasks = {s.task for s in self.candidates(p.name)}
+            if "binary" in tasks:
+                tasks.add("multilabel")  # a binary loss applies label by label
             if not tasks & common:
                 raise UsageError(
                     f"losses from different tasks cannot be mixed: '{p.key}' is for "
@@ -188,15 +193,18 @@ class Registry:
         task: str | None = None,
         kind: str | None = None,
         levels: Sequence[float] = (),
+        outputs: Sequence[str] = (),
     ) -> BoundLoss:
         """Resolve a parsed spec to a :class:`BoundLoss` with validated params; ``levels``
-        are the quantile levels of the prediction columns (kind ``quantiles``)."""
+        are the quantile levels of the prediction columns (kind ``quantiles``), ``outputs``
+        the names of K outputs or labels the loss is applied to one by one."""
         given = tuple(float(v) for v in levels)
         if kind is None and given:
             kind = "quantiles"
         spec = self.get(parsed.name, task, kind)
         params = spec.resolve_params(dict(parsed.params))
-        bound = BoundLoss(spec, params, parsed.key, given)
+        each = tuple(outputs) if spec.task != "multilabel" else ()
+        bound = BoundLoss(spec, params, parsed.key, given, each)
         if spec.prediction_kind == "quantiles":
             bound.check_levels()
         return bound
@@ -208,15 +216,17 @@ class Registry:
         *,
         kind: str | None = None,
         levels: Sequence[float] = (),
+        outputs: Sequence[str] = (),
         **params: Any,
     ) -> BoundLoss:
         """``registry.loss("huber:delta=2")`` or ``registry.loss("huber", delta=2)``;
-        ``registry.loss("wis", levels=[0.1, 0.5, 0.9])`` for a quantile set."""
+        ``registry.loss("wis", levels=[0.1, 0.5, 0.9])`` for a quantile set,
+        ``registry.loss("bce", "multilabel", outputs=["a", "b"])`` for K labels."""
         parsed = parse_spec(text)
         if params:
             merged = dict(parsed.params) | {k: str(v) for k, v in params.items()}
             parsed = ParsedSpec(parsed.key, parsed.name, tuple(merged.items()))
-        return self.bind(parsed, task, kind, levels)
+        return self.bind(parsed, task, kind, levels, outputs)
 
 
 KIND_WORDS = {

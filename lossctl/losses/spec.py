@@ -12,7 +12,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from lossctl._lazy import lazy
@@ -32,7 +32,11 @@ from lossctl.errors import (
     UsageError,
 )
 
-TASKS: tuple[str, ...] = ("regression", "binary", "multiclass")
+TASKS: tuple[str, ...] = ("regression", "binary", "multiclass", "multilabel")
+#: Separates a loss key from an output's index in the keys of per-output accumulators.
+OUTPUT_SEP = "\x1f"
+#: Tasks of K paired target and prediction columns, scored output by output.
+OUTPUT_TASKS: dict[str, str] = {"regression": "multi-output", "multilabel": "multilabel"}
 PREDICTION_KINDS: tuple[str, ...] = (
     "value", "probability", "logit", "score", "quantiles", "gaussian", "ensemble",
 )  # fmt: skip
@@ -479,10 +483,19 @@ class BoundLoss:
     key: str
     #: The quantile levels of the prediction columns (kind ``quantiles``), in their order.
     levels: tuple[float, ...] = ()
+    #: The names of K outputs (multi-output regression) or labels (multilabel): y_true and
+    #: y_pred are (n, K), the loss is applied column by column and the per-sample value is
+    #: the mean over the K columns.
+    outputs: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def output_keys(self) -> tuple[str, ...]:
+        """The accumulator keys of the K outputs: ``KEY`` + :data:`OUTPUT_SEP` + index."""
+        return tuple(f"{self.key}{OUTPUT_SEP}{j}" for j in range(len(self.outputs)))
 
     def check(self, y_true: np.ndarray, y_pred: np.ndarray, finite: bool = False) -> None:
         """Raise :class:`DomainError` when an input lies outside the loss's domain.
@@ -513,6 +526,13 @@ class BoundLoss:
         p = numbers(self.name, "y_pred", y_pred)
         if self.spec.prediction_kind in DISTRIBUTION_KINDS:
             return self._distribution_inputs(t, p)
+        if self.spec.task == "multilabel":
+            if t.ndim != 2 or t.shape != p.shape:
+                raise UsageError(
+                    f"loss '{self.name}': y_true has shape {t.shape} but y_pred has shape "
+                    f"{p.shape}; expected both (n, K), one column per label."
+                )
+            return t, p
         multiclass = self.spec.task == "multiclass"
         if not multiclass and p.ndim == 2 and p.shape[1] == 1:
             p = p[:, 0]
@@ -593,6 +613,8 @@ class BoundLoss:
         per-sample value that overflows float64 for finite inputs is an
         :class:`InputError` naming the loss.
         """
+        if self.outputs:
+            return self.per_output(y_true, y_pred, check=check, finite=finite).mean(axis=1)
         y_true, y_pred = self.inputs(y_true, y_pred)
         if check:
             self.check(y_true, y_pred, finite)
@@ -608,6 +630,29 @@ class BoundLoss:
         if spec.builtin:
             self._check_overflow(values, y_true, y_pred, finite)
         return values
+
+    def per_output(
+        self, y_true: object, y_pred: object, *, check: bool = True, finite: bool = False
+    ) -> np.ndarray:
+        """The per-sample losses of each of the K outputs: an (n, K) array. A domain error
+        names the output's role as ``y_true:k`` / ``y_pred:k``."""
+        t = numbers(self.name, "y_true", y_true)
+        p = numbers(self.name, "y_pred", y_pred)
+        k = len(self.outputs)
+        if t.ndim != 2 or t.shape != p.shape or t.shape[1] != k:
+            raise UsageError(
+                f"loss '{self.name}' on {k} outputs ({', '.join(self.outputs[:4])}): y_true has "
+                f"shape {t.shape} and y_pred {p.shape}; expected both (n, {k})."
+            )
+        single = replace(self, outputs=())
+        out = np.empty(t.shape)
+        for j in range(k):
+            try:
+                out[:, j] = single.per_sample(t[:, j], p[:, j], check=check, finite=finite)
+            except DomainError as exc:
+                exc.role = f"{exc.role}:{j}"
+                raise
+        return out
 
     def _check_overflow(
         self, values: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, finite: bool
@@ -658,9 +703,18 @@ class BoundLoss:
         """The cost: finalize(sum(w*l) / sum(w)), the scikit-learn convention.
 
         Values and weights near the float64 limit are scaled by powers of two first,
-        so their sums cannot overflow.
+        so their sums cannot overflow. On K outputs, the mean of the K outputs' costs
+        (each finalized: rmse is the mean of per-output RMSEs, scikit-learn's
+        ``uniform_average``).
         """
-        losses = self.per_sample(y_true, y_pred)
+        if self.outputs:
+            values = self.per_output(y_true, y_pred)
+            return float(
+                np.mean([self._cost(values[:, j], weight) for j in range(values.shape[1])])
+            )
+        return self._cost(self.per_sample(y_true, y_pred), weight)
+
+    def _cost(self, losses: np.ndarray, weight: np.ndarray | None) -> float:
         n = losses.shape[0]
         if n == 0:
             raise UsageError(f"loss '{self.name}': no rows to evaluate.")

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 
 
 def loss_data(s: LossStats) -> dict[str, Any]:
-    return {
+    doc = {
         "name": s.name,
         "params": s.params,
         "cost": s.cost,
@@ -31,6 +31,9 @@ def loss_data(s: LossStats) -> dict[str, Any]:
         "n": s.n,
         "weight_sum": s.weight_sum,
     }
+    if s.outputs is not None:
+        doc["outputs"] = dict(s.outputs)
+    return doc
 
 
 def gate_data(gate: GateResult) -> dict[str, Any]:
