@@ -29,7 +29,9 @@ from sklearn.base import BaseEstimator
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
+    load_digits,
     load_iris,
+    load_linnerud,
     load_wine,
 )
 from sklearn.ensemble import (
@@ -247,6 +249,57 @@ def make_probabilistic() -> dict[str, float]:
     }
 
 
+#: The labels of the multilabel digits sample: properties of the digit drawn.
+DIGIT_LABELS = {
+    "even": lambda d: d % 2 == 0,
+    "big": lambda d: d >= 5,
+    "prime": lambda d: np.isin(d, [2, 3, 5, 7]),
+    "round": lambda d: np.isin(d, [0, 6, 8, 9]),
+}
+
+
+def make_several() -> dict[str, float]:
+    """Write the files of several outputs or labels.
+
+    - ``linnerud_multioutput``: the three physiological targets of linnerud (Weight,
+      Waist, Pulse) from the three exercises, out-of-fold ``RidgeCV`` (one multi-output
+      model), 5 folds; columns y_<target> and pred_<target> in a shuffled order.
+    - ``digits_multilabel``: four 0/1 properties of the digit in each 8x8 image (even,
+      >= 5, prime, drawn with a loop), one out-of-fold ``LogisticRegression`` per label
+      on the pixels; targets is_<label> (booleans), predictions prob_<label>.
+    """
+    lin = load_linnerud()
+    x, y = lin.data, lin.target
+    pred = oof(make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13))), x, y,
+               kfold())  # fmt: skip
+    cols: dict[str, np.ndarray] = {"id": np.arange(len(y))}
+    for k, name in enumerate(lin.target_names):
+        cols[f"y_{name}"] = y[:, k]
+    for k, name in reversed(list(enumerate(lin.target_names))):  # another order than y_
+        cols[f"pred_{name}"] = pred[:, k]
+    write(pd.DataFrame(cols), "linnerud_multioutput")
+
+    digits = load_digits()
+    px, d = digits.data / 16.0, digits.target
+    out: dict[str, np.ndarray] = {"id": np.arange(len(d))}
+    probs = {}
+    for name, rule in DIGIT_LABELS.items():
+        label = rule(d).astype(bool)
+        out[f"is_{name}"] = label
+        probs[f"prob_{name}"] = oof(logistic_pipeline(), px, label.astype(int), stratified_kfold(),
+                                    method="predict_proba")[:, 1]  # fmt: skip
+    write(pd.DataFrame({**out, **probs}), "digits_multilabel")
+    labels = np.column_stack([out[f"is_{n}"] for n in DIGIT_LABELS])
+    guess = np.column_stack([probs[f"prob_{n}"] for n in DIGIT_LABELS]) >= 0.5
+    return {
+        "linnerud RidgeCV RMSE (mean of outputs)": float(
+            np.mean(np.sqrt(np.mean((pred - y) ** 2, axis=0)))
+        ),
+        "digits labels Hamming loss": float(np.mean(labels != guess)),
+        "digits labels subset accuracy": float(np.mean((labels == guess).all(axis=1))),
+    }
+
+
 #: Self-rated health in randhie: three dummies, "excellent" the omitted category.
 RANDHIE_HEALTH = {"hlthg": "good", "hlthf": "fair", "hlthp": "poor"}
 
@@ -303,6 +356,7 @@ MAKERS: dict[str, Callable[[], dict[str, float]]] = {
     "iris": make_iris,
     "randhie": make_randhie,
     "probabilistic": make_probabilistic,
+    "several": make_several,
 }
 
 

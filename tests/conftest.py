@@ -19,9 +19,13 @@ SAMPLE_DATA = ROOT / "sample_data"
 SAMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "diabetes_gaussian": ("-p", "mean", "--std", "std"),
     "diabetes_forest": ("-p", "tree_*", "--kind", "ensemble"),
+    "linnerud_multioutput": ("-t", "y_*", "-p", "pred_*"),
+    "digits_multilabel": ("-t", "is_*", "-p", "prob_*"),
 }
 #: Sample files of a distribution prediction (quantiles, Gaussian, ensemble).
 DISTRIBUTION_SAMPLES = ("diabetes_quantiles", "diabetes_gaussian", "diabetes_forest")
+#: Sample files of several outputs or labels.
+PAIRED_SAMPLES = ("linnerud_multioutput", "digits_multilabel")
 
 
 def sample_args(path: Path) -> tuple[str, ...]:
@@ -102,6 +106,8 @@ def valid_inputs(spec: LossSpec, n: int = 50, seed: int = 0) -> tuple[np.ndarray
             z = np.array([-1.28155, -0.67449, 0.0, 0.67449, 1.28155])  # normal at TEST_LEVELS
             return y, centre[:, None] + rng.uniform(0.5, 2.0, (n, 1)) * z
         return y, centre[:, None] + rng.normal(0.0, 1.5, (n, 7))
+    if spec.task == "multilabel":
+        return rng.integers(0, 2, (n, 4)).astype(float), rng.uniform(0, 1, (n, 4))
     if spec.task == "regression":
         y = rng.gamma(2.0, 2.0, n) + 0.1  # positive: valid for msle and the deviances too
         p = y * np.exp(rng.normal(0, 0.3, n))
@@ -121,6 +127,8 @@ def valid_inputs(spec: LossSpec, n: int = 50, seed: int = 0) -> tuple[np.ndarray
 
 def perfect_prediction(spec: LossSpec, y: np.ndarray) -> np.ndarray:
     """The prediction equal to the truth, in the spec's prediction space."""
+    if spec.task == "multilabel":
+        return y.copy()
     if spec.task == "multiclass":
         out = np.zeros((y.shape[0], 4))
         out[np.arange(y.shape[0]), y.astype(int)] = 1.0

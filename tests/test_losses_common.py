@@ -56,6 +56,7 @@ def test_catalogue_is_complete():
             "crps_gaussian",
             "crps_ensemble",
         },
+        "multilabel": {"subset_zero_one"},
         "binary": {"bce", "bce_logits", "focal", "hinge", "squared_hinge", "brier", "zero_one"},
         "multiclass": {
             "cross_entropy",
@@ -332,8 +333,11 @@ def test_same_name_in_two_tasks_needs_a_task():
 def test_mixing_tasks_is_a_usage_error():
     reg = builtin_registry()
     assert reg.tasks_of([parse_spec("mse"), parse_spec("huber")]) == {"regression"}
-    assert reg.tasks_of([parse_spec("brier"), parse_spec("zero_one")]) == {"binary", "multiclass"}
-    assert reg.tasks_of([parse_spec("brier"), parse_spec("bce")]) == {"binary"}
+    # A binary loss also applies label by label to a multilabel task.
+    both = {"binary", "multiclass", "multilabel"}
+    assert reg.tasks_of([parse_spec("brier"), parse_spec("zero_one")]) == both
+    assert reg.tasks_of([parse_spec("brier"), parse_spec("bce")]) == {"binary", "multilabel"}
+    assert reg.tasks_of([parse_spec("subset_zero_one"), parse_spec("bce")]) == {"multilabel"}
     with pytest.raises(UsageError, match="cannot be mixed"):
         reg.tasks_of([parse_spec("mse"), parse_spec("bce")])
 

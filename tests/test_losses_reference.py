@@ -914,6 +914,82 @@ def test_pseudo_huber_huge_residual_is_finite(delta):
 
 
 # ---------------------------------------------------------------------------------------
+# Several outputs or labels: multi-output regression and multilabel classification.
+# ---------------------------------------------------------------------------------------
+
+
+def _outputs_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = np.random.default_rng(21)
+    y = g.normal(0.0, [1.0, 10.0, 100.0], (120, 3))
+    return y, y + g.normal(0.0, [0.5, 4.0, 30.0], (120, 3)), g.uniform(0.2, 2.0, 120)
+
+
+def test_multi_output_regression_matches_sklearn_multioutput():
+    y, p, w = _outputs_data()
+    names = ("a", "b", "c")
+    for name, ref in (
+        ("mse", skm.mean_squared_error),
+        ("rmse", skm.root_mean_squared_error),
+        ("mae", skm.mean_absolute_error),
+    ):
+        bound = REG.loss(name, outputs=names)
+        assert bound.cost(y, p) == approx(ref(y, p))  # multioutput="uniform_average"
+        assert bound.cost(y, p, w) == approx(ref(y, p, sample_weight=w))
+        raw = ref(y, p, multioutput="raw_values")
+        got = bound.per_output(y, p)
+        single = REG.loss(name)
+        assert [single.cost(y[:, j], p[:, j]) for j in range(3)] == pytest.approx(raw, rel=RTOL)
+        assert got.shape == (120, 3)
+    pin = REG.loss("quantile:alpha=0.8", outputs=names)
+    assert pin.cost(y, p) == approx(skm.mean_pinball_loss(y, p, alpha=0.8))
+    raw = skm.mean_pinball_loss(y, p, alpha=0.8, multioutput="raw_values")
+    assert pin.per_output(y, p).mean(axis=0) == pytest.approx(raw, rel=RTOL)
+
+
+def _labels_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = np.random.default_rng(22)
+    y = g.integers(0, 2, (150, 4)).astype(np.float64)
+    logits = (2 * y - 1) * g.gamma(2.0, 1.0, (150, 4)) + g.normal(0, 1.5, (150, 4))
+    return y, logits, 1 / (1 + np.exp(-logits))
+
+
+@covers("subset_zero_one/multilabel")
+def test_multilabel_hamming_and_subset_zero_one_match_sklearn():
+    y, logits, prob = _labels_data()
+    labels = ("w", "x", "y", "z")
+    hamming = REG.loss("zero_one", "multilabel", outputs=labels)
+    assert hamming.cost(y, prob) == approx(skm.hamming_loss(y, prob >= 0.5))
+    subset = REG.loss("subset_zero_one", "multilabel")
+    assert subset.cost(y, prob) == approx(skm.zero_one_loss(y, prob >= 0.5))
+    on_logits = REG.loss("subset_zero_one:threshold=0", "multilabel")
+    assert on_logits.cost(y, logits) == approx(skm.zero_one_loss(y, logits >= 0))
+
+
+def test_multilabel_bce_matches_keras_and_torch_multilabel_soft_margin():
+    y, logits, prob = _labels_data()
+    labels = ("w", "x", "y", "z")
+    # Keras BinaryCrossentropy on (n, K) (keras/src/backend/numpy/nn.py binary_crossentropy):
+    # clip(output, 1e-7, 1 - 1e-7); -(y log p + (1 - y) log(1 - p)); mean over the last axis,
+    # then over rows.
+    p = np.clip(prob, 1e-7, 1 - 1e-7)
+    keras = np.mean(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1))
+    assert REG.loss("bce:eps=1e-7", "multilabel", outputs=labels).cost(y, prob) == approx(keras)
+
+    # torch.nn.functional.multilabel_soft_margin_loss(x, y) (torch 2.x, functional.py):
+    # loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x)); loss.sum(dim=1) / C; mean.
+    def logsigmoid(v: float) -> float:
+        return -math.log1p(math.exp(-v)) if v > 0 else v - math.log1p(math.exp(v))
+
+    rows = [
+        sum(-(t * logsigmoid(x) + (1 - t) * logsigmoid(-x)) for t, x in zip(yr, xr, strict=True))
+        / 4
+        for yr, xr in zip(y, logits, strict=True)
+    ]
+    got = REG.loss("bce_logits", "multilabel", outputs=labels).cost(y, logits)
+    assert got == approx(float(np.mean(rows)))
+
+
+# ---------------------------------------------------------------------------------------
 # Probabilistic regression: quantile sets, Gaussian, ensembles (scoringrules, properscoring,
 # scikit-learn and utilsforecast are dev dependencies, called here).
 # ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from lossctl.cli import app
 from lossctl.flows.recommend.facts import top_k
 from lossctl.flows.recommend.prose import pct, round_sig
 from lossctl.losses import builtin_registry
-from tests.conftest import DISTRIBUTION_SAMPLES, SAMPLE_DATA
+from tests.conftest import DISTRIBUTION_SAMPLES, PAIRED_SAMPLES, SAMPLE_DATA
 
 N = 2000
 
@@ -297,10 +297,14 @@ SAMPLES = {
 }
 
 
-# recommend does not read the distribution layouts yet (their options are eval's).
+# recommend does not read the new layouts yet (their options are eval's).
 @pytest.mark.parametrize(
     "path",
-    [p for p in sorted(SAMPLE_DATA.glob("*.csv")) if p.stem not in DISTRIBUTION_SAMPLES],
+    [
+        p
+        for p in sorted(SAMPLE_DATA.glob("*.csv"))
+        if p.stem not in (*DISTRIBUTION_SAMPLES, *PAIRED_SAMPLES)
+    ],
     ids=lambda p: p.name,
 )
 def test_every_sample_file(runner, path):
@@ -490,6 +494,6 @@ def test_config_defaults_apply_and_a_csv_format_falls_back_to_table(runner, tmp_
     ],
 )  # fmt: skip
 def test_quantile_level_from_the_column_name(name, level):
-    from lossctl.flows.recommend.facts import quantile_level
+    from lossctl.inputs.columns import quantile_level
 
     assert quantile_level(name) == level

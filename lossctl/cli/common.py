@@ -27,6 +27,7 @@ class TaskChoice(StrEnum):
     regression = "regression"
     binary = "binary"
     multiclass = "multiclass"
+    multilabel = "multilabel"
 
 
 PluginOpt = Annotated[

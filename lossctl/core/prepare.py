@@ -126,8 +126,10 @@ def prepare(opts: EvalOptions) -> Prepared:
         specs = default_losses(task, kind, columns.levels)
     # Losses named only in a gate are evaluated too.
     specs = [*specs, *(g.key for g in gates if g.key not in specs)]
+    outputs = columns.outputs if task in ("regression", "multilabel") else ()
     losses = [
-        registry.bind(parse_spec(s), task, kind, columns.levels) for s in dict.fromkeys(specs)
+        registry.bind(parse_spec(s), task, kind, columns.levels, outputs)
+        for s in dict.fromkeys(specs)
     ]
     validator = Validator(
         columns, task, source.name, opts.nan, opts.pos_label, kind=kind,

@@ -108,9 +108,7 @@ def per_sample_table(
 
     cm = prepared.columns
     label = (file_label or prepared.validator.source) if prepared.is_dataset else None
-    kept = {
-        k: v for k, v in values.items() if k not in prepared.unrooted and OUTPUT_SEP not in k
-    }
+    kept = {k: v for k, v in values.items() if k not in prepared.unrooted and OUTPUT_SEP not in k}
     return per_sample_rows(
         chunk.table, arrays.keep, arrays.rows, (*cm.target, *cm.pred, cm.by), kept, cm.id, label
     )

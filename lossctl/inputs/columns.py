@@ -92,6 +92,9 @@ class ColumnMap:
     spread_is_var: bool = False
     #: The quantile layout was read from the column names alone (``--kind auto``).
     named_levels: bool = False
+    #: K paired target and prediction columns: the name of each pair (what a glob's ``*``
+    #: matched, else the target column's name), in ``target`` order.
+    outputs: tuple[str, ...] = ()
 
     @property
     def multiclass(self) -> bool:
@@ -300,18 +303,15 @@ def resolve_columns(
                 f"available: {_available(cols)}. Pass --target COLUMN."
             )
         target_cols = [found]
+    outputs: tuple[str, ...] = ()
     if len(target_cols) > 1:
         if len(target_cols) != len(pred_cols):
             raise InputError(
                 f"{len(target_cols)} target columns but {len(pred_cols)} prediction columns "
-                f"in {source}; give one target column, or one target-probability column per "
-                "class."
+                f"in {source}; give one target column, or one prediction column per target "
+                "(multi-output, multilabel) or per class (target probabilities)."
             )
-        # Pair target-probability columns with prediction columns by class name.
-        tnames = class_names(target_cols)
-        if set(tnames) == set(classes):
-            order = {name: i for i, name in enumerate(tnames)}
-            target_cols = [target_cols[order[c]] for c in classes]
+        target_cols, outputs = _pair_targets(target, pred, target_cols, pred_cols, classes, source)
     overlap = set(target_cols) & set(pred_cols)
     if overlap:
         raise InputError(
@@ -321,9 +321,58 @@ def resolve_columns(
     if class_order:
         pred_cols, classes = _in_label_order(list(class_order), pred_cols, classes, source)
     cm = ColumnMap(
-        tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order)
-    )
+        tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order),
+        outputs=outputs,
+    )  # fmt: skip
     return layout(cm, source, kind, levels, std, var, names_give_levels)
+
+
+def _star_keys(patterns: Sequence[str], cols: Sequence[str]) -> list[str] | None:
+    """What the ``*`` of a single glob matched in each column (``y_*`` -> 'a' of 'y_a')."""
+    if len(patterns) != 1 or patterns[0].count("*") != 1 or any(c in patterns[0] for c in "?["):
+        return None
+    head, tail = patterns[0].split("*")
+    return [c[len(head) : len(c) - len(tail)] for c in cols]
+
+
+def _pair_targets(
+    target: Sequence[str],
+    pred: Sequence[str],
+    target_cols: list[str],
+    pred_cols: list[str],
+    classes: tuple[str, ...],
+    source: str,
+) -> tuple[list[str], tuple[str, ...]]:
+    """K target columns in the order of the K prediction columns they pair with, and the
+    name of each pair. Explicit lists on both sides pair in the order given; otherwise by
+    key (what a glob's ``*`` matched, or the column / class name), never by position: a
+    key on one side only is an error naming it."""
+    t_glob = any(ch in t for t in target for ch in "*?[")
+    p_glob = any(ch in p for p in pred for ch in "*?[")
+    if target and pred and not t_glob and not p_glob:
+        return target_cols, tuple(target_cols)
+    p_keys = _star_keys(pred, pred_cols) or list(classes or pred_cols)
+    choices = [k for k in (_star_keys(target, target_cols), target_cols, class_names(target_cols))
+               if k]  # fmt: skip
+    for t_keys in choices:
+        if sorted(t_keys) == sorted(p_keys) and len(set(t_keys)) == len(t_keys):
+            index = {k: i for i, k in enumerate(t_keys)}
+            paired = [target_cols[index[k]] for k in p_keys]
+            return paired, tuple(str(k) for k in p_keys)
+    t_keys = list(choices[0])
+    only_t = [k for k in t_keys if k not in p_keys]
+    only_p = [k for k in p_keys if k not in t_keys]
+    side = (
+        f"'{only_t[0]}' is a target key with no prediction column"
+        if only_t
+        else f"'{only_p[0]}' is a prediction key with no target column"
+    )
+    raise InputError(
+        f"cannot pair the {len(target_cols)} target columns of {source} with its prediction "
+        f"columns by name: {side} (target keys {', '.join(map(str, t_keys[:5]))}; prediction "
+        f"keys {', '.join(map(str, p_keys[:5]))}). Name them alike (-t 'y_*' -p 'pred_*' pairs "
+        "y_a with pred_a), or give both lists in order (-t a -t b -p pa -p pb)."
+    )
 
 
 def _group_text(prefix: str, columns: Sequence[str]) -> str:

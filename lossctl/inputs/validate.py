@@ -381,6 +381,23 @@ class Validator:
             "pass --pos-label LABEL to say which one is the positive class."
         )
 
+    def _paired_targets(self, table: pa.Table, start: int) -> np.ndarray:
+        """K target columns of a multi-output regression or a multilabel task: (n, K);
+        multilabel targets are 0/1 (or booleans)."""
+        cols = self.columns.target
+        y = np.column_stack([to_float(table.column(c), c, self.source, start) for c in cols])
+        if self.task == "multilabel":
+            with np.errstate(invalid="ignore"):
+                bad = np.isfinite(y) & (y != 0) & (y != 1)
+            if bad.any():
+                i, j = (int(v[0]) for v in np.nonzero(bad))
+                raise InputError(
+                    f"column '{cols[j]}' of {self.source} has {_number_text(float(y[i, j]))} at "
+                    f"row {start + i + 1}; multilabel targets are 0/1 (or true/false), one "
+                    "column per label. For K outputs of a regression pass --task regression."
+                )
+        return y
+
     def _check_one_hot(self, y: np.ndarray, start: int) -> None:
         """K target columns of 0/1 are a distribution only when each row has one 1."""
         hard = ((y == 0) | (y == 1)).all(axis=1)
@@ -392,9 +409,9 @@ class Validator:
         named = ", ".join(cols[:4]) + (", ..." if len(cols) > 4 else "")
         raise InputError(
             f"target columns {named} of {self.source} hold 0/1 values whose rows do not sum "
-            f"to 1 (first at row {start + int(where[0]) + 1}): this looks multilabel, which "
-            "is not supported; "
-            "a multiclass target needs exactly one 1 per row (or one label column)."
+            f"to 1 (first at row {start + int(where[0]) + 1}): they look multilabel; pass "
+            "--task multilabel with binary losses (bce, zero_one), or a multiclass target "
+            "with exactly one 1 per row (or one label column)."
         )
 
     def _too_many_labels(self, name: str) -> str:
@@ -534,12 +551,15 @@ class Validator:
             y_true = self._binary_target(table.column(cm.target[0]), start)
         elif self.task == "multiclass":
             y_true = self._multiclass_target(table, start)
+        elif len(cm.target) > 1:
+            y_true = self._paired_targets(table, start)
         else:
             y_true = to_float(table.column(cm.target[0]), cm.target[0], self.source, start)
-        if self.task != "multiclass" and len(cm.pred) > 1 and not cm.kind:
+        paired = len(cm.target) > 1
+        if self.task != "multiclass" and len(cm.pred) > 1 and not cm.kind and not paired:
             raise several_predictions(cm, self.task, self.source)
         preds = [to_float(table.column(c), c, self.source, start) for c in cm.predictions]
-        columns = self.task == "multiclass" or cm.kind in ("quantiles", "ensemble")
+        columns = self.task == "multiclass" or paired or cm.kind in ("quantiles", "ensemble")
         y_pred = np.column_stack(preds) if columns else preds[0]
         if cm.kind == "gaussian":
             y_pred = self._gaussian(preds[0], preds[1], start)
@@ -582,7 +602,7 @@ class Validator:
                 f"column '{cm.weight}' of {self.source} has {len(pos)} negative weight{s} "
                 f"(row{s} {_rows_text(rows[pos])}); weights must be finite and >= 0."
             )
-        if self.kind == "probability" and self.task in ("binary", "multiclass"):
+        if self.kind == "probability" and self.task in ("binary", "multiclass", "multilabel"):
             y_pred = self._clip_rounding(y_pred, rows)
             hard = (y_pred == 0) | (y_pred == 1)
             self.hard_rows += int((hard.all(axis=1) if hard.ndim > 1 else hard).sum())
@@ -850,6 +870,14 @@ def infer_task(
     """The task: from --task, else from the losses, else from the data (the first rows)."""
     if columns.kind:
         return _distribution_task(table, columns, loss_tasks, task, source)
+    if len(columns.target) > 1:
+        return _paired_task(table, columns, loss_tasks, task, source)
+    loss_tasks = loss_tasks - {"multilabel"}  # one target: a binary loss is binary
+    if task == "multilabel":
+        raise UsageError(
+            "--task multilabel needs one target column per label: -t 'label_*' -p 'prob_*' "
+            "(or repeated -t and -p)."
+        )
     if task != "auto":
         if loss_tasks and task not in loss_tasks:
             raise UsageError(
@@ -893,6 +921,52 @@ def infer_task(
                 )
     if loss_tasks and guess not in loss_tasks:
         return sorted(loss_tasks)[0] if len(loss_tasks) == 1 else guess
+    return guess
+
+
+#: Tasks of K paired target columns.
+PAIRED_TASKS = ("multiclass", "multilabel", "regression")
+
+
+def _paired_task(
+    table: pa.Table, columns: ColumnMap, loss_tasks: set[str], task: str, source: str
+) -> str:
+    """K target columns with K prediction columns: target probabilities of K classes (rows
+    of 0/1 with one 1, or summing to 1), K labels of 0/1 (multilabel), or K outputs of a
+    regression; --task or the losses decide first."""
+    named = ", ".join(columns.target[:4]) + (", ..." if len(columns.target) > 4 else "")
+    if task != "auto":
+        if task not in PAIRED_TASKS:
+            raise UsageError(
+                f"--task {task} takes one target column; {source} pairs {len(columns.target)} "
+                f"({named}): pass --task multilabel, multiclass or regression."
+            )
+        if loss_tasks and task not in loss_tasks:
+            raise UsageError(
+                f"--task {task} does not fit the losses given (they are for "
+                f"{', '.join(sorted(loss_tasks))})."
+            )
+        return task
+    fits = loss_tasks & set(PAIRED_TASKS)
+    if loss_tasks and not fits:
+        raise UsageError(
+            f"the losses given are for {', '.join(sorted(loss_tasks))} tasks, which take one "
+            f"target column; {source} pairs {len(columns.target)} ({named})."
+        )
+    if len(fits) == 1:
+        return next(iter(fits))
+    y = np.column_stack([to_float(table.column(c), c, source, 0) for c in columns.target])
+    y = y[np.isfinite(y).all(axis=1)]
+    binary = bool(((y == 0) | (y == 1)).all())
+    sums_one = bool(y.size) and bool((np.abs(y.sum(axis=1) - 1.0) <= 1e-6).all())
+    if sums_one and bool(((y >= 0) & (y <= 1)).all()):
+        guess = "multiclass"
+    elif binary:
+        guess = "multilabel"
+    else:
+        guess = "regression"
+    if fits and guess not in fits:
+        return sorted(fits)[0]
     return guess
 
 

@@ -37,6 +37,10 @@ def default_losses(task: str, kind: str, levels: Sequence[float] = ()) -> list[s
         if kind == "probability":
             return ["bce", "brier", "zero_one"]
         return ["bce_logits", "hinge", "zero_one:threshold=0"]
+    if task == "multilabel":
+        if kind == "probability":
+            return ["bce", "brier", "zero_one", "subset_zero_one"]
+        return ["bce_logits", "hinge", "zero_one:threshold=0", "subset_zero_one:threshold=0"]
     if kind == "probability":
         return ["cross_entropy", "brier", "zero_one"]
     return ["softmax_cross_entropy", "multiclass_hinge", "zero_one"]

@@ -96,11 +96,32 @@ def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
             style="bold",
         )
         parts.append(gt)
+    per_output = outputs_table(report, precision)
+    if per_output is not None:
+        parts.append(per_output)
     if report.diagnostics is not None:
         parts.append(diagnostics_table(report.diagnostics, precision))
     if report.gate is not None and report.gate.passed:
         parts.append(Text("gates passed", style="green"))
     return Group(*parts)
+
+
+def outputs_table(report: EvalReport, precision: int = 6) -> RenderableType | None:
+    """The cost of each output (multi-output) or label (multilabel), per loss."""
+    keys = [k for k, s in report.losses.items() if s.outputs]
+    if not keys:
+        return None
+    what = "label" if report.task == "multilabel" else "output"
+    table = Table(title=f"cost per {what}", title_justify="left", box=box.SIMPLE_HEAVY)
+    table.add_column(what, style="bold", no_wrap=True)
+    for key in keys:
+        table.add_column(key, justify="right")
+    names = list(report.losses[keys[0]].outputs or {})
+    for name in names:
+        table.add_row(name, *(fmt((report.losses[k].outputs or {})[name], precision) for k in keys))
+    table.add_section()
+    table.add_row("mean", *(fmt(report.losses[k].cost, precision) for k in keys), style="bold")
+    return table
 
 
 def diagnostics_table(d: Diagnostics, precision: int = 6) -> RenderableType:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
@@ -104,44 +103,6 @@ def _overconfidence(conf: np.ndarray, wrong: np.ndarray) -> tuple[int, float, fl
     else:
         p = float(poisson.sf(observed - 1, expected))
     return observed, expected, p
-
-
-#: "q90", "p90", "quantile_0.9", "q0.1", "quantile_10", "y_pred_q90", "pinball_0.9".
-_QUANTILE_NAME = re.compile(
-    r"(?:^|[^a-z])(?:quantile|pinball|percentile|q|p)[_\-]?(\d+(?:\.\d+)?|\.\d+)(?![\d.])"
-)
-#: Nixtla-style interval bounds: "AutoARIMA-lo-80", "model-hi-95", "yhat_lower_80".
-_INTERVAL_NAME = re.compile(r"(?:^|[^a-z])(lo|hi|lower|upper)[_\-]?(\d+(?:\.\d+)?)(?![\d.])")
-_MEDIAN_NAME = re.compile(r"(?:^|[^a-z])median(?:$|[^a-z])")
-
-
-def _level(text: str) -> float | None:
-    """A level written as a fraction (0.9) or, above 1, a percent (90); None outside (0, 1)."""
-    value = float(text)
-    if value > 1:
-        value /= 100
-    return value if 0 < value < 1 else None
-
-
-def quantile_level(name: str) -> float | None:
-    """The quantile a prediction column's name says it holds, else None.
-
-    ``q90``, ``p90``, ``quantile_0.9``, ``q0.1``, ``quantile_10``, ``y_pred_q90`` give
-    that level (a number above 1 is a percent); ``median`` gives 0.5; the bounds of a
-    Nixtla prediction interval, ``model-lo-80`` / ``model-hi-80``, give (1 -+ 0.8) / 2
-    = 0.1 / 0.9.
-    """
-    text = name.strip().lower()
-    if _MEDIAN_NAME.search(text):
-        return 0.5
-    if m := _INTERVAL_NAME.search(text):
-        c = _level(m.group(2))
-        if c is None:
-            return None
-        return round((1 - c) / 2 if m.group(1) in ("lo", "lower") else (1 + c) / 2, 12)
-    if m := _QUANTILE_NAME.search(text):
-        return _level(m.group(1))
-    return None
 
 
 def _gaussian_top_share(q: float) -> float:

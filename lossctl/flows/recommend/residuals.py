@@ -17,13 +17,13 @@ from lossctl.flows.recommend.facts import (
     _spearman,
     _top_share,
     _variance_growth,
-    quantile_level,
     top_k,
 )
 from lossctl.flows.recommend.findings import _Findings
 from lossctl.flows.recommend.prose import UNWEIGHTED, pct, round_sig
 from lossctl.flows.recommend.sample import Sample
 from lossctl.flows.recommend.thresholds import HUBER_K, OUTLIER_SDS, VARIANCE_BINS
+from lossctl.inputs.columns import quantile_level
 
 
 class _Residuals:
