@@ -50,6 +50,7 @@ def test_catalogue_is_complete():
             "gamma_deviance",
             "tweedie_deviance",
             "poisson_nll",
+            "wape",
             "interval_score",
             "wis",
             "gaussian_nll",

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from lossctl.errors import LossctlError
 from lossctl.losses import BoundLoss, builtin_registry, layout_of
 
 REG = builtin_registry()
@@ -1180,6 +1181,27 @@ def _torch_poisson_nll(y: float, x: float, log_input: bool, full: bool, eps: flo
     if full and y > 1:
         loss += y * math.log(y) - y + 0.5 * math.log(2 * math.pi * y)
     return loss
+
+
+@covers("wape")
+def test_wape_is_a_ratio_of_sums_as_utilsforecast():
+    import pandas as pd
+    from utilsforecast.losses import wape
+
+    g = np.random.default_rng(30)
+    y = g.gamma(1.0, 5.0, 200)
+    y[:20] = 0.0  # zeros: fine for a ratio of sums
+    p = y + g.normal(0.0, 2.0, 200)
+    w = g.uniform(0.1, 2.0, 200)
+    bound = REG.loss("wape")
+    frame = pd.DataFrame({"unique_id": "a", "ds": np.arange(200), "y": y, "m": p})
+    assert bound.cost(y, p) == approx(float(wape(frame, ["m"])["m"].iloc[0]))
+    # Hand-worked: sum(w |r|) / sum(w |y|), not the mean of ratios.
+    assert bound.cost(y, p, w) == approx(float(np.sum(w * np.abs(p - y)) / np.sum(w * y)))
+    assert bound.cost(np.array([1.0, 3.0]), np.array([2.0, 3.0])) == approx(0.25)
+    assert bound.per_sample(y, p).tolist() == pytest.approx(np.abs(p - y).tolist(), rel=RTOL)
+    with pytest.raises(LossctlError, match="not all 0"):
+        bound.cost(np.zeros(3), np.ones(3))
 
 
 @covers("poisson_nll")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.losses import BoundLoss
-from lossctl.losses.spec import SCALE_ABOVE, power_scale
+from lossctl.losses.spec import DENOMINATOR, SCALE_ABOVE, power_scale
 from lossctl.report import GroupStats, LossStats
 
 
@@ -424,6 +424,14 @@ def per_sample_losses(
                 out[key] = values[:, j]
         else:
             out[loss.key] = values
+        if loss.spec.denominator is not None:
+            den = loss.denominators(y_true)
+            if loss.outputs:
+                out[loss.key + DENOMINATOR] = den.mean(axis=1)
+                for j, key in enumerate(loss.output_keys):
+                    out[key + DENOMINATOR] = den[:, j]
+            else:
+                out[loss.key + DENOMINATOR] = den
     return out
 
 
@@ -432,15 +440,26 @@ def loss_stats(loss: BoundLoss, accumulators: Mapping[str, Accumulator]) -> Loss
     the outputs' costs (each finalized), and ``outputs`` holds them by output name."""
     main = accumulators.get(loss.key, Accumulator()).stats(loss)
     if not loss.outputs:
-        return main
+        return replace(main, cost=_ratio(loss, loss.key, accumulators, main))
     single = replace(loss, outputs=())
-    per = {
-        name: accumulators.get(key, Accumulator()).stats(single).cost
-        for name, key in zip(loss.outputs, loss.output_keys, strict=True)
-    }
+    per = {}
+    for name, key in zip(loss.outputs, loss.output_keys, strict=True):
+        stats = accumulators.get(key, Accumulator()).stats(single)
+        per[name] = _ratio(loss, key, accumulators, stats)
     return replace(main, cost=math.fsum(per.values()) / len(per), outputs=per)
 
 
+def _ratio(
+    loss: BoundLoss, key: str, accumulators: Mapping[str, Accumulator], stats: LossStats
+) -> float:
+    """The cost of ``key``: its weighted mean (finalized), or for a ratio loss (wape) the sum
+    of its values over the sum of its denominators."""
+    if loss.spec.denominator is None:
+        return stats.cost
+    den = accumulators.get(key + DENOMINATOR, Accumulator()).stats(loss).sum
+    return stats.sum / den if den > 0 else math.nan
+
+
 def all_keys(losses: Sequence[BoundLoss]) -> tuple[str, ...]:
-    """The accumulator keys of the losses: each loss key, then its outputs' keys."""
-    return tuple(k for loss in losses for k in (loss.key, *loss.output_keys))
+    """The accumulator keys of the losses (each loss key, its outputs', denominators)."""
+    return tuple(k for loss in losses for k in loss.accumulator_keys)

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from lossctl.inputs.readers import Chunk, Part, Source
     from lossctl.inputs.validate import Arrays, Validator
 
-#: Losses that divide by the target: zero targets are counted and warned about.
-DIVIDES_BY_TARGET = frozenset({"mape"})
-
 
 @dataclass
 class Prepared:
@@ -133,7 +130,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     ]
     validator = Validator(
         columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
-        divides_by_target=tuple(s.key for s in losses if s.name in DIVIDES_BY_TARGET),
+        divides_by_target=tuple(s.key for s in losses if s.spec.divides_by_target),
     )  # fmt: skip
     if task == "regression" and opts.task == "auto":
         note = class_label_note(probe.table, columns)

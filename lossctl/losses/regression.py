@@ -213,6 +213,11 @@ def poisson_nll(
     return out
 
 
+def _abs_target(y_true: np.ndarray) -> np.ndarray:
+    """wape's per-sample denominator, |y_true|."""
+    return np.abs(y_true)
+
+
 def _poisson_nll_check(
     name: str, y_true: np.ndarray, y_pred: np.ndarray, params: Mapping[str, ParamValue]
 ) -> None:
@@ -471,8 +476,35 @@ REGRESSION: tuple[LossSpec, ...] = (
             "asymmetric: over-predictions can cost without bound, under-predictions at most "
             "1. Consider smape or msle instead."
         ),
-        see_also=("smape", "msle", "mae"),
+        see_also=("smape", "wape", "msle", "mae"),
+        divides_by_target=True,
         reference="sklearn mean_absolute_percentage_error (a fraction, not percent)",
+    ),
+    LossSpec(
+        name="wape",
+        aliases=("wmape",),
+        fn=mae,
+        task="regression",
+        prediction_kind="value",
+        formula="|r| per sample; cost = sum(w |r|) / sum(w |y_true|)",
+        summary="Weighted absolute percentage error: total absolute error over total volume.",
+        explain=(
+            "The sum of the absolute errors divided by the sum of the absolute targets, so "
+            "a ratio of two sums, not a mean of ratios: a row counts in proportion to its "
+            "volume, and a target of 0 adds its error to the top without dividing by 0. "
+            "Forecasting calls it WAPE, wMAPE, or the normalised deviation (GluonTS ND); "
+            "it equals mae divided by the mean |target|."
+        ),
+        use_when="Demand and sales forecasts across items of very different volume, with zeros.",
+        watch_out=(
+            "Dominated by the high-volume rows; a per-row relative error is mape or smape. "
+            "Undefined when every target is 0. Per-sample values are the absolute errors; "
+            "only the cost is a ratio."
+        ),
+        see_also=("mape", "smape", "mae"),
+        denominator=_abs_target,
+        robust_to_outliers=True,
+        reference="hand-worked; = GluonTS ND, utilsforecast wape",
     ),
     LossSpec(
         name="smape",

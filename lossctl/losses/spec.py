@@ -35,6 +35,8 @@ from lossctl.errors import (
 TASKS: tuple[str, ...] = ("regression", "binary", "multiclass", "multilabel")
 #: Separates a loss key from an output's index in the keys of per-output accumulators.
 OUTPUT_SEP = "\x1f"
+#: Ends the key of a ratio loss's denominator accumulator (wape's sum of |y|).
+DENOMINATOR = "\x1e"
 #: Tasks of K paired target and prediction columns, scored output by output.
 OUTPUT_TASKS: dict[str, str] = {"regression": "multi-output", "multilabel": "multilabel"}
 PREDICTION_KINDS: tuple[str, ...] = (
@@ -277,6 +279,11 @@ class LossSpec:
     check: Callable[[str, np.ndarray, np.ndarray, Mapping[str, ParamValue]], None] | None = None
     check_params: Callable[[str, Mapping[str, ParamValue]], None] | None = None
     zero_at_perfect: bool = True
+    #: A loss whose cost is a ratio of sums, sum(w*l) / sum(w*d) (wape: d = |y_true|):
+    #: ``denominator(y_true) -> d`` per sample; None for a weighted mean.
+    denominator: Callable[[np.ndarray], np.ndarray] | None = None
+    #: The loss divides by the target row by row (mape): zero targets are warned about.
+    divides_by_target: bool = False
     origin: str = field(default="builtin", compare=False)
 
     def __post_init__(self) -> None:
@@ -497,6 +504,20 @@ class BoundLoss:
         """The accumulator keys of the K outputs: ``KEY`` + :data:`OUTPUT_SEP` + index."""
         return tuple(f"{self.key}{OUTPUT_SEP}{j}" for j in range(len(self.outputs)))
 
+    @property
+    def accumulator_keys(self) -> tuple[str, ...]:
+        """Every accumulator the loss needs: its key, its outputs', and for a ratio loss the
+        denominators' (each key + :data:`DENOMINATOR`)."""
+        keys = (self.key, *self.output_keys)
+        if self.spec.denominator is None:
+            return keys
+        return (*keys, *(k + DENOMINATOR for k in keys))
+
+    def denominators(self, y_true: np.ndarray) -> np.ndarray:
+        """The per-sample denominators of a ratio loss: (n,), or (n, K) on K outputs."""
+        assert self.spec.denominator is not None
+        return np.asarray(self.spec.denominator(y_true), dtype=np.float64)
+
     def check(self, y_true: np.ndarray, y_pred: np.ndarray, finite: bool = False) -> None:
         """Raise :class:`DomainError` when an input lies outside the loss's domain.
 
@@ -709,12 +730,33 @@ class BoundLoss:
         """
         if self.outputs:
             values = self.per_output(y_true, y_pred)
+            den = self._denominators(y_true, values.shape)
             return float(
-                np.mean([self._cost(values[:, j], weight) for j in range(values.shape[1])])
-            )
-        return self._cost(self.per_sample(y_true, y_pred), weight)
+                np.mean([
+                    self._cost(values[:, j], weight, None if den is None else den[:, j])
+                    for j in range(values.shape[1])
+                ])
+            )  # fmt: skip
+        values = self.per_sample(y_true, y_pred)
+        return self._cost(values, weight, self._denominators(y_true, values.shape))
 
-    def _cost(self, losses: np.ndarray, weight: np.ndarray | None) -> float:
+    def _denominators(self, y_true: object, shape: tuple[int, ...]) -> np.ndarray | None:
+        if self.spec.denominator is None:
+            return None
+        return self.denominators(numbers(self.name, "y_true", y_true).reshape(shape))
+
+    def _cost(
+        self, losses: np.ndarray, weight: np.ndarray | None, den: np.ndarray | None = None
+    ) -> float:
+        if den is not None:
+            top = self._cost(losses, weight)
+            bottom = self._cost(den, weight)
+            if not bottom > 0:
+                raise DomainError(
+                    self.name, "y_true", "not all 0 (the cost divides by the sum of |y_true|)",
+                    count=den.size, rows=(),
+                )  # fmt: skip
+            return top / bottom
         n = losses.shape[0]
         if n == 0:
             raise UsageError(f"loss '{self.name}': no rows to evaluate.")
