@@ -351,3 +351,27 @@ def test_sample_files_csv_and_parquet_agree(tmp_path, name, options, keys):
     assert set(a["losses"]) == keys
     for key in keys:
         assert b["losses"][key]["cost"] == pytest.approx(a["losses"][key]["cost"], rel=1e-12)
+
+
+def test_compare_two_models_quantile_columns_in_one_nixtla_file(tmp_path):
+    g = np.random.default_rng(1)
+    n = 300
+    mu = g.normal(100, 20, n)
+    frame = pd.DataFrame({"unique_id": "s", "ds": np.arange(n), "y": mu + g.normal(0, 10, n)})
+    for model, spread in (("AutoETS", 10), ("Naive", 18)):
+        frame[model] = mu + g.normal(0, 3, n)
+        frame[f"{model}-lo-80"] = frame[model] - 1.28 * spread
+        frame[f"{model}-hi-80"] = frame[model] + 1.28 * spread
+    path = tmp_path / "cv.csv"
+    frame.to_csv(path, index=False)
+    doc = ok_json(tmp_path, "compare", path, "-p", "AutoETS-*", "-p", "Naive-*")
+    assert set(doc["models"]) == {"AutoETS", "Naive"}
+    assert doc["models"]["Naive"]["column"] == ["Naive-lo-80", "Naive-hi-80"]
+    from utilsforecast.losses import winkler_score
+
+    ref = winkler_score(frame, ["AutoETS", "Naive"], level=80)
+    costs = doc["losses"]["interval_score"]["costs"]
+    assert costs["AutoETS"] == pytest.approx(ref["AutoETS"].iloc[0], rel=1e-12)
+    assert costs["Naive"] == pytest.approx(ref["Naive"].iloc[0], rel=1e-12)
+    vs = doc["losses"]["quantile"]["vs_baseline"]["Naive"]
+    assert vs["significant"] is True and vs["delta"] > 0

@@ -167,3 +167,61 @@ def test_one_hot_targets_stay_multiclass_unless_told(tmp_path):
     assert doc["losses"]["zero_one"]["cost"] == pytest.approx(
         skm.hamming_loss(y, probs >= 0.5), rel=REL
     )
+
+
+# -- compare ---------------------------------------------------------------------------
+
+
+def _two_linnerud_models(tmp_path) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray]:
+    """The RidgeCV sample and a second model (the training mean, a baseline every
+    forecaster knows), as two files of the same rows."""
+    y, p, frame = _lin()
+    other = frame.copy()
+    for j, n in enumerate(OUTPUTS):
+        other[f"pred_{n}"] = y[:, j].mean() + 0.1 * (p[:, j] - p[:, j].mean())
+    a, b = tmp_path / "ridge.csv", tmp_path / "flat.csv"
+    frame.to_csv(a, index=False)
+    other.to_csv(b, index=False)
+    q = other[[f"pred_{n}" for n in OUTPUTS]].to_numpy()
+    return str(a), str(b), y, p, q
+
+
+def test_compare_multi_output_rmse_is_the_mean_of_per_output_rmses(tmp_path):
+    a, b, y, p, q = _two_linnerud_models(tmp_path)
+    args = ["compare", a, b, "-t", "y_*", "-p", "pred_*", "-l", "rmse,mae,wape"]
+    doc = ok_json(tmp_path, *args)
+    costs = doc["losses"]["rmse"]["costs"]
+    assert costs["ridge"] == pytest.approx(skm.root_mean_squared_error(y, p), rel=REL)
+    assert costs["flat"] == pytest.approx(skm.root_mean_squared_error(y, q), rel=REL)
+    vs = doc["losses"]["rmse"]["vs_baseline"]["flat"]
+    assert vs["delta"] == pytest.approx(costs["flat"] - costs["ridge"], rel=1e-12)
+    assert vs["ci"] is not None and vs["ci"][0] <= vs["delta"] <= vs["ci"][1]
+    # wape on K outputs: the mean of each output's sum |r| / sum |y|.
+    ref = np.mean(np.abs(q - y).sum(axis=0) / np.abs(y).sum(axis=0))
+    assert doc["losses"]["wape"]["costs"]["flat"] == pytest.approx(ref, rel=REL)
+    evaluated = ok_json(tmp_path, "eval", b, "-t", "y_*", "-p", "pred_*", "-l", "rmse,mae,wape")
+    for key in ("rmse", "mae", "wape"):
+        assert doc["losses"][key]["costs"]["flat"] == pytest.approx(
+            evaluated["losses"][key]["cost"], rel=1e-12
+        )
+    t = ok_json(tmp_path, *args, "--test", "ttest")["losses"]["rmse"]["vs_baseline"]["flat"]
+    assert t["ci"] is None and 0 < t["p_value"] < 1
+    line = refused(tmp_path, *args, "--test", "permutation")
+    assert "--test permutation on 'rmse' over 3 outputs" in line and "bootstrap" in line
+
+
+def test_compare_multilabel_models(tmp_path):
+    frame = pd.read_csv(DIGITS)
+    worse = frame.copy()
+    for n in LABELS:
+        worse[f"prob_{n}"] = 0.5 * frame[f"prob_{n}"] + 0.25
+    a, b = tmp_path / "logreg.csv", tmp_path / "shrunk.csv"
+    frame.to_csv(a, index=False)
+    worse.to_csv(b, index=False)
+    doc = ok_json(tmp_path, "compare", a, b, "-t", "is_*", "-p", "prob_*")
+    assert doc["task"] == "multilabel"
+    y, _ = _digits()
+    q = worse[[f"prob_{n}" for n in LABELS]].to_numpy()
+    ref = np.mean([skm.log_loss(y[:, k], q[:, k]) for k in range(4)])
+    assert doc["losses"]["bce"]["costs"]["shrunk"] == pytest.approx(ref, rel=1e-12)
+    assert doc["losses"]["bce"]["vs_baseline"]["shrunk"]["significant"] is True

@@ -250,8 +250,12 @@ def compare_losses(
     out: dict[str, LossComparison] = {}
     for loss in losses:
         finalize = loss.finalizer
-        arrays = {m.name: m.losses[loss.key][keep] for m in models}
-        costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
+        per_output = loss.outputs and finalize is not None
+        arrays = {m.name: _values(loss, m, keep, w) for m in models}
+        if per_output:  # rmse on K outputs: the mean of the outputs' RMSEs
+            costs = {name: _column_cost(v, w, finalize) for name, v in arrays.items()}
+        else:
+            costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
         a = arrays[baseline]
         results: dict[str, stats.TestResult] = {}
         wins: dict[str, float] = {}
@@ -259,10 +263,75 @@ def compare_losses(
             if m.name == baseline:
                 continue
             b = arrays[m.name]
-            results[m.name] = _run_test(
-                test, a, b, w, loss, resamples=resamples, seed=seed,
-                confidence=confidence, horizon=horizon,
-            )  # fmt: skip
-            wins[m.name] = stats.win_rate(a, b, w)
+            if per_output:
+                results[m.name] = _per_output_test(
+                    test, a, b, w, loss, costs[m.name] - costs[baseline],
+                    resamples=resamples, seed=seed, confidence=confidence, horizon=horizon,
+                )  # fmt: skip
+                a1, b1 = a.mean(axis=1), b.mean(axis=1)
+            else:
+                results[m.name] = _run_test(
+                    test, a, b, w, loss, resamples=resamples, seed=seed,
+                    confidence=confidence, horizon=horizon,
+                )  # fmt: skip
+                a1, b1 = a, b
+            wins[m.name] = stats.win_rate(a1, b1, w)
         out[loss.key] = assemble(loss, costs, baseline, results, wins, confidence, test)
     return out
+
+
+def _values(
+    loss: BoundLoss, model: Collected, keep: np.ndarray, w: np.ndarray | None
+) -> np.ndarray:
+    """The per-sample values compared for one loss: (n,) whose weighted mean (finalized) is
+    the cost, or (n, K) per output for a finalized loss on K outputs (rmse).
+
+    A ratio loss (wape) is divided by the weighted mean of its denominator over the
+    compared rows (the same targets for every model), so its mean is the ratio of sums.
+    """
+    if not loss.outputs:
+        values = model.losses[loss.key][keep]
+        if loss.spec.denominator is not None:
+            values = values / stats.weighted_mean(loss.denominators(model.y_true[keep]), w)
+        return values
+    matrix = np.column_stack([model.losses[k][keep] for k in loss.output_keys])
+    if loss.spec.denominator is not None:
+        den = loss.denominators(model.y_true[keep])
+        matrix = matrix / np.array([stats.weighted_mean(den[:, j], w) for j in range(den.shape[1])])
+    return matrix if loss.finalizer is not None else matrix.mean(axis=1)
+
+
+def _column_cost(values: np.ndarray, w: np.ndarray | None, finalize: stats.Finalize) -> float:
+    return (
+        math.fsum(stats.cost(values[:, j], w, finalize) for j in range(values.shape[1]))
+        / (values.shape[1])
+    )
+
+
+def _per_output_test(
+    test: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray | None,
+    loss: BoundLoss,
+    delta: float,
+    *,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    horizon: int,
+) -> stats.TestResult:
+    """A finalized loss on K outputs: the bootstrap resamples rows and recomputes the mean of
+    the K finalized costs; the other tests run on the per-sample mean over the outputs
+    (their p-value; no interval, as for any finalized loss)."""
+    if test == "bootstrap":
+        return stats.bootstrap_columns(a, b, w, loss.finalizer, resamples=resamples, seed=seed,
+                                       confidence=confidence)  # fmt: skip
+    if test == "permutation":
+        raise UsageError(
+            f"--test permutation on '{loss.key}' over {a.shape[1]} outputs is not defined "
+            "(its statistic is the mean of per-output square roots); use --test bootstrap."
+        )
+    result = _run_test(test, a.mean(axis=1), b.mean(axis=1), w, loss, resamples=resamples,
+                       seed=seed, confidence=confidence, horizon=horizon)  # fmt: skip
+    return stats.TestResult(delta, None, result.p_value)

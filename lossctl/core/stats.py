@@ -234,6 +234,35 @@ def bootstrap(
     return TestResult(delta, ci, p)
 
 
+def bootstrap_columns(
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray | None,
+    finalize: Finalize,
+    *,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = 0,
+    confidence: float = defaults.CONFIDENCE,
+) -> TestResult:
+    """The paired bootstrap of a cost that is the mean over K columns of a finalized
+    weighted mean (rmse on K outputs): a and b are (n, K); rows are resampled together."""
+    k = a.shape[1]
+    fin = np.vectorize(finalize, otypes=[np.float64]) if finalize else (lambda v: v)
+    parts = [a[:, j] for j in range(k)] + [b[:, j] for j in range(k)]
+    if w is not None:
+        parts = [w * p for p in parts] + [w]
+    sums = _resampled_sums(parts, resamples, seed)
+    total = sums[:, -1:] if w is not None else a.shape[0]
+    means = sums[:, : 2 * k] / total
+    deltas = fin(means[:, k:]).mean(axis=1) - fin(means[:, :k]).mean(axis=1)
+    ci, p = bootstrap_interval(deltas, confidence)
+
+    def cost_of(x: np.ndarray) -> float:
+        return float(np.mean([cost(x[:, j], w, finalize) for j in range(k)]))
+
+    return TestResult(cost_of(b) - cost_of(a), ci, p)
+
+
 def bootstrap_interval(deltas: np.ndarray, confidence: float) -> tuple[tuple[float, float], float]:
     """The percentile interval and the two-sided p-value of bootstrap deltas (see
     :func:`bootstrap`)."""

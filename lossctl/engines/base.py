@@ -181,7 +181,9 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
     from lossctl.core.pairing import Collected
     from lossctl.inputs.validate import text_values
 
-    chunks: dict[str, list[np.ndarray]] = {loss.key: [] for loss in prepared.losses}
+    chunks: dict[str, list[np.ndarray]] = {
+        key: [] for loss in prepared.losses for key in (loss.key, *loss.output_keys)
+    }
     y_parts: list[np.ndarray] = []
     valid_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []

@@ -39,6 +39,15 @@ class _ModelSpec:
     pred: list[str]
 
 
+def _model_name(pattern: str) -> str:
+    """A model's name from its --pred: the column, or a glob without its wildcard and the
+    separator before it ('AutoETS-*' -> 'AutoETS')."""
+    if not any(ch in pattern for ch in "*?["):
+        return pattern
+    head = pattern.split("*")[0].split("?")[0].split("[")[0].rstrip("-_. ")
+    return head or pattern
+
+
 def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
     from pathlib import Path
 
@@ -51,7 +60,7 @@ def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
                 f"compare needs at least two models: give two or more files, or pass --pred once "
                 f"per model column of {files[0]} (e.g. --pred y_pred --pred y_pred_gbr)."
             )
-        specs = [_ModelSpec(p, files[0], [p]) for p in opts.pred]
+        specs = [_ModelSpec(_model_name(p), files[0], [p]) for p in opts.pred]
     else:
         stems = [Path(f).name.split(".")[0] if f != "-" else "stdin" for f in files]
         if len(set(stems)) < len(stems):
