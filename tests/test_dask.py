@@ -385,3 +385,59 @@ def test_dask_and_threads_number_a_clipped_row_in_the_file(
             f"1 row(s) of prob have probabilities within 1e-09 outside [0, 1] (float rounding; "
             f"first at row 451 of {path}); clipped into [0, 1]."
         ]
+
+
+# -- the prediction layouts ------------------------------------------------------------
+
+
+def test_layouts_same_as_local_with_diagnostics_and_outputs(runner, scheduler, tmp_path):
+    """Quantile diagnostics, per-output costs and a ratio loss merge across Dask parts."""
+    frame = pd.concat([pd.read_csv(SAMPLE_DATA / "diabetes_quantiles.csv")] * 30)
+    path = tmp_path / "q.csv"
+    frame.to_csv(path, index=False)
+    dask_args = ("--engine", "dask", "--scheduler", scheduler, "--chunk-size", "997")
+    local = run_json(runner, "eval", path, "-l", "quantile,wis,interval_score:coverage=0.5")
+    dask = run_json(runner, "eval", path, "-l", "quantile,wis,interval_score:coverage=0.5",
+                    *dask_args)  # fmt: skip
+    assert_same(local, dask)
+    assert dask["diagnostics"]["coverage"] == pytest.approx(
+        local["diagnostics"]["coverage"], rel=1e-12
+    )
+    assert dask["warnings"] == local["warnings"]
+    lin = SAMPLE_DATA / "linnerud_multioutput.parquet"
+    args = ("-t", "y_*", "-p", "pred_*", "-l", "rmse,wape,mae")
+    local = run_json(runner, "eval", lin, *args)
+    dask = run_json(runner, "eval", lin, *args, *dask_args)
+    assert_same(local, dask)
+    for key in ("rmse", "wape"):
+        assert dask["losses"][key]["outputs"] == pytest.approx(
+            local["losses"][key]["outputs"], rel=1e-12
+        )
+
+
+def test_compare_layouts_on_dask_same_as_local(runner, scheduler, tmp_path):
+    frame = pd.read_csv(SAMPLE_DATA / "linnerud_multioutput.csv")
+    for n in ("Weight", "Waist", "Pulse"):
+        frame[f"flat_{n}"] = frame[f"y_{n}"].mean()
+    path = tmp_path / "two.csv"
+    pd.concat([frame] * 50).to_csv(path, index=False)
+    args = ("compare", path, "-t", "y_*", "-p", "pred_*", "-p", "flat_*", "-l", "rmse,mae",
+            "--test", "ttest")  # fmt: skip
+    on_dask = ("--engine", "dask", "--scheduler", scheduler)
+    local = run_json(runner, *args)
+    dask = run_json(runner, *args, *on_dask)
+    for key in ("rmse", "mae"):
+        lc, dc = local["losses"][key], dask["losses"][key]
+        assert dc["costs"] == pytest.approx(lc["costs"], rel=1e-12)
+        lv, dv = lc["vs_baseline"]["flat"], dc["vs_baseline"]["flat"]
+        assert dv["delta"] == pytest.approx(lv["delta"], rel=1e-12)
+        assert dv["p_value"] == pytest.approx(lv["p_value"], rel=1e-9, abs=1e-300)
+        assert (dv["ci"] is None) == (key == "rmse")
+        assert dv["win_rate"] == pytest.approx(lv["win_rate"])
+    # wape over K outputs weighs each output by its total: not a mergeable t statistic.
+    ratio = ("compare", path, "-t", "y_*", "-p", "pred_*", "-p", "flat_*", "-l", "wape")
+    res = runner.invoke(app, [*map(str, ratio), "--test", "ttest", *on_dask])
+    assert res.exit_code == 2 and "over 3 outputs" in res.stderr
+    costs = run_json(runner, *ratio, "--test", "none", *on_dask)
+    local = run_json(runner, *ratio, "--test", "none")
+    assert costs["losses"]["wape"]["costs"] == pytest.approx(local["losses"]["wape"]["costs"])

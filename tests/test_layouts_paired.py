@@ -32,8 +32,8 @@ def test_multi_output_pairs_by_the_glob_key_and_matches_sklearn(tmp_path):
     doc = ok_json(tmp_path, "eval", LIN, "-t", "y_*", "-p", "pred_*")
     assert doc["task"] == "regression"
     # pred_* are in another order in the file: paired by what * matched, not by position.
-    assert doc["columns"]["target"] == ["y_Pulse", "y_Waist", "y_Weight"]
-    assert doc["columns"]["pred"] == ["pred_Pulse", "pred_Waist", "pred_Weight"]
+    assert doc["columns"]["target"] == ["y_Weight", "y_Waist", "y_Pulse"]
+    assert doc["columns"]["pred"] == ["pred_Weight", "pred_Waist", "pred_Pulse"]
     for key, ref in (
         ("mse", skm.mean_squared_error),
         ("rmse", skm.root_mean_squared_error),

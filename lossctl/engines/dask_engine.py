@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.losses.spec import DENOMINATOR
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from lossctl.core.accumulate import Evaluation
     from lossctl.core.prepare import Prepared
     from lossctl.inputs.readers import Part
@@ -429,9 +432,12 @@ def _compare_task(
     costs: dict[str, dict[str, Any]] = {}
     lags: dict[str, dict[str, Any]] = {}
     wins: dict[str, dict[str, tuple[float, float]]] = {}
-    for key in base.losses:
+    for loss in prepareds[0].losses:
+        key = loss.key
+        # Every accumulator the cost needs: the outputs' and a ratio's denominators too.
+        for k in loss.accumulator_keys:
+            costs[k] = {m.name: Accumulator.of(_column(loss, m, k)[keep], w) for m in models}
         a = base.losses[key][keep]
-        costs[key] = {m.name: Accumulator.of(m.losses[key][keep], w) for m in models}
         lags[key], wins[key] = {}, {}
         for m in models:
             if m.name == baseline:
@@ -440,6 +446,20 @@ def _compare_task(
             lags[key][m.name] = LagSums.of(b - a, horizon)
             wins[key][m.name] = win_sums(a, b, w)
     return ComparePart(base.n, int(keep.sum()), costs, lags, wins)
+
+
+def _column(loss: Any, model: Any, key: str) -> np.ndarray:
+    """A model's per-sample values under an accumulator key: a loss or output key, or a
+    ratio loss's denominators (from the targets)."""
+    if not key.endswith(DENOMINATOR):
+        return model.losses[key]
+    den = loss.denominators(model.y_true)
+    if not loss.outputs:
+        return den
+    base = key.removesuffix(DENOMINATOR)
+    if base == loss.key:
+        return den.mean(axis=1)
+    return den[:, loss.output_keys.index(base)]
 
 
 def run_compare(
@@ -453,13 +473,20 @@ def run_compare(
     scheduler: str | None,
 ) -> tuple[dict[str, Any], int, int]:
     """Compare models of one file or dataset on Dask: the t and DM tests from merged sums."""
-    from lossctl.core.accumulate import Accumulator
+    from lossctl.core.accumulate import Accumulator, loss_stats
     from lossctl.core.pairing import assemble
     from lossctl.core.stats import MERGEABLE_TESTS, LagSums, check_weighted
 
     if test not in MERGEABLE_TESTS:
         raise unsupported_test(test)
     first = prepareds[0]
+    for loss in first.losses:
+        if loss.outputs and loss.spec.denominator is not None and test != "none":
+            raise UsageError(
+                f"--test {test} on '{loss.key}' over {len(loss.outputs)} outputs weighs each "
+                "output's differences by its total, known only after a full pass: use "
+                "--engine local, or --test none on Dask."
+            )
     check_weighted(test, bool(first.columns.weight),
                    "use --test none on Dask, or --engine local with --test bootstrap")  # fmt: skip
     with client(scheduler) as c:
@@ -480,17 +507,20 @@ def run_compare(
     out: dict[str, Any] = {}
     for loss in first.losses:
         key = loss.key
-        accs = {n: Accumulator() for n in names}
+        accs = {n: {k: Accumulator() for k in loss.accumulator_keys} for n in names}
         lag = {n: LagSums.empty(horizon) for n in names if n != baseline}
         win = {n: (0.0, 0.0) for n in names if n != baseline}
         for o in outcomes:  # part order: the lagged sums need it
             for n in names:
-                accs[n] = accs[n] + o.costs[key][n]
+                for k in loss.accumulator_keys:
+                    accs[n][k] = accs[n][k] + o.costs[k][n]
             for n in lag:
                 lag[n] = lag[n].merge(o.lags[key][n])
                 win[n] = (win[n][0] + o.wins[key][n][0], win[n][1] + o.wins[key][n][1])
-        costs = {n: acc.stats(loss).cost for n, acc in accs.items()}
-        finalized = loss.spec.finalize is not None
+        costs = {n: loss_stats(loss, accs[n]).cost for n in names}
+        # The interval is of the mean per-sample difference: not in the cost's units for
+        # a finalized loss, a ratio (wape) or the mean of K finalized outputs.
+        finalized = loss.spec.finalize is not None or loss.spec.denominator is not None
         results = {
             n: sums.test(test, costs[n] - costs[baseline], finalized, confidence)
             for n, sums in lag.items()

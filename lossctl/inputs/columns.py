@@ -311,7 +311,9 @@ def resolve_columns(
                 f"in {source}; give one target column, or one prediction column per target "
                 "(multi-output, multilabel) or per class (target probabilities)."
             )
-        target_cols, outputs = _pair_targets(target, pred, target_cols, pred_cols, classes, source)
+        pred_cols, classes, outputs = _pair_targets(
+            target, pred, target_cols, pred_cols, classes, source
+        )
     overlap = set(target_cols) & set(pred_cols)
     if overlap:
         raise InputError(
@@ -342,23 +344,25 @@ def _pair_targets(
     pred_cols: list[str],
     classes: tuple[str, ...],
     source: str,
-) -> tuple[list[str], tuple[str, ...]]:
-    """K target columns in the order of the K prediction columns they pair with, and the
-    name of each pair. Explicit lists on both sides pair in the order given; otherwise by
-    key (what a glob's ``*`` matched, or the column / class name), never by position: a
-    key on one side only is an error naming it."""
+) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
+    """The K prediction columns (and their class names) in the order of the K target columns
+    they pair with, and the name of each pair. Explicit lists on both sides pair in the
+    order given; otherwise by key (what a glob's ``*`` matched, or the column / class name),
+    never by position: a key on one side only is an error naming it. The targets keep their
+    order, so every model of a comparison sees them alike."""
     t_glob = any(ch in t for t in target for ch in "*?[")
     p_glob = any(ch in p for p in pred for ch in "*?[")
     if target and pred and not t_glob and not p_glob:
-        return target_cols, tuple(target_cols)
+        return pred_cols, classes, tuple(target_cols)
     p_keys = _star_keys(pred, pred_cols) or list(classes or pred_cols)
     choices = [k for k in (_star_keys(target, target_cols), target_cols, class_names(target_cols))
                if k]  # fmt: skip
     for t_keys in choices:
         if sorted(t_keys) == sorted(p_keys) and len(set(t_keys)) == len(t_keys):
-            index = {k: i for i, k in enumerate(t_keys)}
-            paired = [target_cols[index[k]] for k in p_keys]
-            return paired, tuple(str(k) for k in p_keys)
+            index = {k: i for i, k in enumerate(p_keys)}
+            order = [index[k] for k in t_keys]
+            named = tuple(classes[i] for i in order) if classes else classes
+            return [pred_cols[i] for i in order], named, tuple(str(k) for k in t_keys)
     t_keys = list(choices[0])
     only_t = [k for k in t_keys if k not in p_keys]
     only_p = [k for k in p_keys if k not in t_keys]
