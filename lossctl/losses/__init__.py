@@ -243,7 +243,8 @@ def _wrong_kind(name: str, spec: LossSpec, kind: str, registry: Registry) -> str
     fitting = sorted(
         {s.name for s in registry if s.task == spec.task and layout_of(s.prediction_kind) == family}
     )
-    hint = f"; the losses for it: {', '.join(fitting)}" if fitting else ""
+    shown = ", ".join(fitting[:6]) + (", ..." if len(fitting) > 6 else "")
+    hint = f"; the losses for it: {shown} (lossctl losses lists them)" if fitting else ""
     return (
         f"loss '{name}' scores {KIND_WORDS[layout_of(spec.prediction_kind)]}, but the "
         f"prediction columns hold {KIND_WORDS[family]}{hint}."
