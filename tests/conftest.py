@@ -22,10 +22,6 @@ SAMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "linnerud_multioutput": ("-t", "y_*", "-p", "pred_*"),
     "digits_multilabel": ("-t", "is_*", "-p", "prob_*"),
 }
-#: Sample files of a distribution prediction (quantiles, Gaussian, ensemble).
-DISTRIBUTION_SAMPLES = ("diabetes_quantiles", "diabetes_gaussian", "diabetes_forest")
-#: Sample files of several outputs or labels.
-PAIRED_SAMPLES = ("linnerud_multioutput", "digits_multilabel")
 
 
 def sample_args(path: Path) -> tuple[str, ...]:

@@ -225,3 +225,12 @@ def test_compare_multilabel_models(tmp_path):
     ref = np.mean([skm.log_loss(y[:, k], q[:, k]) for k in range(4)])
     assert doc["losses"]["bce"]["costs"]["shrunk"] == pytest.approx(ref, rel=1e-12)
     assert doc["losses"]["bce"]["vs_baseline"]["shrunk"]["significant"] is True
+
+
+def test_a_domain_error_names_the_output_column(tmp_path):
+    frame = pd.read_csv(LIN)
+    frame.loc[4, "pred_Waist"] = -2.0  # msle needs predictions > -1
+    path = tmp_path / "neg.csv"
+    frame.to_csv(path, index=False)
+    line = refused(tmp_path, "eval", path, "-t", "y_*", "-p", "pred_*", "-l", "msle")
+    assert "column 'pred_Waist'" in line and "row 5" in line

@@ -18,10 +18,14 @@ from lossctl.cli.common import (
     DelimiterOpt,
     FormatOpt,
     JsonOpt,
+    KindOpt,
+    LevelsOpt,
     NoConfigOpt,
     NoPluginsOpt,
     PluginOpt,
     Settings,
+    StdOpt,
+    VarOpt,
     load_config,
     output_format,
     provenance,
@@ -56,10 +60,14 @@ def recommend_command(
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
     classes: ClassesOpt = None,
+    kind: KindOpt = None,
+    levels: LevelsOpt = None,
+    std: StdOpt = None,
+    var: VarOpt = None,
     input_format: InputFormatOpt = None,
     delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
-    fmt: FormatOpt = None,
+    format_option: FormatOpt = None,
     as_json: JsonOpt = False,
     precision: PrecisionOpt = None,
     quiet: QuietOpt = False,
@@ -79,14 +87,14 @@ def recommend_command(
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
-    kind = output_format(fmt, as_json, conf)
-    if kind not in FORMATS:
-        if fmt is not None:
+    output = output_format(format_option, as_json, conf)
+    if output not in FORMATS:
+        if format_option is not None:
             raise UsageError(
-                f"recommend prints {', '.join(FORMATS)}, not {kind}; pass --format table, "
+                f"recommend prints {', '.join(FORMATS)}, not {output}; pass --format table, "
                 "json or markdown."
             )
-        kind = "table"  # a csv/tsv default in the config file is meant for eval and compare
+        output = "table"  # a csv/tsv default in the config file is meant for eval and compare
     digits = settings.precision(precision)
     opts = EvalOptions(
         path=file,
@@ -98,6 +106,10 @@ def recommend_command(
             nan=nan,
             pos_label=pos_label,
             classes=classes,
+            kind=kind,
+            levels=levels,
+            std=std,
+            var=var,
             input_format=input_format,
             delimiter=delimiter,
             chunk_size=chunk_size,
@@ -106,7 +118,7 @@ def recommend_command(
     )
     from lossctl.cli.progress import progress_for
 
-    with progress_for(file, quiet, kind) as opts.progress:
+    with progress_for(file, quiet, output) as opts.progress:
         report = replace(run_recommend(opts), **provenance(plugin, conf))
     if quiet:
         return 0
@@ -114,16 +126,16 @@ def recommend_command(
         state.warn(w)
     if report.n_dropped:
         state.warn(f"--nan omit dropped {report.n_dropped} of {report.n_rows} rows.")
-    _print(report, kind, digits)
+    _print(report, output, digits)
     return 0
 
 
-def _print(report: RecommendReport, kind: str, digits: int) -> None:
+def _print(report: RecommendReport, output: str, digits: int) -> None:
     from lossctl.render import recommend as render
 
-    if kind == "json":
+    if output == "json":
         state.write(render.recommend_json(report))
-    elif kind == "markdown":
+    elif output == "markdown":
         state.write(render.recommend_markdown(report, digits))
     else:
         state.out().print(render.recommend_table(report, digits))

@@ -72,10 +72,10 @@ def column_of(role: str, columns: ColumnMap | Columns) -> str:
         cols = columns.target
     elif role == "y_pred":
         cols = columns.pred
-    if output and role in ("y_true", "y_pred") and int(output) < len(cols):
-        cols = (cols[int(output)],)
     else:
         cols = (columns.weight or "weight",)
+    if output and role in ("y_true", "y_pred") and int(output) < len(cols):
+        cols = (cols[int(output)],)
     return ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
 
 

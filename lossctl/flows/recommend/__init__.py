@@ -108,6 +108,7 @@ from lossctl.core.accumulate import Evaluation, per_sample_losses
 from lossctl.errors import DomainError, InputError
 from lossctl.flows.recommend.binary import _binary
 from lossctl.flows.recommend.disagreement import _disagreement
+from lossctl.flows.recommend.layouts import layout_findings
 from lossctl.flows.recommend.multiclass import _multiclass
 from lossctl.flows.recommend.regression import _regression
 from lossctl.flows.recommend.sample import Sample, read_sample
@@ -126,14 +127,19 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
     naming the column and rows, exactly as in ``lossctl eval``.
     """
     reg = registry or builtin_registry()
-    if sample.task == "regression":
+    if sample.kind in ("quantiles", "gaussian", "ensemble") or sample.outputs:
+        found = layout_findings(sample)
+    elif sample.task == "regression":
         found = _regression(sample)
     elif sample.task == "binary":
         found = _binary(sample)
     else:
         found = _multiclass(sample)
     ranked = sorted(found.candidates, key=lambda c: -c.priority)[:MAX_RECOMMENDATIONS]
-    losses: list[BoundLoss] = [reg.loss(c.key, sample.task) for c in ranked]
+    losses: list[BoundLoss] = [
+        reg.loss(c.key, sample.task, kind=sample.kind, levels=sample.levels, outputs=sample.outputs)
+        for c in ranked
+    ]
     if found.finish is not None:
         found.finish([loss.key for loss in losses])
     try:

@@ -34,6 +34,10 @@ class Sample:
     n_rows: int = 0
     n_dropped: int = 0
     warnings: tuple[str, ...] = ()
+    #: Quantile levels of the prediction columns (a quantile set), in their order.
+    levels: tuple[float, ...] = ()
+    #: Names of K paired outputs or labels (multi-output regression, multilabel).
+    outputs: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -79,7 +83,9 @@ def read_sample(opts: EvalOptions) -> Sample:
         source=prepared.source.name,
         task=prepared.task,
         kind=prepared.kind,
-        columns=Columns(cm.target, cm.pred, cm.weight, cm.classes),
+        columns=Columns(
+            cm.target, cm.pred, cm.weight, cm.classes, None, cm.levels, cm.spread, cm.spread_is_var
+        ),
         y_true=np.concatenate([b[0] for b in blocks]),
         y_pred=np.concatenate([b[1] for b in blocks]),
         weight=weight,
@@ -89,6 +95,8 @@ def read_sample(opts: EvalOptions) -> Sample:
         n_rows=v.n_rows,
         n_dropped=v.n_dropped,
         warnings=tuple(v.warnings()),
+        levels=cm.levels,
+        outputs=cm.outputs if prepared.task in ("regression", "multilabel") else (),
     )
 
 
