@@ -375,3 +375,42 @@ def test_compare_two_models_quantile_columns_in_one_nixtla_file(tmp_path):
     assert costs["Naive"] == pytest.approx(ref["Naive"].iloc[0], rel=1e-12)
     vs = doc["losses"]["quantile"]["vs_baseline"]["Naive"]
     assert vs["significant"] is True and vs["delta"] > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("diabetes_quantiles", ()),
+        ("diabetes_gaussian", ("-p", "mean", "--std", "std")),
+        ("diabetes_forest", ("-p", "tree_*", "--kind", "ensemble")),
+    ],
+)
+def test_coverage_plot_of_each_distribution_layout(tmp_path, name, options):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / f"{name}.png"
+    res = run_lossctl(tmp_path, "plot", "residuals", SAMPLE_DATA / f"{name}.csv", *options,
+                      "--out", out)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = run_lossctl(tmp_path, "plot", "residuals", SAMPLE_DATA / f"{name}.csv", *options,
+                       "--width", "70", "--height", "12")  # fmt: skip
+    assert "coverage (line: calibrated)" in text.stdout and "targets outside" in text.stdout
+
+
+def test_coverage_numbers_by_hand():
+    from lossctl.options import EvalOptions
+    from lossctl.plot import data
+
+    frame = pd.read_csv(SAMPLE_DATA / "diabetes_gaussian.csv")
+    sample = data.read_sample(EvalOptions(path=str(SAMPLE_DATA / "diabetes_gaussian.csv"),
+                                          pred=["mean"], std="std"))  # fmt: skip
+    cov = data.coverage(sample)
+    z = np.abs(frame.y_true - frame["mean"]) / frame["std"]
+    for c, observed in zip(cov.nominal, cov.observed, strict=True):
+        assert observed == pytest.approx((z <= norm.ppf(0.5 + c / 2)).mean())
+    quantiles = pd.read_csv(SAMPLE_DATA / "diabetes_quantiles.csv")
+    sample = data.read_sample(EvalOptions(path=str(SAMPLE_DATA / "diabetes_quantiles.csv")))
+    cov = data.coverage(sample)
+    assert cov.nominal.tolist() == pytest.approx([0.5, 0.8])
+    inside = (quantiles.q10 <= quantiles.y_true) & (quantiles.y_true <= quantiles.q90)
+    assert cov.observed[-1] == pytest.approx(inside.mean())

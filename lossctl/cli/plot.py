@@ -17,10 +17,14 @@ from lossctl.cli.common import (
     ClassesOpt,
     ConfigOpt,
     DelimiterOpt,
+    KindOpt,
+    LevelsOpt,
     NoConfigOpt,
     NoPluginsOpt,
     PluginOpt,
     Settings,
+    StdOpt,
+    VarOpt,
     load_config,
     registry,
 )
@@ -234,6 +238,7 @@ def _eval_options(
     delimiter: str | None = None,
     classes: str | None = None,
     by: str | None = None,
+    layout: dict[str, str | None] | None = None,
 ) -> EvalOptions:
     """The eval options of a plot of one file: command line first, then the config."""
     from lossctl.options import EvalOptions
@@ -254,6 +259,7 @@ def _eval_options(
             input_format=input_format,
             delimiter=delimiter,
             chunk_size=chunk_size,
+            **(layout or dict.fromkeys(("kind", "levels", "std", "var"))),
         ),
         registry=registry(plugin, conf),
     )
@@ -336,6 +342,10 @@ def dist_command(
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
     classes: ClassesOpt = None,
+    kind: KindOpt = None,
+    levels: LevelsOpt = None,
+    std: StdOpt = None,
+    var: VarOpt = None,
     by: ByOpt = None,
     log: Annotated[
         bool,
@@ -385,6 +395,7 @@ def dist_command(
         delimiter=delimiter,
         chunk_size=chunk_size,
         by=settings("by", by),
+        layout={"kind": kind, "levels": levels, "std": std, "var": var},
     )
     sample = data.read_sample(opts)
     _warn(sample, out)
@@ -414,6 +425,10 @@ def residuals_command(
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
     classes: ClassesOpt = None,
+    kind: KindOpt = None,
+    levels: LevelsOpt = None,
+    std: StdOpt = None,
+    var: VarOpt = None,
     share: ShareOpt = None,
     input_format: InputFormatOpt = None,
     delimiter: DelimiterOpt = None,
@@ -457,9 +472,13 @@ def residuals_command(
         input_format=input_format,
         delimiter=delimiter,
         chunk_size=chunk_size,
+        layout={"kind": kind, "levels": levels, "std": std, "var": var},
     )
     sample = data.read_sample(opts)
     _warn(sample, out)
+    if sample.kind in ("quantiles", "gaussian", "ensemble"):
+        _show(build.coverage_figure(data.coverage(sample)), out, width, height, [file], force)
+        return 0
     result = data.residuals(sample, sample.losses[0].key, share=0.5 if share is None else share)
     _show(build.residuals_figure(result), out, width, height, [file], force)
     return 0
@@ -484,6 +503,10 @@ def compare_command(
     nan: NanOpt = None,
     pos_label: PosLabelOpt = None,
     classes: ClassesOpt = None,
+    kind: KindOpt = None,
+    levels: LevelsOpt = None,
+    std: StdOpt = None,
+    var: VarOpt = None,
     input_format: InputFormatOpt = None,
     delimiter: DelimiterOpt = None,
     chunk_size: ChunkOpt = None,
@@ -531,6 +554,10 @@ def compare_command(
             input_format=input_format,
             delimiter=delimiter,
             chunk_size=chunk_size,
+            kind=kind,
+            levels=levels,
+            std=std,
+            var=var,
         ),
         registry=registry(plugin, conf),
     )

@@ -12,6 +12,7 @@ import numpy as np
 
 from lossctl.plot.data import (
     Comparison,
+    CoverageData,
     Curves,
     Distribution,
     ReliabilityData,
@@ -337,6 +338,45 @@ def _reliability_figure(r: ReliabilityData) -> Figure:
     if s.n_dropped:
         caption.append(f"--nan omit dropped {s.n_dropped} of {s.n_rows} rows.")
     return Figure(f"Calibration of {s.source} ({key})", (rel, hist), tuple(caption), TWO_PANELS)
+
+
+def coverage_figure(c: CoverageData) -> Figure:
+    """Observed vs nominal coverage of central intervals, and the widest against y."""
+    s = c.sample
+    cal = Panel(
+        x_label="nominal coverage of the central interval",
+        y_label="observed share of targets inside",
+        x_range=(0.0, 1.0),
+        y_range=(-0.03, 1.03),
+        series=(Line(c.nominal, c.observed, "observed coverage", 0),),
+        diagonal=True,
+        title="coverage (line: calibrated)",
+    )
+    order = np.argsort(0.5 * (c.lower + c.upper), kind="stable")
+    x = np.arange(s.n, dtype=np.float64)
+    out = c.outside[order]
+    y = s.y_true[order]
+    band = Panel(
+        x_label="rows, by the interval's centre",
+        y_label=s.target,
+        x_range=(0.0, max(1.0, float(s.n - 1))),
+        series=(
+            Line(x, c.lower[order], f"{c.band:.0%} interval", 1),
+            Line(x, c.upper[order], "", 1),
+            Points(x[~out], y[~out], "targets inside"),
+            Points(x[out], y[out], f"{int(out.sum())} targets outside", emphasis=True),
+        ),
+        title=f"the {c.band:.0%} interval and the target",
+    )
+    worst = int(np.argmax(np.abs(c.observed - c.nominal)))
+    caption = [
+        f"Intervals from {c.source_text}. The {c.band:.0%} interval holds "
+        f"{pct(float(c.observed[-1]))} of the {s.n} targets; the largest gap is at "
+        f"{c.nominal[worst]:.0%} nominal: {pct(float(c.observed[worst]))} observed."
+    ]
+    if s.n_dropped:
+        caption.append(f"--nan omit dropped {s.n_dropped} of {s.n_rows} rows.")
+    return Figure(f"Coverage of {s.source} ({s.kind})", (cal, band), tuple(caption), TWO_PANELS)
 
 
 # -- compare -----------------------------------------------------------------------------------

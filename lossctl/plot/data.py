@@ -331,6 +331,8 @@ class Sample:
     n_rows: int
     n_dropped: int
     by: str | None = None
+    #: Quantile levels of the prediction columns (a quantile set).
+    levels: tuple[float, ...] = ()
     groups: np.ndarray | None = None  # codes into group_labels
     group_labels: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -401,6 +403,7 @@ def read_sample(opts: EvalOptions) -> Sample:
         groups=np.concatenate(codes) if codes else None,
         group_labels=tuple(labels),
         warnings=tuple(v.warnings()),
+        levels=cm.levels,
     )
 
 
@@ -610,6 +613,70 @@ def residuals(
         f"residual plots are for regression (and binary probabilities); {sample.source} is a "
         f"{sample.task} task. Use 'lossctl plot dist' for its per-sample losses."
     )
+
+
+# -- coverage of a distribution forecast --------------------------------------------------------
+
+#: Nominal coverages of the central intervals drawn for a Gaussian or an ensemble.
+COVERAGES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class CoverageData:
+    """A distribution forecast's central intervals: nominal vs observed coverage, and the
+    widest interval (``lower``, ``upper``) per row against the target."""
+
+    sample: Sample
+    nominal: np.ndarray
+    observed: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    #: The nominal coverage of ``lower``..``upper``.
+    band: float
+    #: What the intervals are made of, for the caption.
+    source_text: str
+
+    @property
+    def outside(self) -> np.ndarray:
+        y = self.sample.y_true
+        return (y < self.lower) | (y > self.upper)
+
+
+def coverage(sample: Sample) -> CoverageData:
+    """Central intervals of a quantile set (its symmetric pairs), a Gaussian (mean +- z
+    sigma) or an ensemble (the members' empirical quantiles); shares weighted by -w."""
+    from lossctl.core.diagnostics import intervals
+
+    y, p, w = sample.y_true, sample.y_pred, sample.weight
+    bounds: list[tuple[float, np.ndarray, np.ndarray]] = []
+    if sample.kind == "quantiles":
+        for c, lo, hi in intervals(sample.levels):
+            bounds.append((c, p[:, lo], p[:, hi]))
+        text = "the quantile columns' symmetric pairs"
+        if not bounds:
+            raise UsageError(
+                f"a coverage plot needs central intervals: pairs of levels a and 1 - a; the "
+                f"columns of {sample.source} give {', '.join(f'{v:g}' for v in sample.levels)}."
+            )
+    elif sample.kind == "gaussian":
+        from scipy.stats import norm
+
+        mean, sd = p[:, 0], np.sqrt(p[:, 1])
+        for c in COVERAGES:
+            z = float(norm.ppf(0.5 + c / 2))
+            bounds.append((c, mean - z * sd, mean + z * sd))
+        text = "mean +- z sigma"
+    else:
+        for c in COVERAGES:
+            lo, hi = np.quantile(p, [0.5 - c / 2, 0.5 + c / 2], axis=1)
+            bounds.append((c, lo, hi))
+        text = "the members' empirical quantiles"
+    bounds.sort(key=lambda b: b[0])
+    nominal = np.array([b[0] for b in bounds])
+    observed = np.array([weighted_mean(((lo <= y) & (y <= hi)).astype(float), w)
+                         for _, lo, hi in bounds])  # fmt: skip
+    c, lower, upper = bounds[-1]
+    return CoverageData(sample, nominal, observed, lower, upper, c, text)
 
 
 # -- compare -----------------------------------------------------------------------------------
