@@ -310,8 +310,8 @@ class Evaluation:
     overall: dict[str, Accumulator] = field(default_factory=dict)
     groups: GroupTable | None = None
     n_used: int = 0
-    #: Accumulators of the diagnostics (overall only), by their own keys.
-    extra: dict[str, Accumulator] = field(default_factory=dict)
+    #: The diagnostics' sums (weighted values, weights), overall only, by their own keys.
+    extra: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def _table(self) -> GroupTable:
         if self.groups is None:
@@ -337,10 +337,11 @@ class Evaluation:
             self._table().add(GroupIndex.of(*groups), per_sample, weight)
         self.n_used += n
 
-    def add_extra(self, values: Mapping[str, np.ndarray], weight: np.ndarray | None) -> None:
-        """Add one block of diagnostic values (overall, no groups)."""
-        for key, v in values.items():
-            self.extra[key] = self.extra.get(key, Accumulator()) + Accumulator.of(v, weight)
+    def add_extra(self, sums: Mapping[str, tuple[float, float]]) -> None:
+        """Add one block's diagnostic sums (overall, no groups)."""
+        for key, (top, weight) in sums.items():
+            old = self.extra.get(key, (0.0, 0.0))
+            self.extra[key] = (old[0] + top, old[1] + weight)
 
     def merge(self, other: Evaluation) -> Evaluation:
         """Combine two evaluations of disjoint rows (chunks, partitions)."""
@@ -348,8 +349,7 @@ class Evaluation:
         for src in (self, other):
             for key, acc in src.overall.items():
                 out.overall[key] = out.overall.get(key, Accumulator()) + acc
-            for key, acc in src.extra.items():
-                out.extra[key] = out.extra.get(key, Accumulator()) + acc
+            out.add_extra(src.extra)
             if src.groups is not None:
                 out._table().merge(src.groups)
         out.n_used = self.n_used + other.n_used
@@ -409,9 +409,14 @@ def per_sample_losses(
     own domain checks (probabilities, positivity, labels) run.
     """
     out: dict[str, np.ndarray] = {}
-    done: dict[tuple[object, tuple[tuple[str, object], ...]], np.ndarray] = {}
+    done: dict[tuple[object, tuple[tuple[str, object], ...], tuple[float, ...]], np.ndarray] = {}
     for loss in losses:
-        sig = (loss.spec.fn, tuple(sorted(loss.params.items())))
+        sig = (loss.spec.fn, tuple(sorted(loss.params.items())), loss.levels)
+        multiple = loss.spec.multiple_of
+        base = None if multiple is None else (multiple[0], (), loss.levels)
+        if base is not None and base in done and sig not in done and not loss.outputs:
+            assert multiple is not None
+            done[sig] = multiple[1] * done[base]  # wis = 2 x the mean pinball
         if sig not in done:
             if loss.outputs:  # (n, K): one column per output; the per-sample value is their mean
                 done[sig] = loss.per_output(y_true, y_pred, finite=True)

@@ -1,8 +1,8 @@
 """Diagnostics of a distribution prediction, beside its losses: the observed coverage of
 each quantile level, and the coverage and mean width of each central interval.
 
-They accumulate like losses (weighted means of per-row indicators and widths, merged
-across chunks, parts and workers), under keys of their own.
+They accumulate as sums (of weighted indicators and widths, and of the weights),
+merged across chunks, parts and workers, under keys of their own.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 from lossctl.report import Diagnostics, IntervalStats
 
 if TYPE_CHECKING:
-    from lossctl.core.accumulate import Accumulator
     from lossctl.inputs.columns import ColumnMap
 
 #: Two levels closer than this are the same (0.1 and 1 - 0.9 in float64).
@@ -35,28 +34,40 @@ def intervals(levels: tuple[float, ...]) -> list[tuple[float, int, int]]:
     return sorted(out, reverse=True)
 
 
-def values(columns: ColumnMap, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-row indicators (y <= q, l <= y <= u) and widths (u - l) of one block."""
+def sums(
+    columns: ColumnMap, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None
+) -> dict[str, tuple[float, float]]:
+    """Per key, the weighted sum of one block's indicators (y <= q, l <= y <= u) or widths
+    (u - l), and the sum of the weights: they add up across blocks, parts and workers."""
     if columns.kind != "quantiles":
         return {}
-    out: dict[str, np.ndarray] = {}
+    total = float(y_true.shape[0]) if weight is None else float(weight.sum())
+
+    def weighted(values: np.ndarray) -> tuple[float, float]:
+        if values.dtype == bool:
+            top = np.count_nonzero(values) if weight is None else np.dot(weight, values)
+        else:
+            top = values.sum() if weight is None else np.dot(weight, values)
+        return float(top), total
+
+    out: dict[str, tuple[float, float]] = {}
     for k in range(len(columns.levels)):
-        out[f"coverage:{k}"] = (y_true <= y_pred[:, k]).astype(np.float64)
+        out[f"coverage:{k}"] = weighted(y_true <= y_pred[:, k])
     for c, lo, hi in intervals(columns.levels):
         low, up = y_pred[:, lo], y_pred[:, hi]
-        out[f"inside:{c:g}"] = ((low <= y_true) & (y_true <= up)).astype(np.float64)
-        out[f"width:{c:g}"] = up - low
+        out[f"inside:{c:g}"] = weighted((low <= y_true) & (y_true <= up))
+        out[f"width:{c:g}"] = weighted(up - low)
     return out
 
 
-def report(columns: ColumnMap, accumulators: Mapping[str, Accumulator]) -> Diagnostics | None:
-    """The diagnostics from their accumulators (weighted shares and means)."""
-    if columns.kind != "quantiles" or not accumulators:
+def report(columns: ColumnMap, totals: Mapping[str, tuple[float, float]]) -> Diagnostics | None:
+    """The diagnostics from their summed values and weights (weighted shares and means)."""
+    if columns.kind != "quantiles" or not totals:
         return None
 
     def mean(key: str) -> float:
-        acc = accumulators[key]
-        return acc.weighted_sum / acc.weight_sum if acc.weight_sum > 0 else float("nan")
+        top, weight = totals[key]
+        return top / weight if weight > 0 else float("nan")
 
     coverage = {level: mean(f"coverage:{k}") for k, level in enumerate(columns.levels)}
     found = {

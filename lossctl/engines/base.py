@@ -163,9 +163,9 @@ def add_block(
     from lossctl.core import diagnostics
 
     evaluation.add(values, arrays.weight, _groups(arrays))
-    extra = diagnostics.values(prepared.columns, arrays.y_true, arrays.y_pred)
+    extra = diagnostics.sums(prepared.columns, arrays.y_true, arrays.y_pred, arrays.weight)
     if extra:
-        evaluation.add_extra(extra, arrays.weight)
+        evaluation.add_extra(extra)
 
 
 class _Sequential(Exception):

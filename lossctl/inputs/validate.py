@@ -560,7 +560,12 @@ class Validator:
             raise several_predictions(cm, self.task, self.source)
         preds = [to_float(table.column(c), c, self.source, start) for c in cm.predictions]
         columns = self.task == "multiclass" or paired or cm.kind in ("quantiles", "ensemble")
-        y_pred = np.column_stack(preds) if columns else preds[0]
+        if cm.kind in ("quantiles", "ensemble"):
+            # One member (level) after another: (n, K) in Fortran order, a copy per column
+            # instead of a strided scatter; the distribution losses read it either way.
+            y_pred = np.stack(preds).T
+        else:
+            y_pred = np.column_stack(preds) if columns else preds[0]
         if cm.kind == "gaussian":
             y_pred = self._gaussian(preds[0], preds[1], start)
         weight = None
@@ -610,8 +615,9 @@ class Validator:
         if self.divides_by_target:
             self.zero_targets += int(np.count_nonzero(y_true == 0))
         if cm.kind == "quantiles" and y_pred.shape[0] and len(cm.levels) > 1:
-            ordered = y_pred[:, np.argsort(cm.levels, kind="stable")]
-            crossing = (np.diff(ordered, axis=1) < 0).any(axis=1)
+            increasing = all(a < b for a, b in zip(cm.levels, cm.levels[1:], strict=False))
+            ordered = y_pred if increasing else y_pred[:, np.argsort(cm.levels, kind="stable")]
+            crossing = (ordered[:, 1:] < ordered[:, :-1]).any(axis=1)
             if crossing.any():
                 if not self.crossing_rows:
                     self.crossing_first = int(rows[np.argmax(crossing)])

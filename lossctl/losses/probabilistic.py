@@ -46,9 +46,15 @@ def level_index(levels: np.ndarray, level: float) -> int | None:
 
 
 def pinball(y_true: np.ndarray, y_pred: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """The pinball loss of every level: an (n, K) array, α·max(y - q, 0) + (1 - α)·max(q - y, 0)."""
+    """The pinball loss of every level: an (n, K) array, α·max(y - q, 0) + (1 - α)·max(q - y, 0).
+
+    With r = q - y that is (1 - α)·r - min(r, 0), computed in place: two (n, K) arrays.
+    """
     r = y_pred - y_true[:, None]
-    return np.maximum(-levels * r, (1.0 - levels) * r)  # one of the two is always >= 0
+    low = np.minimum(r, 0.0)
+    r *= 1.0 - levels
+    r -= low
+    return r
 
 
 def quantile_set(y_true: np.ndarray, y_pred: np.ndarray, *, levels: np.ndarray) -> np.ndarray:
@@ -160,7 +166,13 @@ def crps_ensemble(
     ``crps_ensemble(estimator="nrg" / "fair")``.
     """
     m = y_pred.shape[1]
-    spread = np.abs(y_pred - y_true[:, None]).mean(axis=1)
+    if y_pred.flags.f_contiguous:  # members stored one after another (lossctl's reader)
+        spread = np.zeros(y_true.shape[0])
+        for j in range(m):
+            spread += np.abs(y_pred[:, j] - y_true)
+        spread /= m
+    else:
+        spread = np.abs(y_pred - y_true[:, None]).mean(axis=1)
     members = np.sort(y_pred, axis=1)
     coef = 2.0 * np.arange(1, m + 1, dtype=np.float64) - m - 1.0
     pairs = 2.0 * (members @ coef)  # ΣΣ |x_i - x_j|
@@ -272,6 +284,7 @@ PROBABILISTIC: tuple[LossSpec, ...] = (
         see_also=("interval_score", "quantile", "crps_gaussian"),
         robust_to_outliers=True,
         zero_at_perfect=False,
+        multiple_of=(quantile_set, 2.0),
         reference="scoringrules interval_score combined by the WIS formula",
     ),
     LossSpec(

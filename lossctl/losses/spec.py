@@ -284,6 +284,9 @@ class LossSpec:
     denominator: Callable[[np.ndarray], np.ndarray] | None = None
     #: The loss divides by the target row by row (mape): zero targets are warned about.
     divides_by_target: bool = False
+    #: (fn, factor): the per-sample values are ``factor`` x those of ``fn`` without params
+    #: (wis is 2 x the mean pinball), so a block that computes both computes ``fn`` once.
+    multiple_of: tuple[LossFn, float] | None = None
     origin: str = field(default="builtin", compare=False)
 
     def __post_init__(self) -> None:
