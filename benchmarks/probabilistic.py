@@ -29,7 +29,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PY, lossctl_cmd, run_set, show, verdict  # noqa: E402
+from run import PY, lossctl_cmd, run_set, show, verdict
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

@@ -414,3 +414,19 @@ def test_coverage_numbers_by_hand():
     assert cov.nominal.tolist() == pytest.approx([0.5, 0.8])
     inside = (quantiles.q10 <= quantiles.y_true) & (quantiles.y_true <= quantiles.q90)
     assert cov.observed[-1] == pytest.approx(inside.mean())
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("diabetes_gaussian", ("-p", "mean", "--std", "std")),
+        ("diabetes_forest", ("-p", "tree_*", "--kind", "ensemble")),
+    ],
+)
+def test_chunks_equal_one_pass(tmp_path, name, options):
+    one = ok_json(tmp_path, "eval", SAMPLE_DATA / f"{name}.csv", *options)
+    chunked = ok_json(tmp_path, "eval", SAMPLE_DATA / f"{name}.csv", *options,
+                      "--chunk-size", "41")  # fmt: skip
+    for key, stats in one["losses"].items():
+        for stat in ("cost", "std", "min", "max"):
+            assert chunked["losses"][key][stat] == pytest.approx(stats[stat], rel=1e-12)

@@ -234,3 +234,27 @@ def test_a_domain_error_names_the_output_column(tmp_path):
     frame.to_csv(path, index=False)
     line = refused(tmp_path, "eval", path, "-t", "y_*", "-p", "pred_*", "-l", "msle")
     assert "column 'pred_Waist'" in line and "row 5" in line
+
+
+def test_per_output_costs_in_csv_and_markdown(tmp_path):
+    y, p, _ = _lin()
+    res = run_lossctl(tmp_path, "eval", LIN, "-t", "y_*", "-p", "pred_*", "-l", "rmse",
+                      "--format", "csv")  # fmt: skip
+    rows = pd.read_csv(__import__("io").StringIO(res.stdout))
+    raw = skm.root_mean_squared_error(y, p, multioutput="raw_values")
+    by_loss = dict(zip(rows["loss"], rows["cost"], strict=True))
+    for name, value in zip(OUTPUTS, raw, strict=True):
+        assert by_loss[f"rmse[{name}]"] == pytest.approx(value, rel=1e-5)  # 6 digits
+    md = run_lossctl(tmp_path, "eval", DIGITS, "-t", "is_*", "-p", "prob_*", "--format",
+                     "markdown").stdout  # fmt: skip
+    assert "Cost per label:" in md and "| even |" in md
+    line = refused(tmp_path, "plot", "residuals", LIN, "-t", "y_*", "-p", "pred_*")
+    assert "plot residuals draws one output" in line
+
+
+def test_chunks_equal_one_pass_on_k_outputs(tmp_path):
+    one = ok_json(tmp_path, "eval", DIGITS, "-t", "is_*", "-p", "prob_*")
+    chunked = ok_json(tmp_path, "eval", DIGITS, "-t", "is_*", "-p", "prob_*", "--chunk-size", "97")
+    for key, stats in one["losses"].items():
+        assert chunked["losses"][key]["cost"] == pytest.approx(stats["cost"], rel=1e-12)
+        assert chunked["losses"][key].get("outputs") == pytest.approx(stats.get("outputs"))

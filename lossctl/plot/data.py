@@ -566,6 +566,11 @@ def residuals(
     loss = sample.loss(key)
     values, w = sample.values[loss.key], sample.weight
     dominant = dominant_rows(values, w, share)
+    if sample.task == "regression" and sample.y_true.ndim > 1:
+        raise UsageError(
+            f"plot residuals draws one output; {sample.source} pairs {sample.y_true.shape[1]} "
+            f"({sample.target}): pass one pair, e.g. -t TARGET_COLUMN -p PRED_COLUMN."
+        )
     if sample.task == "regression":
         r = sample.y_pred - sample.y_true
         a = np.abs(r)

@@ -1,4 +1,5 @@
-"""Reports as CSV/TSV in long format: one row per (group, loss key)."""
+"""Reports as CSV/TSV in long format: one row per (group, loss key); on K outputs or
+labels also one row per output, its loss written ``KEY[OUTPUT]`` with the cost only."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ def eval_delimited(report: EvalReport, delimiter: str = ",", precision: int = 6)
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
     w.writerow(EVAL_COLUMNS)
-    for s in report.losses.values():
-        w.writerow(_cells("", s, precision))
-    for name, g in (report.groups or {}).items():
-        for s in g.losses.values():
-            w.writerow(_cells(name, s, precision))
+    for group, losses in (("", report.losses), *((n, g.losses) for n, g in
+                                                     (report.groups or {}).items())):  # fmt: skip
+        for s in losses.values():
+            w.writerow(_cells(group, s, precision))
+            for output, cost in (s.outputs or {}).items():
+                w.writerow([group, f"{s.key}[{output}]", s.name, fmt(cost, precision)] + [""] * 5)
     return buf.getvalue()
 
 

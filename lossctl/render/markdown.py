@@ -58,6 +58,17 @@ def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] =
                 ]
             )
         )
+    lines += _outputs_lines(report, precision)
+    if report.diagnostics is not None:
+        d = report.diagnostics
+        lines += ["", "Coverage:", "", "| quantile / interval | nominal | observed | mean width |"]
+        lines.append("|---|---:|---:|---:|")
+        for level, share in d.coverage.items():
+            lines.append(_row([f"q{level:g}", f"{level:.3g}", fmt(share, 4), ""]))
+        for c, i in d.intervals.items():
+            lines.append(
+                _row([f"{c:.0%} interval", f"{c:.3g}", fmt(i.coverage, 4), fmt(i.width, precision)])
+            )
     if report.gate is not None:
         lines.append("")
         if report.gate.passed:
@@ -69,6 +80,21 @@ def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] =
     if embed:
         lines += ["", *images(embed)]
     return "\n".join(lines) + "\n"
+
+
+def _outputs_lines(report: EvalReport, precision: int) -> list[str]:
+    """The cost of each output or label, per loss (multi-output, multilabel)."""
+    keys = [k for k, st in report.losses.items() if st.outputs]
+    if not keys:
+        return []
+    what = "label" if report.task == "multilabel" else "output"
+    lines = ["", f"Cost per {what}:", "", _row([what, *[f"`{k}`" for k in keys]])]
+    lines.append("|---|" + "---:|" * len(keys))
+    for name in report.losses[keys[0]].outputs or {}:
+        lines.append(
+            _row([name, *(fmt((report.losses[k].outputs or {})[name], precision) for k in keys)])
+        )
+    return lines
 
 
 def compare_markdown(report: CompareReport, precision: int = 6, embed: Sequence[str] = ()) -> str:

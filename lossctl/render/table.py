@@ -57,10 +57,13 @@ def spread_note(report: EvalReport) -> str | None:
     if not keys:
         return None
     names = ", ".join(keys)
-    return (
-        f"{names}: std/min/max left out; the cost is the square root of the mean "
-        "per-sample value, so those would be in squared units"
+    several = any(report.losses[k].outputs for k in keys)
+    cost = (
+        "the mean over the outputs of the square root of each output's mean per-sample value"
+        if several
+        else "the square root of the mean per-sample value"
     )
+    return f"{names}: std/min/max left out; the cost is {cost}, so those would be in squared units"
 
 
 def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
