@@ -161,7 +161,16 @@ def test_one_hot_targets_stay_multiclass_unless_told(tmp_path):
     path = tmp_path / "onehot.csv"
     frame.to_csv(path, index=False)
     doc = ok_json(tmp_path, "eval", path, "-t", "t_*")
-    assert doc["task"] == "multiclass"
+    assert doc["task"] == "multiclass" and not any("one-hot" in w for w in doc["warnings"])
+    # Predictions that do not sum to 1 per row: still multiclass, with a warning that says
+    # how to read the columns as independent labels.
+    loose = frame.copy()
+    loose[["prob_a", "prob_b", "prob_c"]] = g.uniform(0, 1, (300, 3))
+    loose_path = tmp_path / "loose.csv"
+    loose.to_csv(loose_path, index=False)
+    warned = ok_json(tmp_path, "eval", loose_path, "-t", "t_*", "-l", "brier")
+    assert warned["task"] == "multiclass"
+    assert any("one-hot" in w and "--task multilabel" in w for w in warned["warnings"])
     doc = ok_json(tmp_path, "eval", path, "-t", "t_*", "--task", "multilabel", "-l", "zero_one")
     y = frame[["t_a", "t_b", "t_c"]].to_numpy()
     assert doc["losses"]["zero_one"]["cost"] == pytest.approx(

@@ -88,6 +88,7 @@ def prepare(opts: EvalOptions) -> Prepared:
         Validator,
         class_label_note,
         infer_task,
+        one_hot_note,
         prediction_kind,
     )
     from lossctl.losses.defaults import default_losses
@@ -132,8 +133,9 @@ def prepare(opts: EvalOptions) -> Prepared:
         columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
         divides_by_target=tuple(s.key for s in losses if s.spec.divides_by_target),
     )  # fmt: skip
-    if task == "regression" and opts.task == "auto":
-        note = class_label_note(probe.table, columns)
+    if opts.task == "auto":
+        read = {"regression": class_label_note, "multiclass": one_hot_note}.get(task)
+        note = read(probe.table, columns) if read else None
         if note:
             validator.notes.append(note)
     if opts.classes and task != "multiclass":

@@ -930,6 +930,31 @@ def infer_task(
     return guess
 
 
+def one_hot_note(table: pa.Table, columns: ColumnMap) -> str | None:
+    """K target columns of 0/1 with one 1 per row are a multiclass one-hot target; when
+    the predictions do not sum to 1 per row (independent labels' would not), a warning
+    says so and names the option for the other reading."""
+    if len(columns.target) < 2:
+        return None
+    try:
+        y = np.column_stack([to_float(table.column(c), c, "", 0) for c in columns.target])
+        p = np.column_stack([to_float(table.column(c), c, "", 0) for c in columns.pred])
+    except InputError:
+        return None
+    ok = np.isfinite(y).all(axis=1) & np.isfinite(p).all(axis=1)
+    y, p = y[ok], p[ok]
+    if not y.size or not ((y == 0) | (y == 1)).all():
+        return None
+    if (np.abs(p.sum(axis=1) - 1.0) <= 1e-6).all():
+        return None
+    named = ", ".join(columns.target[:4]) + (", ..." if len(columns.target) > 4 else "")
+    return (
+        f"target columns {named} hold one 1 per row: read as a multiclass one-hot target, "
+        "but the predictions do not sum to 1 per row, as independent labels' would not; "
+        "pass --task multilabel if each label is a yes/no of its own."
+    )
+
+
 #: Tasks of K paired target columns.
 PAIRED_TASKS = ("multiclass", "multilabel", "regression")
 
