@@ -214,7 +214,7 @@ def poisson_nll(
 
 
 def _abs_target(y_true: np.ndarray) -> np.ndarray:
-    """wape's per-sample denominator, |y_true|."""
+    """|y_true|."""
     return np.abs(y_true)
 
 

@@ -373,6 +373,9 @@ class LossSpec:
     def cost_text(self) -> str:
         """How the per-sample values become the cost."""
         mean = "weighted mean of the per-sample values: sum(w*l) / sum(w)"
+        if self.denominator is not None:
+            what = (self.denominator.__doc__ or "").strip().rstrip(".") or "its denominator"
+            return f"a ratio of sums, sum(w*l) / sum(w*d), d = {what}"
         if self.finalize == "sqrt":
             return f"square root of the {mean}"
         return mean
