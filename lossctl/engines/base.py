@@ -110,7 +110,13 @@ def per_sample_table(
     label = (file_label or prepared.validator.source) if prepared.is_dataset else None
     kept = {k: v for k, v in values.items() if k not in prepared.unrooted and OUTPUT_SEP not in k}
     return per_sample_rows(
-        chunk.table, arrays.keep, arrays.rows, (*cm.target, *cm.pred, cm.by), kept, cm.id, label
+        chunk.table,
+        arrays.keep,
+        arrays.rows,
+        (*cm.target, *cm.predictions, cm.by),
+        kept,
+        cm.id,
+        label,
     )
 
 
