@@ -267,3 +267,19 @@ def test_chunks_equal_one_pass_on_k_outputs(tmp_path):
     for key, stats in one["losses"].items():
         assert chunked["losses"][key]["cost"] == pytest.approx(stats["cost"], rel=1e-12)
         assert chunked["losses"][key].get("outputs") == pytest.approx(stats.get("outputs"))
+
+
+def test_multilabel_reliability_plot_pools_the_labels(tmp_path):
+    from lossctl.options import EvalOptions
+    from lossctl.plot import data
+
+    sample = data.read_sample(EvalOptions(path=str(DIGITS), target=["is_*"], pred=["prob_*"]))
+    rel = data.residuals(sample)
+    y, p = _digits()
+    assert rel.p.size == y.size and rel.per_row == 4
+    # The 0.9-1.0 bin: the share of label 1 among every label predicted there.
+    top = p >= 0.9
+    assert rel.bin_freq[-1] == pytest.approx(y[top].mean())
+    text = run_lossctl(tmp_path, "plot", "residuals", DIGITS, "-t", "is_*", "-p", "prob_*",
+                       "--width", "70", "--height", "12")  # fmt: skip
+    assert text.returncode == 0 and "(all 4 labels)" in text.stdout

@@ -295,6 +295,8 @@ def _reliability_figure(r: ReliabilityData) -> Figure:
     dom = r.dominant
     share = f"{r.share:.0%}"
     hot = f"{r.n_dominant} rows carrying {share} of {key}"
+    if r.per_row > 1:
+        hot += f" (all {r.per_row} labels)"
     p_label = "predicted probability p" + (" = sigmoid(score)" if r.via_sigmoid else "")
     rel = Panel(
         x_label=p_label,
@@ -308,24 +310,28 @@ def _reliability_figure(r: ReliabilityData) -> Figure:
         diagonal=True,
         title="reliability (line: perfectly calibrated)",
     )
-    w = s.weight
+    w = None if s.weight is None else np.repeat(s.weight, r.per_row)  # a weight per point
+    unit = "rows" if r.per_row == 1 else "labels"
     series = []
     for i, label in enumerate((0.0, 1.0)):
         m = r.y == label
         series.append(
             Hist(
-                r.p[m], f"label {label:g} ({int(m.sum())} rows)", None if w is None else w[m], i + 1
+                r.p[m], f"label {label:g} ({int(m.sum())} {unit})", None if w is None else w[m],
+                i + 1,
             )
-        )
+        )  # fmt: skip
     hist = Panel(
         x_label=p_label,
-        y_label="weight" if w is not None else "rows",
+        y_label="weight" if w is not None else unit,
         x_range=(0.0, 1.0),
         series=tuple(series),
         title="predicted probability by true label",
     )
     wrong = []
     ones, zeros = dom & (r.y == 1), dom & (r.y == 0)
+    if r.per_row > 1:  # every label of a dominant row is marked, right ones too
+        ones = zeros = np.zeros_like(dom)
     if ones.any():
         wrong.append(f"label 1 at p <= {num(float(r.p[ones].max()))}")
     if zeros.any():

@@ -551,10 +551,13 @@ class ReliabilityData:
     bin_freq: np.ndarray  # observed frequency of label 1 per non-empty bin
     bin_count: np.ndarray
     via_sigmoid: bool
+    #: Points per row: K for a multilabel file (every label's probability is a point).
+    per_row: int = 1
 
     @property
     def n_dominant(self) -> int:
-        return int(self.dominant.sum())
+        """Rows (not points) that dominate the cost."""
+        return int(self.dominant.sum()) // self.per_row
 
 
 def residuals(
@@ -582,7 +585,8 @@ def residuals(
         sigma = MAD_TO_SD * float(np.median(np.abs(r - np.median(r))))
         heavy = bool(sigma > 0 and float(a.max()) > 8 * sigma)
         return ResidualData(sample, loss, r, dominant, share, threshold, weighted_mean(r, w), heavy)
-    if sample.task == "binary":
+    if sample.task in ("binary", "multilabel"):
+        per_row = sample.y_pred.shape[1] if sample.y_pred.ndim > 1 else 1
         if sample.kind == "probability":
             p, via = sample.y_pred, False
         elif loss.spec.prediction_kind == "logit":
@@ -594,6 +598,10 @@ def residuals(
                 "-l bce_logits if they are logits."
             )
         y = sample.y_true
+        if per_row > 1:  # every label's (probability, outcome) is a point; a row's all marked
+            p, y = p.ravel(), y.ravel()
+            dominant = np.repeat(dominant, per_row)
+            w = None if w is None else np.repeat(w, per_row)
         edges = np.linspace(0.0, 1.0, 11)
         idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, 9)
         ww = np.ones_like(p) if w is None else w
@@ -613,6 +621,7 @@ def residuals(
             ysum[ok] / wsum[ok],
             count[ok],
             via,
+            per_row,
         )
     raise UsageError(
         f"residual plots are for regression (and binary probabilities); {sample.source} is a "
