@@ -283,3 +283,21 @@ def test_multilabel_reliability_plot_pools_the_labels(tmp_path):
     text = run_lossctl(tmp_path, "plot", "residuals", DIGITS, "-t", "is_*", "-p", "prob_*",
                        "--width", "70", "--height", "12")  # fmt: skip
     assert text.returncode == 0 and "(all 4 labels)" in text.stdout
+
+
+def test_multilabel_labels_as_text_and_categoricals(tmp_path):
+    frame = pd.read_csv(DIGITS)
+    frame["is_big"] = pd.Categorical(np.where(frame["is_big"], "Yes", "no"))
+    frame["is_even"] = np.where(frame["is_even"], "true", "false")
+    path = tmp_path / "text.parquet"
+    frame.to_parquet(path)
+    doc = ok_json(tmp_path, "eval", path, "-t", "is_*", "-p", "prob_*", "-l", "zero_one")
+    y, p = _digits()
+    assert doc["task"] == "multilabel"
+    assert doc["losses"]["zero_one"]["cost"] == pytest.approx(
+        skm.hamming_loss(y, p >= 0.5), rel=REL
+    )
+    frame["is_big"] = frame["is_big"].astype(str).replace({"no": "maybe"})
+    frame.to_parquet(path)
+    line = refused(tmp_path, "eval", path, "-t", "is_*", "-p", "prob_*", "--task", "multilabel")
+    assert "'maybe'" in line and "column 'is_big'" in line and "true/false or yes/no" in line

@@ -219,6 +219,32 @@ def to_text(col: Any, column: str = "", source: str = "") -> Any:
     return pc.utf8_trim_whitespace(col)
 
 
+def label_floats(col: Any, name: str, source: str, start: int) -> np.ndarray:
+    """One multilabel column as 0/1: numbers and booleans as they are, text words
+    true/false, yes/no, t/f, y/n (any case) as 1/0; other text is an error."""
+    col = _decoded(col)
+    if _kind(col.type) != "text":
+        return to_float(col, name, source, start)
+    words = [None if v is None else str(v).strip().lower() for v in to_text(col).to_pylist()]
+    out = np.empty(len(words))
+    for i, w in enumerate(words):
+        if w is None or w == "":
+            out[i] = np.nan
+        elif w in _TRUE:
+            out[i] = 1.0
+        elif w in _FALSE:
+            out[i] = 0.0
+        else:
+            try:
+                out[i] = float(w)
+            except ValueError:
+                raise InputError(
+                    f"column '{name}' of {source} has {w!r} at row {start + i + 1}; "
+                    "multilabel targets are 0/1, true/false or yes/no, one column per label."
+                ) from None
+    return out
+
+
 def _unique_text(col: Any) -> set[str]:
     import pyarrow.compute as pc
 
@@ -385,7 +411,8 @@ class Validator:
         """K target columns of a multi-output regression or a multilabel task: (n, K);
         multilabel targets are 0/1 (or booleans)."""
         cols = self.columns.target
-        y = np.column_stack([to_float(table.column(c), c, self.source, start) for c in cols])
+        read = label_floats if self.task == "multilabel" else to_float
+        y = np.column_stack([read(table.column(c), c, self.source, start) for c in cols])
         if self.task == "multilabel":
             with np.errstate(invalid="ignore"):
                 bad = np.isfinite(y) & (y != 0) & (y != 1)
@@ -986,7 +1013,7 @@ def _paired_task(
         )
     if len(fits) == 1:
         return next(iter(fits))
-    y = np.column_stack([to_float(table.column(c), c, source, 0) for c in columns.target])
+    y = np.column_stack([label_floats(table.column(c), c, source, 0) for c in columns.target])
     y = y[np.isfinite(y).all(axis=1)]
     binary = bool(((y == 0) | (y == 1)).all())
     sums_one = bool(y.size) and bool((np.abs(y.sum(axis=1) - 1.0) <= 1e-6).all())
