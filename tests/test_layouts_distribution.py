@@ -430,3 +430,18 @@ def test_chunks_equal_one_pass(tmp_path, name, options):
     for key, stats in one["losses"].items():
         for stat in ("cost", "std", "min", "max"):
             assert chunked["losses"][key][stat] == pytest.approx(stats[stat], rel=1e-12)
+
+
+def test_numbered_columns_of_a_value_target_name_the_distribution_options(tmp_path):
+    frame = _quantile_frame().rename(columns={"q05": "pred_0.05", "q50": "pred_0.5"})
+    frame["y"] = frame["y"] + 0.25  # a continuous target: not class labels
+    path = tmp_path / "numbered.csv"
+    frame[["y", "pred_0.05", "pred_0.5"]].to_csv(path, index=False)
+    line = refused(tmp_path, "eval", path, "-t", "y")
+    assert "lossctl compare" in line and "--kind quantiles --levels" in line
+    doc = ok_json(tmp_path, "eval", path, "-t", "y", "-p", "pred_*", "--kind", "quantiles",
+                  "--levels", "0.05,0.5", "-l", "quantile")  # fmt: skip
+    q = frame[["pred_0.05", "pred_0.5"]].to_numpy()
+    ref = np.mean([mean_pinball_loss(frame.y, q[:, k], alpha=a) for k, a in
+                   enumerate((0.05, 0.5))])  # fmt: skip
+    assert doc["losses"]["quantile"]["cost"] == pytest.approx(ref, rel=REL)

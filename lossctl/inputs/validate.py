@@ -10,6 +10,7 @@ pandas is never needed on this path.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -837,7 +838,20 @@ def several_predictions(columns: ColumnMap, task: str, source: str) -> InputErro
         f"{len(pred)} prediction columns ({named}) for the {task} target '{target}'{where}: "
         f"eval scores one model; to compare these, run 'lossctl compare {source or 'FILE'} "
         f"-t {target} {models}'. eval takes one prediction column per target, or K class "
-        "columns for a multiclass label."
+        "columns for a multiclass label" + _distribution_hint(pred) + "."
+    )
+
+
+_TRAILING_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\.\d+)$")
+
+
+def _distribution_hint(pred: Sequence[str]) -> str:
+    """When every column ends in a number (pred_0.1, member_3), the other two readings."""
+    if not all(_TRAILING_NUMBER.search(c) for c in pred):
+        return ""
+    return (
+        "; if they are one model's quantiles, pass --kind quantiles --levels (one per "
+        "column), or --kind ensemble for its members"
     )
 
 
