@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl.losses.probabilistic import LEVEL_TOLERANCE
 from lossctl.report import Diagnostics, IntervalStats
 
 if TYPE_CHECKING:
     from lossctl.inputs.columns import ColumnMap
 
-#: Two levels closer than this are the same (0.1 and 1 - 0.9 in float64).
-_SAME = 1e-9
 
 
 def intervals(levels: tuple[float, ...]) -> list[tuple[float, int, int]]:
@@ -28,7 +27,7 @@ def intervals(levels: tuple[float, ...]) -> list[tuple[float, int, int]]:
     for i, lo in enumerate(levels):
         if lo >= 0.5:
             continue
-        hi = next((j for j, v in enumerate(levels) if abs(v - (1.0 - lo)) <= _SAME), None)
+        hi = next((j for j, v in enumerate(levels) if abs(v - (1.0 - lo)) <= LEVEL_TOLERANCE), None)
         if hi is not None:
             out.append((round(1.0 - 2.0 * lo, 12), i, hi))
     return sorted(out, reverse=True)

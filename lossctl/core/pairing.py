@@ -252,10 +252,8 @@ def compare_losses(
         finalize = loss.finalizer
         per_output = loss.outputs and finalize is not None
         arrays = {m.name: _values(loss, m, keep, w) for m in models}
-        if per_output:  # rmse on K outputs: the mean of the outputs' RMSEs
-            costs = {name: _column_cost(v, w, finalize) for name, v in arrays.items()}
-        else:
-            costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
+        # (n, K) per output for rmse on K outputs: the cost is the mean of their RMSEs.
+        costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
         a = arrays[baseline]
         results: dict[str, stats.TestResult] = {}
         wins: dict[str, float] = {}
@@ -301,13 +299,6 @@ def _values(
     return matrix if loss.finalizer is not None else matrix.mean(axis=1)
 
 
-def _column_cost(values: np.ndarray, w: np.ndarray | None, finalize: stats.Finalize) -> float:
-    return (
-        math.fsum(stats.cost(values[:, j], w, finalize) for j in range(values.shape[1]))
-        / (values.shape[1])
-    )
-
-
 def _per_output_test(
     test: str,
     a: np.ndarray,
@@ -325,8 +316,8 @@ def _per_output_test(
     the K finalized costs; the other tests run on the per-sample mean over the outputs
     (their p-value; no interval, as for any finalized loss)."""
     if test == "bootstrap":
-        return stats.bootstrap_columns(a, b, w, loss.finalizer, resamples=resamples, seed=seed,
-                                       confidence=confidence)  # fmt: skip
+        return stats.bootstrap(a, b, w, loss.finalizer, resamples=resamples, seed=seed,
+                               confidence=confidence)  # fmt: skip
     if test == "permutation":
         raise UsageError(
             f"--test permutation on '{loss.key}' over {a.shape[1]} outputs is not defined "

@@ -15,6 +15,7 @@ from lossctl.core.gates import MaxGate, parse_max
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss, parse_spec, split_specs
 from lossctl.options import EvalOptions
+from lossctl.report import Columns
 
 if TYPE_CHECKING:
     from lossctl.inputs.columns import ColumnMap
@@ -71,6 +72,14 @@ class Prepared:
     @property
     def is_dataset(self) -> bool:
         return self.dataset is not None
+
+    def report_columns(self, positive: bool = True) -> Columns:
+        """The columns as the reports show them (with the binary positive label, unless
+        ``positive=False``)."""
+        cm = self.columns
+        pos = self.validator.positive if positive else None
+        return Columns(cm.target, cm.pred, cm.weight, cm.classes, pos, cm.levels, cm.spread,
+                       cm.spread_is_var)  # fmt: skip
 
     @property
     def unrooted(self) -> tuple[str, ...]:

@@ -73,6 +73,10 @@ def weighted_mean(x: np.ndarray, w: np.ndarray | None) -> float:
 
 
 def cost(x: np.ndarray, w: np.ndarray | None, finalize: Finalize) -> float:
+    """finalize(weighted mean); of an (n, K) array, the mean of the K columns' costs
+    (rmse on K outputs: the mean of the per-output RMSEs)."""
+    if x.ndim == 2:
+        return math.fsum(cost(x[:, j], w, finalize) for j in range(x.shape[1])) / x.shape[1]
     m = weighted_mean(x, w)
     return finalize(m) if finalize is not None else m
 
@@ -196,7 +200,8 @@ def bootstrap_deltas(
     resamples: int,
     seed: int,
 ) -> np.ndarray:
-    """The cost difference on each paired bootstrap resample of the rows."""
+    """The cost difference on each paired bootstrap resample of the rows; for a finalized
+    loss, ``a`` and ``b`` may be (n, K), one column per output."""
     n = a.shape[0]
     if finalize is None:
         # Linear statistic: resample the per-row difference (and weights).
@@ -205,12 +210,17 @@ def bootstrap_deltas(
             return sums[:, 0] / n
         sums = _resampled_sums([w * (b - a), w], resamples, seed)
         return sums[:, 0] / sums[:, 1]
+    # Finalized: resample the sums of every column of a and b ((n,) or (n, K) per output)
+    # and the weights, then finalize each column's mean and average over the columns.
     fin = np.vectorize(finalize, otypes=[np.float64])
-    if w is None:
-        sums = _resampled_sums([a, b], resamples, seed)
-        return fin(sums[:, 1] / n) - fin(sums[:, 0] / n)
-    sums = _resampled_sums([w * a, w * b, w], resamples, seed)
-    return fin(sums[:, 1] / sums[:, 2]) - fin(sums[:, 0] / sums[:, 2])
+    a2, b2 = a.reshape(n, -1), b.reshape(n, -1)
+    k = a2.shape[1]
+    parts = [a2[:, j] for j in range(k)] + [b2[:, j] for j in range(k)]
+    if w is not None:
+        parts = [w * p for p in parts] + [w]
+    sums = _resampled_sums(parts, resamples, seed)
+    means = sums[:, : 2 * k] / (n if w is None else sums[:, -1:])
+    return fin(means[:, k:]).mean(axis=1) - fin(means[:, :k]).mean(axis=1)
 
 
 def bootstrap(
@@ -232,35 +242,6 @@ def bootstrap(
     ci, p = bootstrap_interval(deltas, confidence)
     delta = cost(b, w, finalize) - cost(a, w, finalize)
     return TestResult(delta, ci, p)
-
-
-def bootstrap_columns(
-    a: np.ndarray,
-    b: np.ndarray,
-    w: np.ndarray | None,
-    finalize: Finalize,
-    *,
-    resamples: int = defaults.RESAMPLES,
-    seed: int = 0,
-    confidence: float = defaults.CONFIDENCE,
-) -> TestResult:
-    """The paired bootstrap of a cost that is the mean over K columns of a finalized
-    weighted mean (rmse on K outputs): a and b are (n, K); rows are resampled together."""
-    k = a.shape[1]
-    fin = np.vectorize(finalize, otypes=[np.float64]) if finalize else (lambda v: v)
-    parts = [a[:, j] for j in range(k)] + [b[:, j] for j in range(k)]
-    if w is not None:
-        parts = [w * p for p in parts] + [w]
-    sums = _resampled_sums(parts, resamples, seed)
-    total = sums[:, -1:] if w is not None else a.shape[0]
-    means = sums[:, : 2 * k] / total
-    deltas = fin(means[:, k:]).mean(axis=1) - fin(means[:, :k]).mean(axis=1)
-    ci, p = bootstrap_interval(deltas, confidence)
-
-    def cost_of(x: np.ndarray) -> float:
-        return float(np.mean([cost(x[:, j], w, finalize) for j in range(k)]))
-
-    return TestResult(cost_of(b) - cost_of(a), ci, p)
 
 
 def bootstrap_interval(deltas: np.ndarray, confidence: float) -> tuple[tuple[float, float], float]:

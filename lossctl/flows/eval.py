@@ -17,7 +17,7 @@ from lossctl.core.prepare import Prepared, prepare
 from lossctl.engines.local import check_result, input_files, run_parallel, run_sequential
 from lossctl.errors import UsageError
 from lossctl.options import EvalOptions
-from lossctl.report import Columns, EvalReport
+from lossctl.report import EvalReport
 
 #: More --by groups than this is rarely the column meant: a warning says so.
 MANY_GROUPS = 10_000
@@ -119,16 +119,7 @@ def build_report(
         source=prepared.source.name,
         task=prepared.task,
         prediction_kind=prepared.kind,
-        columns=Columns(
-            cm.target,
-            cm.pred,
-            cm.weight,
-            cm.classes,
-            prepared.validator.positive,
-            cm.levels,
-            cm.spread,
-            cm.spread_is_var,
-        ),
+        columns=prepared.report_columns(),
         n_rows=prepared.validator.n_rows,
         n_used=evaluation.n_used,
         n_dropped=prepared.validator.n_dropped,

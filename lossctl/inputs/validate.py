@@ -926,11 +926,7 @@ def infer_task(
             "(or repeated -t and -p)."
         )
     if task != "auto":
-        if loss_tasks and task not in loss_tasks:
-            raise UsageError(
-                f"--task {task} does not fit the losses given (they are for "
-                f"{', '.join(sorted(loss_tasks))})."
-            )
+        _check_fits(task, loss_tasks)
         if task in ("regression", "binary") and len(columns.pred) > 1:
             raise several_predictions(columns, task, source)
         return task
@@ -996,6 +992,15 @@ def one_hot_note(table: pa.Table, columns: ColumnMap) -> str | None:
     )
 
 
+def _check_fits(task: str, loss_tasks: set[str]) -> None:
+    """--task must be one the losses given are for."""
+    if loss_tasks and task not in loss_tasks:
+        raise UsageError(
+            f"--task {task} does not fit the losses given (they are for "
+            f"{', '.join(sorted(loss_tasks))})."
+        )
+
+
 #: Tasks of K paired target columns.
 PAIRED_TASKS = ("multiclass", "multilabel", "regression")
 
@@ -1013,11 +1018,7 @@ def _paired_task(
                 f"--task {task} takes one target column; {source} pairs {len(columns.target)} "
                 f"({named}): pass --task multilabel, multiclass or regression."
             )
-        if loss_tasks and task not in loss_tasks:
-            raise UsageError(
-                f"--task {task} does not fit the losses given (they are for "
-                f"{', '.join(sorted(loss_tasks))})."
-            )
+        _check_fits(task, loss_tasks)
         return task
     fits = loss_tasks & set(PAIRED_TASKS)
     if loss_tasks and not fits:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 
 def _near(levels: Sequence[float], level: float) -> bool:
-    return any(abs(v - level) <= 1e-9 for v in levels)
+    from lossctl.losses.probabilistic import LEVEL_TOLERANCE
+
+    return any(abs(v - level) <= LEVEL_TOLERANCE for v in levels)
 
 
 def quantile_defaults(levels: Sequence[float]) -> list[str]:

@@ -83,9 +83,7 @@ def read_sample(opts: EvalOptions) -> Sample:
         source=prepared.source.name,
         task=prepared.task,
         kind=prepared.kind,
-        columns=Columns(
-            cm.target, cm.pred, cm.weight, cm.classes, None, cm.levels, cm.spread, cm.spread_is_var
-        ),
+        columns=prepared.report_columns(positive=False),
         y_true=np.concatenate([b[0] for b in blocks]),
         y_pred=np.concatenate([b[1] for b in blocks]),
         weight=weight,
