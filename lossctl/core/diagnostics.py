@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from lossctl.inputs.columns import ColumnMap
 
 
-
 def intervals(levels: tuple[float, ...]) -> list[tuple[float, int, int]]:
     """The central intervals the levels hold: (coverage, lower column, upper column), widest
     first."""
