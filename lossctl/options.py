@@ -30,7 +30,7 @@ HORIZON = 1
 #: switches, and the objects only the Python API passes.
 NOT_IN_CONFIG = frozenset({
     "path", "files", "names", "per_sample", "force", "fail_if_worse", "workers",
-    "registry", "progress",
+    "registry", "progress", "train",
 })  # fmt: skip
 #: Option fields whose config key is another name (the long option's).
 CONFIG_NAMES = {"losses": "loss"}
@@ -75,6 +75,12 @@ class ReadingOptions:
     #: The standard deviation or variance column of a Gaussian prediction.
     std: str | None = None
     var: str | None = None
+    #: The series column of a forecast panel (``--series``) and its time column.
+    series: str | None = None
+    time: str | None = None
+    #: The in-sample history the scaled losses scale by (``--train``), and the season m.
+    train: str | None = None
+    season: int = 1
 
 
 @dataclass

@@ -22,7 +22,8 @@ class LossStats:
     name: str
     params: dict[str, float | str | None]
     cost: float
-    sum: float
+    #: None for a binned loss (ece): it has no per-sample values.
+    sum: float | None
     std: float | None
     min: float | None
     max: float | None
@@ -30,6 +31,19 @@ class LossStats:
     weight_sum: float
     #: The cost of each of K outputs or labels, by name (the cost above is their mean).
     outputs: dict[str, float] | None = None
+    #: A scaled loss (mase): how many series its cost is the mean over.
+    series: int | None = None
+
+
+@dataclass(frozen=True)
+class ForecastSetup:
+    """How the scaled losses were scaled: the series and time columns, the history file
+    and the season m."""
+
+    series: str | None
+    time: str | None
+    train: str
+    season: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ class EvalReport:
     plugins: tuple[PluginFile, ...] = ()
     config: str | None = None
     diagnostics: Diagnostics | None = None
+    forecast: ForecastSetup | None = None
 
 
 @dataclass(frozen=True)

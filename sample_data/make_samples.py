@@ -1,12 +1,14 @@
 """Generate the sample prediction files shipped in ``sample_data/``.
 
 Every file holds real out-of-fold predictions of scikit-learn models on a
-dataset bundled with scikit-learn, so no network access is needed; the one
-exception is ``randhie_poisson``, a statsmodels Poisson GLM on the RAND Health
-Insurance Experiment doctor-visit counts that statsmodels ships (statsmodels is
-needed for that file only, and only by this script). All randomness is pinned
-(``random_state`` everywhere) and the script is deterministic: running it twice
-writes byte-identical CSV files.
+dataset bundled with scikit-learn, so no network access is needed; the
+exceptions use data that statsmodels ships (statsmodels is needed for those files
+only, and only by this script): ``randhie_poisson``, a statsmodels Poisson GLM on
+the RAND Health Insurance Experiment doctor-visit counts, and the forecasting
+panel ``macro_train`` / ``macro_forecasts``, three forecasters on the last 8
+quarters of US macroeconomic series (a hold-out horizon, not cross-validation).
+All randomness is pinned (``random_state`` everywhere) and the script is
+deterministic: running it twice writes byte-identical CSV files.
 
 Each table is written next to this script as both ``<name>.csv`` and
 ``<name>.parquet``.
@@ -15,17 +17,20 @@ Usage::
 
     python sample_data/make_samples.py            # every file
     python sample_data/make_samples.py randhie    # only the named groups
+    python sample_data/make_samples.py forecast calibration
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -43,6 +48,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -348,6 +354,157 @@ def make_randhie() -> dict[str, float]:
     }
 
 
+#: The macrodata series of the forecasting panel and the quarter each one starts in
+#: (staggered, so the panel is ragged: 203 down to 83 quarters); all end in 2009Q3.
+MACRO_SERIES = {
+    "realgdp": "1959-01-01",
+    "realcons": "1962-01-01",
+    "realinv": "1965-01-01",
+    "realgovt": "1969-01-01",
+    "cpi": "1974-01-01",
+    "m1": "1979-01-01",
+    "unemp": "1984-01-01",
+    "tbilrate": "1989-01-01",
+}
+#: Quarters held out at the end of every series: the forecast horizon.
+HORIZON = 8
+#: Season length of the quarterly data (the seasonal naive repeats the last year).
+SEASON = 4
+#: How many lagged first differences the gradient-boosting forecaster sees.
+GBR_LAGS = 8
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, season: int = SEASON) -> np.ndarray:
+    """Repeat the last ``season`` observations of ``history`` over ``horizon`` steps."""
+    return np.tile(history[-season:], -(-horizon // season))[:horizon]
+
+
+def gbr_recursive(history: np.ndarray, horizon: int, lags: int = GBR_LAGS) -> np.ndarray:
+    """Forecast ``horizon`` steps with a GBR on the last ``lags`` first differences.
+
+    ``GradientBoostingRegressor(random_state=0)`` learns the next first difference of
+    the series from the ``lags`` before it; the forecast is recursive (each predicted
+    difference is fed back as a lag) and cumulated onto the last observed value, so
+    the trees, which cannot extrapolate a level, can still follow a trend.
+    """
+    diff = np.diff(history)
+    x = np.lib.stride_tricks.sliding_window_view(diff[:-1], lags)
+    model = GradientBoostingRegressor(random_state=SEED).fit(x, diff[lags:])
+    window = list(diff[-lags:])
+    level = float(history[-1])
+    out = np.empty(horizon)
+    for h in range(horizon):
+        step = float(model.predict(np.asarray(window[-lags:])[None, :])[0])
+        window.append(step)
+        level += step
+        out[h] = level
+    return out
+
+
+def make_forecast() -> dict[str, float]:
+    """Write the forecasting panel: training history and 8-quarter forecasts.
+
+    statsmodels' ``macrodata`` (quarterly US macroeconomic series, 1959Q1-2009Q3):
+    the series of MACRO_SERIES, each from its own start quarter to 2009Q3, in
+    Nixtla's long layout (``unique_id``, ``ds`` = the quarter's first day, ``y``).
+    The last HORIZON quarters of every series are held out; on the history before
+    them, per series:
+
+    - ``SeasonalNaive``: the last SEASON observed quarters, repeated;
+    - ``HoltWinters``: statsmodels ``ExponentialSmoothing`` with an additive damped
+      trend and no seasonal component (the series are seasonally adjusted), estimated
+      initial states, ``fit()`` defaults (deterministic; ConvergenceWarning silenced);
+    - ``GBR``: see ``gbr_recursive``.
+
+    ``macro_train`` holds the history, ``macro_forecasts`` the horizon with the actual
+    ``y`` and the three forecasts; both sorted by ``unique_id`` then ``ds``.
+    """
+    try:
+        from statsmodels.datasets import macrodata
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    except ImportError:
+        raise RuntimeError(
+            "macro_train / macro_forecasts need statsmodels, which only this script uses: "
+            "pip install statsmodels"
+        ) from None
+    data = macrodata.load_pandas().data
+    ds = pd.to_datetime(
+        pd.DataFrame({"year": data["year"], "month": 3 * data["quarter"] - 2, "day": 1}).astype(int)
+    ).astype("datetime64[ns]")
+    train_parts, forecast_parts = [], []
+    mase: dict[str, list[float]] = {"SeasonalNaive": [], "HoltWinters": [], "GBR": []}
+    for uid, start in sorted(MACRO_SERIES.items()):
+        keep = (ds >= pd.Timestamp(start)).to_numpy()
+        y = data.loc[keep, uid].to_numpy(dtype=np.float64)
+        dates = ds[keep].to_numpy()
+        history, actual = y[:-HORIZON], y[-HORIZON:]
+        for lag in (1, SEASON):
+            scale = np.mean(np.abs(history[lag:] - history[:-lag]))
+            assert scale > 0, f"{uid}: constant history at lag {lag}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            hw = ExponentialSmoothing(
+                history, trend="add", damped_trend=True, initialization_method="estimated"
+            ).fit()
+        preds = {
+            "SeasonalNaive": seasonal_naive(history, HORIZON),
+            "HoltWinters": np.asarray(hw.forecast(HORIZON), dtype=np.float64),
+            "GBR": gbr_recursive(history, HORIZON),
+        }
+        scale = np.mean(np.abs(history[SEASON:] - history[:-SEASON]))
+        for model, pred in preds.items():
+            assert pred.shape == (HORIZON,) and np.all(np.isfinite(pred)), f"{uid} {model}"
+            mase[model].append(float(np.mean(np.abs(actual - pred)) / scale))
+        n = len(history)
+        train_parts.append(pd.DataFrame({"unique_id": uid, "ds": dates[:n], "y": history}))
+        forecast_parts.append(
+            pd.DataFrame({"unique_id": uid, "ds": dates[n:], "y": actual, **preds})
+        )
+    write(pd.concat(train_parts, ignore_index=True), "macro_train")
+    write(pd.concat(forecast_parts, ignore_index=True), "macro_forecasts")
+    return {f"macro {model} mean MASE (season 4)": float(np.mean(v)) for model, v in mase.items()}
+
+
+def make_calibration() -> dict[str, float]:
+    """Write the breast cancer calibration file: over-confident vs calibrated P(benign).
+
+    Out-of-fold (same stratified folds as breast_cancer_binary) probabilities of class
+    1 (benign) from ``GaussianNB`` on the raw features (``naive_bayes``), the same model
+    wrapped in ``CalibratedClassifierCV(method="isotonic", cv=5)``
+    (``naive_bayes_isotonic``: the average of five isotonic-calibrated copies), and a
+    ``LinearSVC`` on standardized features with Platt scaling,
+    ``CalibratedClassifierCV(method="sigmoid", cv=5, ensemble=False)`` (``svm_sigmoid``:
+    one sigmoid fitted on the cross-validated margins, on top of one SVC refitted on
+    the whole training part; the default ensemble of five is visibly under-confident
+    here). The inner ``cv=5`` splits each training part into unshuffled stratified
+    folds.
+    """
+    data = load_breast_cancer()
+    x, y = data.data, data.target  # 1 = benign, 0 = malignant
+    models = {
+        "naive_bayes": GaussianNB(),
+        "naive_bayes_isotonic": CalibratedClassifierCV(
+            GaussianNB(), method="isotonic", cv=N_SPLITS
+        ),
+        "svm_sigmoid": CalibratedClassifierCV(
+            make_pipeline(StandardScaler(), LinearSVC(random_state=SEED)),
+            method="sigmoid",
+            cv=N_SPLITS,
+            ensemble=False,
+        ),
+    }
+    probs = {}
+    for name, model in models.items():
+        probs[name] = oof(model, x, y, stratified_kfold(), "predict_proba")[:, 1]
+        check_probabilities(probs[name], f"breast_cancer_calibration {name}")
+    write(pd.DataFrame({"y_true": y, **probs}), "breast_cancer_calibration")
+    return {
+        f"breast_cancer_calibration {name} Brier": float(np.mean((p - y) ** 2))
+        for name, p in probs.items()
+    }
+
+
 #: The sample groups by name, in the order main() writes them.
 MAKERS: dict[str, Callable[[], dict[str, float]]] = {
     "diabetes": make_diabetes,
@@ -357,6 +514,8 @@ MAKERS: dict[str, Callable[[], dict[str, float]]] = {
     "randhie": make_randhie,
     "probabilistic": make_probabilistic,
     "several": make_several,
+    "forecast": make_forecast,
+    "calibration": make_calibration,
 }
 
 

@@ -115,6 +115,47 @@ StdOpt = Annotated[
         help="Predicted standard deviation column of a Gaussian prediction (-p is the mean).",
     ),
 ]
+SeriesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--series",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel="Forecasts",
+        help="The series column of a forecast panel (mase, msse, rmsse average over series).",
+    ),
+]
+TimeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--time",
+        metavar="COL",
+        show_default=False,
+        rich_help_panel="Forecasts",
+        help="The time column: rows of a series are put in its order (else file order).",
+    ),
+]
+TrainOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--train",
+        metavar="FILE",
+        show_default=False,
+        rich_help_panel="Forecasts",
+        help="The in-sample history (same series, time and target columns) the scaled "
+        "losses divide by.",
+    ),
+]
+SeasonOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--season",
+        metavar="M",
+        show_default="1",
+        rich_help_panel="Forecasts",
+        help="Seasonal period m of the naive forecast y_t = y_{t-m} that scales mase/rmsse.",
+    ),
+]
 VarOpt = Annotated[
     str | None,
     typer.Option(
@@ -182,7 +223,8 @@ class Settings:
 #: The options every data command shares to read its input.
 READING_KEYS = (
     "target", "pred", "weight", "id", "by", "task", "nan", "pos_label", "input_format",
-    "delimiter", "classes", "chunk_size", "kind", "levels", "std", "var",
+    "delimiter", "classes", "chunk_size", "kind", "levels", "std", "var", "series", "time",
+    "train", "season",
 )  # fmt: skip
 
 

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from lossctl.losses import BoundLoss
-from lossctl.losses.spec import DENOMINATOR, SCALE_ABOVE, power_scale
+from lossctl.losses.spec import (
+    ACCURACY_KEY,
+    CONFIDENCE_KEY,
+    DENOMINATOR,
+    OUTPUT_SEP,
+    SCALE_ABOVE,
+    power_scale,
+)
 from lossctl.report import GroupStats, LossStats
 
 
@@ -303,6 +310,100 @@ class GroupTable:
 
 
 @dataclass
+class BinTable:
+    """The confidence-bin sums of one binned loss (ece), overall and per group: (3, B)
+    arrays of weight, weighted confidence and weighted accuracy that add up across blocks."""
+
+    bins: int
+    overall: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    labels: list[str] = field(default_factory=list)
+    slots: dict[str, int] = field(default_factory=dict)
+    groups: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 0)))
+
+    def __post_init__(self) -> None:
+        if not self.overall.size:
+            self.overall = np.zeros((3, self.bins))
+
+    def _grow(self, labels: Sequence[str]) -> np.ndarray:
+        out = np.empty(len(labels), dtype=np.intp)
+        for i, label in enumerate(labels):
+            slot = self.slots.get(label)
+            if slot is None:
+                slot = self.slots[label] = len(self.labels)
+                self.labels.append(label)
+            out[i] = slot
+        if len(self.labels) > self.groups.shape[0]:
+            grown = np.zeros((max(len(self.labels), 2 * self.groups.shape[0], 16), 3, self.bins))
+            grown[: self.groups.shape[0]] = self.groups
+            self.groups = grown
+        return out
+
+    def add(
+        self,
+        confidence: np.ndarray,
+        accuracy: np.ndarray,
+        weight: np.ndarray | None,
+        groups: tuple[np.ndarray, Sequence[str]] | None = None,
+    ) -> None:
+        from lossctl.losses.calibration import bin_sums
+
+        self.overall += bin_sums(confidence, accuracy, self.bins, weight)
+        if groups is None or not len(groups[0]):
+            return
+        codes, labels = groups
+        per = bin_sums(confidence, accuracy, self.bins, weight, codes, len(labels))
+        present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+        slots = self._grow([str(labels[g]) for g in present])
+        self.groups[slots] += per[present]
+
+    def merge(self, other: BinTable) -> None:
+        self.overall += other.overall
+        if other.labels:
+            slots = self._grow(other.labels)
+            self.groups[slots] += other.groups[: len(other.labels)]
+
+    def of(self, label: str | None = None) -> np.ndarray:
+        """The (3, B) sums overall, or of one group."""
+        if label is None:
+            return self.overall
+        slot = self.slots.get(label)
+        return np.zeros((3, self.bins)) if slot is None else self.groups[slot]
+
+
+def series_index(
+    series: tuple[np.ndarray, Sequence[str]], groups: tuple[np.ndarray, Sequence[str]] | None
+) -> GroupIndex:
+    """The rows of each series in a block; with ``groups``, of each (group, series) pair,
+    labelled ``group`` + :data:`OUTPUT_SEP` + ``series``."""
+    codes, labels = series
+    if groups is None:
+        return GroupIndex.of(codes, labels)
+    gcodes, glabels = groups
+    pair = gcodes.astype(np.int64) * max(len(labels), 1) + codes
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    width = max(len(labels), 1)
+    named = [f"{glabels[u // width]}{OUTPUT_SEP}{labels[u % width]}" for u in uniq.tolist()]
+    return GroupIndex.of(inverse.reshape(-1).astype(np.intp), named)
+
+
+def series_costs(table: GroupTable, loss: BoundLoss) -> tuple[list[str], np.ndarray]:
+    """Each series' value of a scaled loss (its weighted mean, finalized), by label."""
+    n = len(table)
+    stats = table.stats[loss.key][:, :n]
+    ws, sums = stats[_WS], stats[_SUM]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(ws > 0, sums / np.where(ws > 0, ws, 1.0), np.nan)
+    if loss.finalizer is not None:
+        values = np.sqrt(values)
+    return table.labels[:n], values
+
+
+def _mean_over_series(values: np.ndarray) -> float:
+    used = values[np.isfinite(values)]
+    return float(np.mean(used)) if used.size else math.nan
+
+
+@dataclass
 class Evaluation:
     """Accumulators of every loss key, overall and per group, fed chunk by chunk."""
 
@@ -312,29 +413,69 @@ class Evaluation:
     n_used: int = 0
     #: The diagnostics' sums (weighted values, weights), overall only, by their own keys.
     extra: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: The bin sums of each binned loss (ece), by loss key.
+    bins: dict[str, BinTable] = field(default_factory=dict)
+    #: Per series (and per (group, series) pair with groups), the accumulators of the
+    #: scaled losses (mase): their cost is a mean over series.
+    series: GroupTable | None = None
+    group_series: GroupTable | None = None
+
+    def __post_init__(self) -> None:
+        for loss in self.losses:
+            if loss.spec.binned and loss.key not in self.bins:
+                self.bins[loss.key] = BinTable(loss.bins)
+
+    @property
+    def scaled_keys(self) -> tuple[str, ...]:
+        return tuple(loss.key for loss in self.losses if loss.spec.scaled is not None)
 
     def _table(self) -> GroupTable:
         if self.groups is None:
             self.groups = GroupTable(all_keys(self.losses))
         return self.groups
 
+    def _series_tables(self, grouped: bool) -> tuple[GroupTable, GroupTable | None]:
+        if self.series is None:
+            self.series = GroupTable(self.scaled_keys)
+        if grouped and self.group_series is None:
+            self.group_series = GroupTable(self.scaled_keys)
+        return self.series, self.group_series
+
     def add(
         self,
         per_sample: Mapping[str, np.ndarray],
         weight: np.ndarray | None = None,
         groups: tuple[np.ndarray, Sequence[str]] | None = None,
+        series: tuple[np.ndarray, Sequence[str]] | None = None,
     ) -> None:
         """Add one block of per-sample losses (keyed by loss key).
 
-        ``groups`` is (codes, labels): row i belongs to group ``labels[codes[i]]``.
+        ``groups`` is (codes, labels): row i belongs to group ``labels[codes[i]]``;
+        ``series`` the same for the series of a panel (the scaled losses need it).
+        A binned loss's confidence and accuracy go to its bins, not to accumulators.
         """
         n = 0
+        if self.bins:
+            per_sample = dict(per_sample)
+            for key, table in self.bins.items():
+                conf = per_sample.pop(key + CONFIDENCE_KEY)
+                table.add(conf, per_sample.pop(key + ACCURACY_KEY), weight, groups)
+                n = conf.shape[0]
         for key, values in per_sample.items():
             n = values.shape[0]
             acc = Accumulator.of(values, weight)
             self.overall[key] = self.overall.get(key, Accumulator()) + acc
-        if groups is not None and len(groups[0]):
+        grouped = groups is not None and len(groups[0]) > 0
+        if grouped:
+            assert groups is not None  # a table of binned losses alone counts the rows
             self._table().add(GroupIndex.of(*groups), per_sample, weight)
+        scaled = self.scaled_keys
+        if scaled and series is not None and len(series[0]):
+            table, pairs = self._series_tables(grouped)
+            values = {k: per_sample[k] for k in scaled}
+            table.add(GroupIndex.of(*series), values, weight)
+            if pairs is not None:
+                pairs.add(series_index(series, groups if grouped else None), values, weight)
         self.n_used += n
 
     def add_extra(self, sums: Mapping[str, tuple[float, float]]) -> None:
@@ -352,11 +493,67 @@ class Evaluation:
             out.add_extra(src.extra)
             if src.groups is not None:
                 out._table().merge(src.groups)
+            for key, table in src.bins.items():
+                out.bins[key].merge(table)
+            if src.series is not None:
+                mine, pairs = out._series_tables(src.group_series is not None)
+                mine.merge(src.series)
+                if pairs is not None and src.group_series is not None:
+                    pairs.merge(src.group_series)
         out.n_used = self.n_used + other.n_used
         return out
 
+    @property
+    def weight_sum(self) -> float:
+        """The sum of the weights of the rows used (their count without weights)."""
+        for acc in self.overall.values():
+            return acc.weight_sum * acc.wscale
+        return next((float(t.overall[0].sum()) for t in self.bins.values()), 0.0)
+
     def loss_stats(self) -> dict[str, LossStats]:
-        return {loss.key: loss_stats(loss, self.overall) for loss in self.losses}
+        out = {}
+        for loss in self.losses:
+            if loss.spec.binned:
+                out[loss.key] = binned_stats(loss, self.bins[loss.key].of(), self.n_used)
+                continue
+            stats = loss_stats(loss, self.overall)
+            if loss.spec.scaled is not None:
+                values = np.zeros(0) if self.series is None else series_costs(self.series, loss)[1]
+                stats = replace(stats, cost=_mean_over_series(values), series=int(values.size))
+            out[loss.key] = stats
+        return out
+
+    def series_values(self, loss: BoundLoss) -> dict[str, float]:
+        """Each series' value of a scaled loss, by series label."""
+        if self.series is None:
+            return {}
+        labels, values = series_costs(self.series, loss)
+        return dict(zip(labels, values.tolist(), strict=True))
+
+    def series_labels(self) -> list[str]:
+        """Every series seen (scaled losses only)."""
+        return [] if self.series is None else list(self.series.labels)
+
+    def _group_series(self) -> dict[str, dict[str, tuple[float, int]]]:
+        """Per scaled loss key, per group: the mean over the group's series and their count."""
+        table = self.group_series
+        if table is None:
+            return {}
+        out: dict[str, dict[str, tuple[float, int]]] = {}
+        group_of = [label.partition(OUTPUT_SEP)[0] for label in table.labels]
+        names, codes = np.unique(np.array(group_of, dtype=object), return_inverse=True)
+        for loss in self.losses:
+            if loss.spec.scaled is None:
+                continue
+            values = series_costs(table, loss)[1]
+            ok = np.isfinite(values)
+            total = np.bincount(codes[ok], values[ok], len(names))
+            count = np.bincount(codes[ok], minlength=len(names))
+            out[loss.key] = {
+                str(g): (float(t / c) if c else math.nan, int(c))
+                for g, t, c in zip(names.tolist(), total.tolist(), count.tolist(), strict=True)
+            }
+        return out
 
     @property
     def n_groups(self) -> int:
@@ -376,6 +573,8 @@ class Evaluation:
         gc.disable()  # millions of new objects, no cycles: the collector would rescan them all
         try:
             self._fill(out, table, rows, columns)
+            if self.bins or self.group_series is not None:
+                self._fill_special(out)
         finally:
             if collecting:
                 gc.enable()
@@ -395,22 +594,51 @@ class Evaluation:
                 accs[key] = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
                                         c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
                                         c[_WSC][slot], c[_VSC][slot])  # fmt: skip
-            stats = {loss.key: loss_stats(loss, accs) for loss in self.losses}
+            stats = {
+                loss.key: loss_stats(loss, accs) for loss in self.losses if not loss.spec.binned
+            }
             out[g] = GroupStats(g, rows[slot], stats)
+
+    def _fill_special(self, out: dict[str, GroupStats]) -> None:
+        """The binned losses' and the scaled losses' costs of each group."""
+        per_group = self._group_series()
+        for g, group in out.items():
+            stats = dict(group.losses)
+            for loss in self.losses:
+                if loss.spec.binned:
+                    stats[loss.key] = binned_stats(loss, self.bins[loss.key].of(g), group.n_used)
+                elif loss.key in per_group:
+                    cost, count = per_group[loss.key].get(g, (math.nan, 0))
+                    stats[loss.key] = replace(stats[loss.key], cost=cost, series=count)
+            ordered = {loss.key: stats[loss.key] for loss in self.losses}
+            out[g] = GroupStats(g, group.n_used, ordered)
 
 
 def per_sample_losses(
-    losses: Sequence[BoundLoss], y_true: np.ndarray, y_pred: np.ndarray
+    losses: Sequence[BoundLoss],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    scales: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every loss's per-sample values for one block (domain errors propagate).
 
-    Losses sharing a function and parameters (mse and rmse) are computed once.
-    The inputs come from the validator, already finite, so only the losses'
-    own domain checks (probabilities, positivity, labels) run.
+    Losses sharing a function and parameters (mse and rmse, mae and mase) are computed
+    once. The inputs come from the validator, already finite, so only the losses'
+    own domain checks (probabilities, positivity, labels) run. ``scales`` holds each
+    row's series scale by kind (``abs``, ``squared``) for the scaled losses; a binned
+    loss (ece) gives its rows' confidence and accuracy under its key +
+    :data:`CONFIDENCE_KEY` / :data:`ACCURACY_KEY`.
     """
     out: dict[str, np.ndarray] = {}
     done: dict[tuple[object, tuple[tuple[str, object], ...], tuple[float, ...]], np.ndarray] = {}
     for loss in losses:
+        if loss.spec.binned:
+            from lossctl.losses.calibration import confidence_accuracy
+
+            loss.check(y_true, y_pred, finite=True)
+            conf, acc = confidence_accuracy(y_true, y_pred, loss.spec.task)
+            out[loss.key + CONFIDENCE_KEY], out[loss.key + ACCURACY_KEY] = conf, acc
+            continue
         sig = (loss.spec.fn, tuple(sorted(loss.params.items())), loss.levels)
         multiple = loss.spec.multiple_of
         base = None if multiple is None else (multiple[0], (), loss.levels)
@@ -418,11 +646,23 @@ def per_sample_losses(
             assert multiple is not None
             done[sig] = multiple[1] * done[base]  # wis = 2 x the mean pinball
         if sig not in done:
+            plain = (
+                loss
+                if loss.spec.scaled is None
+                else replace(loss, spec=replace(loss.spec, scaled=None))
+            )
             if loss.outputs:  # (n, K): one column per output; the per-sample value is their mean
-                done[sig] = loss.per_output(y_true, y_pred, finite=True)
+                done[sig] = plain.per_output(y_true, y_pred, finite=True)
             else:
-                done[sig] = loss.per_sample(y_true, y_pred, finite=True)
+                done[sig] = plain.per_sample(y_true, y_pred, finite=True)
         values = done[sig]
+        if loss.spec.scaled is not None:
+            if scales is None:
+                loss.per_sample(y_true, y_pred)  # the error that says what it needs
+            assert scales is not None
+            with np.errstate(divide="ignore", invalid="ignore"):  # unknown series: NaN
+                out[loss.key] = values / scales[loss.spec.scaled]
+            continue
         if loss.outputs:
             out[loss.key] = values.mean(axis=1)
             for j, key in enumerate(loss.output_keys):
@@ -438,6 +678,18 @@ def per_sample_losses(
             else:
                 out[loss.key + DENOMINATOR] = den
     return out
+
+
+def binned_stats(loss: BoundLoss, sums: np.ndarray, n: int) -> LossStats:
+    """The report of a binned loss (ece) from its (3, B) bin sums: a cost, no spread."""
+    from lossctl.losses.calibration import calibration_error
+
+    assert loss.spec.calibration is not None
+    return LossStats(
+        key=loss.key, name=loss.name, params=dict(loss.params),
+        cost=calibration_error(sums, loss.spec.calibration), sum=None, std=None, min=None,
+        max=None, n=n, weight_sum=float(sums[0].sum()),
+    )  # fmt: skip
 
 
 def loss_stats(loss: BoundLoss, accumulators: Mapping[str, Accumulator]) -> LossStats:

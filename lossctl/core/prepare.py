@@ -15,9 +15,12 @@ from lossctl.core.gates import MaxGate, parse_max
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss, parse_spec, split_specs
 from lossctl.options import EvalOptions
-from lossctl.report import Columns
+from lossctl.report import Columns, ForecastSetup
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from lossctl.core.forecast import SeriesScales
     from lossctl.inputs.columns import ColumnMap
     from lossctl.inputs.datasets import Dataset
     from lossctl.inputs.readers import Chunk, Part, Source
@@ -37,6 +40,36 @@ class Prepared:
     validator: Validator
     #: The --max gates, parsed once.
     gates: list[MaxGate] = field(default_factory=list)
+    #: Each series' scale from the --train history (when a scaled loss is evaluated).
+    scales: SeriesScales | None = None
+    #: The series, time, history and season the scales came from.
+    forecast: ForecastSetup | None = None
+
+    def series_of(self, arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
+        """The series codes and labels of a block (one series without --series), or None
+        when no scaled loss is evaluated."""
+        if self.scales is None:
+            return None
+        if arrays.series is not None:
+            return arrays.series.codes, arrays.series.labels
+        import numpy as np
+
+        from lossctl.inputs.history import ONE_SERIES
+
+        return np.zeros(len(arrays), dtype=np.intp), [ONE_SERIES]
+
+    def row_scales(self, arrays: Arrays) -> dict[str, np.ndarray] | None:
+        """Each row's series scales by kind, for the scaled losses (None without them)."""
+        series = self.series_of(arrays)
+        if series is None or self.scales is None:
+            return None
+        return self.scales.rows(*series)
+
+    def check_series(self, seen: list[str]) -> None:
+        """Every series evaluated has a usable scale (after the whole pass)."""
+        if self.scales is not None:
+            kinds = [s.spec.scaled for s in self.losses if s.spec.scaled is not None]
+            self.scales.check(seen, self.source.name, kinds)
 
     def arrays(
         self, part: Part | None = None, validator: Validator | None = None, offset: int = 0
@@ -116,7 +149,7 @@ def prepare(opts: EvalOptions) -> Prepared:
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
         kind=opts.kind, levels=opts.levels, std=opts.std, var=opts.var,
-        names_give_levels=opts.task in ("auto", "regression")
+        series=opts.series, time=opts.time, names_give_levels=opts.task in ("auto", "regression")
         and (not loss_tasks or "regression" in loss_tasks),
     )  # fmt: skip
     probe = source.probe(columns.needed, columns.text)
@@ -149,7 +182,44 @@ def prepare(opts: EvalOptions) -> Prepared:
             validator.notes.append(note)
     if opts.classes and task != "multiclass":
         raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
-    return Prepared(source, columns, task, kind, losses, validator, gates)
+    prepared = Prepared(source, columns, task, kind, losses, validator, gates)
+    _read_history(prepared, opts)
+    return prepared
+
+
+def _read_history(prepared: Prepared, opts: EvalOptions) -> None:
+    """The series scales from --train when a scaled loss (mase) is evaluated; --train,
+    --season or --series that no loss uses is a warning."""
+    from lossctl.core.forecast import read_scales
+    from lossctl.inputs.history import History, check_season
+
+    season = check_season(opts.season)
+    scaled = [s.key for s in prepared.losses if s.spec.scaled is not None]
+    unused = [o for o, v in (("--train", opts.train), ("--series", opts.series),
+                             ("--season", season != 1)) if v]  # fmt: skip
+    if not scaled:
+        if unused:
+            prepared.validator.notes.append(
+                f"{' and '.join(unused)} only matter{'s' if len(unused) == 1 else ''} for the "
+                "scaled losses (mase, msse, rmsse), and none is evaluated; ignored."
+            )
+        return
+    if not opts.train:
+        raise UsageError(
+            f"{', '.join(scaled)} divide{'s' if len(scaled) == 1 else ''} by each series' "
+            "error of the seasonal naive forecast on its history: pass --train FILE (the "
+            "history, with the same series, time and target columns), --series COL and "
+            "--season M."
+        )
+    if len(prepared.columns.target) != 1:
+        raise UsageError(f"{', '.join(scaled)} score one target column per series.")
+    history = History(
+        opts.train, prepared.columns.target[0], opts.series, opts.time, opts.nan,
+        opts.chunk_size, opts.delimiter,
+    )  # fmt: skip
+    prepared.scales = read_scales(history, season)
+    prepared.forecast = ForecastSetup(opts.series, opts.time, history.name, season)
+    prepared.validator.notes.extend(history.notes)
 
 
 def _point_kind(given: str, task: str, inferred: str) -> str:

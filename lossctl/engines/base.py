@@ -84,7 +84,9 @@ def compute_block(
 ) -> dict[str, np.ndarray]:
     """Per-sample losses of one block; domain errors name the file, column and rows."""
     try:
-        return per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
+        return per_sample_losses(
+            prepared.losses, arrays.y_true, arrays.y_pred, prepared.row_scales(arrays)
+        )
     except DomainError as exc:
         raise InputError(
             exc.describe(
@@ -154,7 +156,9 @@ def evaluate_part(
             if exact:
                 values = compute_block(prepared, arrays, validator.source)
             else:
-                values = per_sample_losses(prepared.losses, arrays.y_true, arrays.y_pred)
+                values = per_sample_losses(
+                    prepared.losses, arrays.y_true, arrays.y_pred, prepared.row_scales(arrays)
+                )
             add_block(prepared, evaluation, arrays, values)
             if per_sample:
                 table = per_sample_table(prepared, arrays, chunk, values, validator.source)
@@ -168,7 +172,7 @@ def add_block(
     """Add a block's per-sample losses (overall and per group) and its diagnostics."""
     from lossctl.core import diagnostics
 
-    evaluation.add(values, arrays.weight, _groups(arrays))
+    evaluation.add(values, arrays.weight, _groups(arrays), prepared.series_of(arrays))
     extra = diagnostics.sums(prepared.columns, arrays.y_true, arrays.y_pred, arrays.weight)
     if extra:
         evaluation.add_extra(extra)

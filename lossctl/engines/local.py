@@ -108,8 +108,9 @@ def run_sequential(
 def check_result(prepared: Prepared, evaluation: Evaluation) -> None:
     total = None
     if prepared.columns.weight and evaluation.n_used:
-        total = next(iter(evaluation.overall.values())).weight_sum
+        total = evaluation.weight_sum
     check_rows_left(prepared, evaluation.n_used, total)
+    prepared.check_series(evaluation.series_labels())
 
 
 def input_files(prepared: Prepared) -> list[str]:

@@ -101,6 +101,12 @@ def _report_notes(prepared: Prepared, evaluation: Evaluation, per_sample: str | 
             "errors (the cost is the square root of their mean); add -l mse (or msle for "
             "rmsle) to write them."
         )
+    binned = [loss.key for loss in prepared.losses if loss.spec.binned]
+    if per_sample and binned:
+        out.append(
+            f"--per-sample has no column for {', '.join(binned)}: a binned calibration error "
+            "has no per-sample value (its cost comes from the bins of all rows)."
+        )
     return out
 
 
@@ -133,4 +139,5 @@ def build_report(
             *_report_notes(prepared, evaluation, per_sample),
         ),
         diagnostics=diagnostics.report(cm, evaluation.extra),
+        forecast=prepared.forecast,
     )

@@ -95,6 +95,9 @@ class ColumnMap:
     #: K paired target and prediction columns: the name of each pair (what a glob's ``*``
     #: matched, else the target column's name), in ``target`` order.
     outputs: tuple[str, ...] = ()
+    #: The series of a forecast panel (``--series``) and its time column (``--time``).
+    series: str | None = None
+    time: str | None = None
 
     @property
     def multiclass(self) -> bool:
@@ -108,12 +111,14 @@ class ColumnMap:
     @property
     def text(self) -> list[str]:
         """Columns read as text: ids and groups (``007`` stays ``007``)."""
-        return [c for c in (self.id, self.by) if c and c not in (*self.target, *self.predictions)]
+        own = (*self.target, *self.predictions)
+        return [c for c in dict.fromkeys((self.id, self.by, self.series)) if c and c not in own]
 
     @property
     def needed(self) -> list[str]:
         """Every column to read, each once, in a stable order."""
-        cols = [*self.target, *self.predictions, self.weight, self.id, self.by]
+        cols = [*self.target, *self.predictions, self.weight, self.id, self.by, self.series,
+                self.time]  # fmt: skip
         return list(dict.fromkeys(c for c in cols if c))
 
 
@@ -234,6 +239,8 @@ def resolve_columns(
     std: str | None = None,
     var: str | None = None,
     names_give_levels: bool = True,
+    series: str | None = None,
+    time: str | None = None,
 ) -> ColumnMap:
     """Resolve every role, from options first and detection second.
 
@@ -247,7 +254,7 @@ def resolve_columns(
     if kind not in KINDS:
         raise UsageError(f"unknown --kind '{kind}'; expected one of {', '.join(KINDS)}.")
     for opt, name in (("--weight", weight), ("--id", id), ("--by", by), ("--std", std),
-                      ("--var", var)):  # fmt: skip
+                      ("--var", var), ("--series", series), ("--time", time)):  # fmt: skip
         if name is not None and name not in cols:
             raise missing_column(name, cols, source, opt)
 
@@ -256,7 +263,7 @@ def resolve_columns(
     else:
         groups = _multiclass_groups(cols)
         single = _detect_one(PRED_NAMES, cols, {c for c in (std, var) if c})
-        taken = {c for g in groups.values() for c in g} | {weight, id, by, std, var}
+        taken = {c for g in groups.values() for c in g} | {weight, id, by, std, var, series, time}
         quantiles: dict[str, list[str]] = {}
         if not (std or var) and (kind == "quantiles" or (kind == "auto" and names_give_levels)):
             quantiles = _quantile_groups([c for c in cols if c not in taken])
@@ -296,7 +303,7 @@ def resolve_columns(
     if target:
         target_cols = expand(target, cols, source, "--target")
     else:
-        found = _detect_one(TARGET_NAMES, cols, set(pred_cols))
+        found = _detect_one(TARGET_NAMES, cols, {*pred_cols, *(c for c in (series, time) if c)})
         if found is None:
             raise InputError(
                 f"no target column found in {source}; looked for {', '.join(TARGET_NAMES)}; "
@@ -322,9 +329,15 @@ def resolve_columns(
         )
     if class_order:
         pred_cols, classes = _in_label_order(list(class_order), pred_cols, classes, source)
+    for opt, name in (("--series", series), ("--time", time)):
+        if name is not None and name in (*target_cols, *pred_cols):
+            raise UsageError(
+                f"column '{name}' of {source} is both {opt} and a target or prediction column; "
+                f"pass {opt} another column."
+            )
     cm = ColumnMap(
         tuple(target_cols), tuple(pred_cols), classes, weight, id, by, ordered=bool(class_order),
-        outputs=outputs,
+        outputs=outputs, series=series, time=time,
     )  # fmt: skip
     return layout(cm, source, kind, levels, std, var, names_give_levels)
 
@@ -419,6 +432,8 @@ def layout(
     std: str | None = None,
     var: str | None = None,
     names_give_levels: bool = True,
+    series: str | None = None,
+    time: str | None = None,
 ) -> ColumnMap:
     """The layout of one target's distribution prediction, decided from the options and
     the column names (CLI.md "Prediction layouts"), never by guessing: a mean with

@@ -58,6 +58,9 @@ class Arrays:
     ids: np.ndarray | None = None
     #: Rows of the chunk that were kept (None: all of them).
     keep: np.ndarray | None = None
+    #: The series of each row (``--series``) and its time key (``--time``, sortable).
+    series: Groups | None = None
+    times: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.rows.shape[0])
@@ -307,6 +310,8 @@ class Validator:
     crossing_rows: int = 0
     crossing_first: int = 0
     crossing_file: str = ""
+    #: The --time column holds text: rows are ordered by it as text.
+    time_text: bool = False
 
     def fresh(self) -> Validator:
         """A validator with the same settings and no state (for a parallel part)."""
@@ -666,7 +671,17 @@ class Validator:
             ids = text_values(table.column(cm.id))
             if keep is not None:
                 ids = ids[keep]
-        return Arrays(y_true, y_pred, weight, rows, groups, ids, keep)
+        series = times = None
+        if cm.series:
+            series = group_codes(table.column(cm.series))
+            if keep is not None:
+                series = series.take(keep)
+        if cm.time:
+            times = time_key(table.column(cm.time), cm.time, self.source, start)
+            self.time_text = self.time_text or times.dtype.kind == "O"
+            if keep is not None:
+                times = times[keep]
+        return Arrays(y_true, y_pred, weight, rows, groups, ids, keep, series, times)
 
     def _gaussian(self, mean: np.ndarray, spread: np.ndarray, start: int) -> np.ndarray:
         """(n, 2): the mean and the variance (--var as given, --std squared). A standard
@@ -717,6 +732,8 @@ class Validator:
 
     def warnings(self) -> list[str]:
         out = list(self.notes)
+        if self.time_text:
+            out.append(time_text_note(self.columns.time or "", self.source))
         if self.crossing_rows:
             out.append(
                 f"{self.crossing_rows} row(s) have crossing quantiles (a lower level above a "
@@ -763,6 +780,55 @@ class Validator:
                 "used as given, not renormalised."
             )
         return out
+
+
+def time_text_note(column: str, source: str) -> str:
+    """The warning for a --time column of text."""
+    return (
+        f"the --time column '{column}' of {source} holds text: rows are ordered by it as "
+        "text, which is time order for ISO dates (2024-01-31) but not for 31/01/2024; "
+        "write dates as ISO or numbers."
+    )
+
+
+def time_key(col: Any, column: str, source: str, start: int) -> np.ndarray:
+    """A time column as a sortable numpy array: dates and timestamps as int64 (their
+    unit), integers as int64, floats as float64, text as an object array of strings.
+    An empty time is an error naming its row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = _decoded(col)
+    if col.null_count:
+        valid = _validity(col.combine_chunks() if hasattr(col, "combine_chunks") else col)
+        row = start + int(np.argmin(valid)) + 1
+        raise InputError(
+            f"column '{column}' of {source} has an empty time at row {row}; every row of a "
+            "series needs its time (--time)."
+        )
+    t = col.type
+    if pa.types.is_temporal(t):
+        width = pa.int64() if t.bit_width == 64 else pa.int32()
+        return numpy_view(pc.cast(col, width), np.int64 if t.bit_width == 64 else np.int32).astype(
+            np.int64
+        )
+    if pa.types.is_integer(t):
+        return numpy_view(pc.cast(col, pa.int64()), np.int64)
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = _float64(pc.cast(col, pa.float64()))
+        if not np.isfinite(values).all():
+            row = start + int(np.argmin(np.isfinite(values))) + 1
+            raise InputError(
+                f"column '{column}' of {source} has a time of {values[row - start - 1]} at "
+                f"row {row}; times must be finite."
+            )
+        return values
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return np.array(col.to_pylist(), dtype=object)
+    raise InputError(
+        f"column '{column}' of {source} has type {t}, which is not a time; --time needs "
+        "dates, timestamps, numbers or text that sorts in time order."
+    )
 
 
 def text_values(col: Any) -> np.ndarray:

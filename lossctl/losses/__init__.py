@@ -15,6 +15,8 @@ from typing import Any
 
 from lossctl.errors import PluginError, UsageError
 from lossctl.losses.binary import BINARY
+from lossctl.losses.calibration import CALIBRATION
+from lossctl.losses.forecast import FORECAST
 from lossctl.losses.multiclass import MULTICLASS
 from lossctl.losses.multilabel import MULTILABEL
 from lossctl.losses.probabilistic import PROBABILISTIC
@@ -35,7 +37,9 @@ __all__ = [
     "split_specs",
 ]
 
-BUILTIN: tuple[LossSpec, ...] = REGRESSION + PROBABILISTIC + BINARY + MULTICLASS + MULTILABEL
+BUILTIN: tuple[LossSpec, ...] = (
+    REGRESSION + FORECAST + PROBABILISTIC + BINARY + MULTICLASS + MULTILABEL + CALIBRATION
+)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,14 @@ TASKS: tuple[str, ...] = ("regression", "binary", "multiclass", "multilabel")
 OUTPUT_SEP = "\x1f"
 #: Ends the key of a ratio loss's denominator accumulator (wape's sum of |y|).
 DENOMINATOR = "\x1e"
+#: Keys of a binned loss's per-row confidence and accuracy (they feed its bins).
+CONFIDENCE_KEY = OUTPUT_SEP + "conf"
+ACCURACY_KEY = OUTPUT_SEP + "acc"
+#: What a scaled forecast error divides by: the mean |seasonal difference| of the
+#: history (abs) or the mean squared one (squared).
+SCALES: tuple[str, ...] = ("abs", "squared")
+#: The norms of binned calibration errors.
+CALIBRATION_NORMS: tuple[str, ...] = ("l1", "max", "l2")
 #: Tasks of K paired target and prediction columns, scored output by output.
 OUTPUT_TASKS: dict[str, str] = {"regression": "multi-output", "multilabel": "multilabel"}
 PREDICTION_KINDS: tuple[str, ...] = (
@@ -287,6 +295,13 @@ class LossSpec:
     #: (fn, factor): the per-sample values are ``factor`` x those of ``fn`` without params
     #: (wis is 2 x the mean pinball), so a block that computes both computes ``fn`` once.
     multiple_of: tuple[LossFn, float] | None = None
+    #: A scaled forecast error (mase): ``fn`` is the plain error, divided row by row by
+    #: the series' scale of this kind (see :data:`SCALES`); the cost is the mean over
+    #: series of each series' (finalized) mean.
+    scaled: str | None = None
+    #: A binned calibration error (ece): the norm over the confidence bins (see
+    #: :data:`CALIBRATION_NORMS`); no per-sample value, the cost comes from bin sums.
+    calibration: str | None = None
     origin: str = field(default="builtin", compare=False)
 
     def __post_init__(self) -> None:
@@ -370,9 +385,19 @@ class LossSpec:
         return (self.name, *self.aliases)
 
     @property
+    def binned(self) -> bool:
+        """A calibration error computed from bins, with no per-sample value."""
+        return self.calibration is not None
+
+    @property
     def cost_text(self) -> str:
         """How the per-sample values become the cost."""
         mean = "weighted mean of the per-sample values: sum(w*l) / sum(w)"
+        if self.calibration is not None:
+            return "from the confidence bins of all rows (no per-sample value)"
+        if self.scaled is not None:
+            each = "the square root of its mean" if self.finalize else "its weighted mean"
+            return f"mean over series of each series' value ({each})"
         if self.denominator is not None:
             what = (self.denominator.__doc__ or "").strip().rstrip(".") or "its denominator"
             return f"a ratio of sums, sum(w*l) / sum(w*d), d = {what}"
@@ -423,6 +448,10 @@ def spec_problems(spec: LossSpec) -> list[str]:
         )
     if spec.finalize is not None and spec.finalize not in FINALIZERS:
         problems.append(f"finalize must be None or one of {', '.join(FINALIZERS)}")
+    if spec.scaled is not None and spec.scaled not in SCALES:
+        problems.append(f"scaled must be None or one of {', '.join(SCALES)}")
+    if spec.calibration is not None and spec.calibration not in CALIBRATION_NORMS:
+        problems.append(f"calibration must be None or one of {', '.join(CALIBRATION_NORMS)}")
     for attr in ("formula", "summary", "explain", "reference"):
         value = getattr(spec, attr)
         if not isinstance(value, str) or not value.strip():
@@ -514,6 +543,8 @@ class BoundLoss:
     def accumulator_keys(self) -> tuple[str, ...]:
         """Every accumulator the loss needs: its key, its outputs', and for a ratio loss the
         denominators' (each key + :data:`DENOMINATOR`)."""
+        if self.spec.binned:
+            return ()
         keys = (self.key, *self.output_keys)
         if self.spec.denominator is None:
             return keys
@@ -632,14 +663,26 @@ class BoundLoss:
         return t, p
 
     def per_sample(
-        self, y_true: np.ndarray, y_pred: np.ndarray, *, check: bool = True, finite: bool = False
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        *,
+        check: bool = True,
+        finite: bool = False,
+        scale: object = None,
     ) -> np.ndarray:
         """The per-sample losses as float64 (n,); inputs are validated unless ``check=False``.
 
         ``finite=True``: the caller guarantees finite inputs (skips that check). A
         per-sample value that overflows float64 for finite inputs is an
-        :class:`InputError` naming the loss.
+        :class:`InputError` naming the loss. A scaled forecast error (mase) divides by
+        ``scale``: each row's series scale (mean |y_t - y_{t-m}| of the history for
+        mase, the mean squared difference for msse and rmsse), one number or one per row.
         """
+        if self.spec.scaled is not None:
+            return self._scaled(y_true, y_pred, scale, check=check, finite=finite)
+        if scale is not None:
+            raise UsageError(f"loss '{self.name}' is not a scaled error; it takes no scale.")
         if self.outputs:
             return self.per_output(y_true, y_pred, check=check, finite=finite).mean(axis=1)
         y_true, y_pred = self.inputs(y_true, y_pred)
@@ -657,6 +700,45 @@ class BoundLoss:
         if spec.builtin:
             self._check_overflow(values, y_true, y_pred, finite)
         return values
+
+    def _scaled(
+        self, y_true: np.ndarray, y_pred: np.ndarray, scale: object, check: bool, finite: bool
+    ) -> np.ndarray:
+        if scale is None:
+            raise UsageError(
+                f"loss '{self.name}' divides by each series' scale from its history: on the "
+                "command line pass --series, --train and --season; in Python, "
+                f"per_sample(y_true, y_pred, scale=s) with s the mean {self.scale_text} of "
+                "the history."
+            )
+        if self.outputs:
+            raise UsageError(
+                f"loss '{self.name}' scores one target column per series; it does not apply "
+                "to several outputs."
+            )
+        plain = replace(self, spec=replace(self.spec, scaled=None))
+        values = plain.per_sample(y_true, y_pred, check=check, finite=finite)
+        s = numbers(self.name, "scale", scale)
+        if s.ndim == 2 and s.shape[1] == 1:
+            s = s[:, 0]
+        if s.ndim > 1 or (s.ndim == 1 and s.shape != values.shape):
+            raise UsageError(
+                f"loss '{self.name}': scale has shape {s.shape}; expected one number, or one "
+                f"per row ({values.shape[0]},)."
+            )
+        if check:
+            every = np.broadcast_to(s, values.shape)
+            good = np.isfinite(every) & (every > 0)
+            check_mask(self.name, "scale", every, good,
+                       "finite and > 0 (a constant history has no scale)")  # fmt: skip
+        return values / s
+
+    @property
+    def scale_text(self) -> str:
+        """What a scaled error divides by, in words."""
+        if self.spec.scaled == "abs":
+            return "|y_t - y_{t-m}|"
+        return "(y_t - y_{t-m})²"
 
     def per_output(
         self, y_true: object, y_pred: object, *, check: bool = True, finite: bool = False
@@ -726,6 +808,9 @@ class BoundLoss:
         y_true: np.ndarray,
         y_pred: np.ndarray,
         weight: np.ndarray | None = None,
+        *,
+        scale: object = None,
+        series: object = None,
     ) -> float:
         """The cost: finalize(sum(w*l) / sum(w)), the scikit-learn convention.
 
@@ -733,7 +818,15 @@ class BoundLoss:
         so their sums cannot overflow. On K outputs, the mean of the K outputs' costs
         (each finalized: rmse is the mean of per-output RMSEs, scikit-learn's
         ``uniform_average``).
+
+        A binned calibration error (ece) comes from the bins of all rows. A scaled
+        forecast error (mase) divides by ``scale`` (see :meth:`per_sample`) and, with
+        ``series`` (one label per row), is the mean over series of each series' cost.
         """
+        if self.spec.binned:
+            return self._binned_cost(y_true, y_pred, weight)
+        if self.spec.scaled is not None:
+            return self._series_cost(y_true, y_pred, weight, scale, series)
         if self.outputs:
             values = self.per_output(y_true, y_pred)
             den = self._denominators(y_true, values.shape)
@@ -770,6 +863,16 @@ class BoundLoss:
         scaled = losses / scale if scale != 1.0 else losses
         if weight is None:
             return self.finalize(float(np.mean(scaled)) * scale)
+        w = self._weights(weight, n)
+        assert w is not None
+        w = w / power_scale(float(w.max()))
+        total = float(w.sum())
+        return self.finalize(float(np.dot(w, scaled) / total) * scale)
+
+    def _weights(self, weight: object, n: int) -> np.ndarray | None:
+        """Sample weights as float64 (n,), checked (finite, >= 0, not all 0)."""
+        if weight is None:
+            return None
         w = numbers(self.name, "weight", weight)
         if w.ndim == 2 and w.shape[1] == 1:
             w = w[:, 0]
@@ -779,8 +882,50 @@ class BoundLoss:
                 f"expected ({n},)."
             )
         check_mask(self.name, "weight", w, np.isfinite(w) & (w >= 0), "finite and >= 0")
-        w = w / power_scale(float(w.max()))
-        total = float(w.sum())
-        if total <= 0:
+        if not float((w / power_scale(float(w.max()))).sum()) > 0:
             raise DomainError(self.name, "weight", "not all 0", count=w.size, rows=())
-        return self.finalize(float(np.dot(w, scaled) / total) * scale)
+        return w
+
+    def _binned_cost(self, y_true: object, y_pred: object, weight: object) -> float:
+        from lossctl.losses import calibration
+
+        t, p = self.inputs(y_true, y_pred)
+        self.check(t, p)
+        if t.shape[0] == 0:
+            raise UsageError(f"loss '{self.name}': no rows to evaluate.")
+        w = self._weights(weight, t.shape[0])
+        conf, acc = calibration.confidence_accuracy(t, p, self.spec.task)
+        sums = calibration.bin_sums(conf, acc, self.bins, w)
+        assert self.spec.calibration is not None
+        return calibration.calibration_error(sums, self.spec.calibration)
+
+    @property
+    def bins(self) -> int:
+        """The number of confidence bins of a binned loss."""
+        return int(self.params["bins"])  # type: ignore[arg-type]
+
+    def _series_cost(
+        self, y_true: object, y_pred: object, weight: object, scale: object, series: object
+    ) -> float:
+        values = self.per_sample(y_true, y_pred, scale=scale)  # type: ignore[arg-type]
+        n = values.shape[0]
+        if n == 0:
+            raise UsageError(f"loss '{self.name}': no rows to evaluate.")
+        w = self._weights(weight, n)
+        if series is None:
+            codes = np.zeros(n, dtype=np.intp)
+        else:
+            labels = np.asarray(series)
+            if labels.shape != (n,):
+                raise UsageError(
+                    f"loss '{self.name}': series has shape {labels.shape} but there are {n} "
+                    f"rows; expected one label per row ({n},)."
+                )
+            codes = np.unique(labels, return_inverse=True)[1].reshape(n)
+        ws = np.bincount(codes, None if w is None else w)
+        sums = np.bincount(codes, values if w is None else w * values)
+        present = ws > 0
+        per_series = sums[present] / ws[present]
+        if self.spec.finalize is not None:
+            per_series = np.sqrt(per_series)
+        return float(np.mean(per_series))

@@ -11,6 +11,7 @@ from lossctl.report import (
     CompareReport,
     Diagnostics,
     EvalReport,
+    ForecastSetup,
     GateResult,
     LossStats,
     RecommendReport,
@@ -33,7 +34,13 @@ def loss_data(s: LossStats) -> dict[str, Any]:
     }
     if s.outputs is not None:
         doc["outputs"] = dict(s.outputs)
+    if s.series is not None:
+        doc["series"] = s.series
     return doc
+
+
+def forecast_data(f: ForecastSetup) -> dict[str, Any]:
+    return {"series": f.series, "time": f.time, "train": f.train, "season": f.season}
 
 
 def gate_data(gate: GateResult) -> dict[str, Any]:
@@ -109,6 +116,8 @@ def eval_data(report: EvalReport) -> dict[str, Any]:
         doc["gate"] = gate_data(report.gate)
     if report.diagnostics is not None:
         doc["diagnostics"] = diagnostics_data(report.diagnostics)
+    if report.forecast is not None:
+        doc["forecast"] = forecast_data(report.forecast)
     return doc
 
 

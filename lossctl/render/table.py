@@ -52,10 +52,40 @@ def eval_title(report: EvalReport) -> str:
 
 
 def spread_note(report: EvalReport) -> str | None:
-    """Why a finalized loss's std, min and max cells are empty."""
-    keys = [k for k, s in report.losses.items() if s.std is None and s.min is None]
-    if not keys:
-        return None
+    """Why a finalized loss's std, min and max cells are empty, how a binned loss and a
+    scaled loss come to their cost."""
+    lines = []
+    binned = [k for k, s in report.losses.items() if s.sum is None]
+    if binned:
+        lines.append(
+            f"{', '.join(binned)}: binned calibration error{'s' if len(binned) > 1 else ''} "
+            "(no per-sample values: the cost comes from the confidence bins)"
+        )
+    scaled = {k: s.series for k, s in report.losses.items() if s.series is not None}
+    if scaled and report.forecast is not None:
+        n = max(scaled.values())
+        f = report.forecast
+        rooted = [k for k in scaled if report.losses[k].std is None]
+        root = (
+            f"; {', '.join(rooted)}: the root of each series' mean (std/min/max left out)"
+            if rooted
+            else ""
+        )
+        lines.append(
+            f"{', '.join(scaled)}: mean over {n:,} series (each counts once), scaled by the "
+            f"seasonal naive error (season {f.season}) of the history {f.train}{root}"
+        )
+    keys = [
+        k
+        for k, s in report.losses.items()
+        if s.std is None and s.min is None and s.sum is not None and s.series is None
+    ]
+    if keys:
+        lines.append(_finalized_note(report, keys))
+    return "\n".join(lines) if lines else None
+
+
+def _finalized_note(report: EvalReport, keys: list[str]) -> str:
     names = ", ".join(keys)
     several = any(report.losses[k].outputs for k in keys)
     cost = (
