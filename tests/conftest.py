@@ -21,7 +21,15 @@ SAMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "diabetes_forest": ("-p", "tree_*", "--kind", "ensemble"),
     "linnerud_multioutput": ("-t", "y_*", "-p", "pred_*"),
     "digits_multilabel": ("-t", "is_*", "-p", "prob_*"),
+    "macro_forecasts": ("-p", "HoltWinters"),
+    "breast_cancer_calibration": ("-p", "naive_bayes"),
 }
+
+
+def sample_files(suffix: str) -> list[Path]:
+    """The sample prediction files of one format (a forecast's history, ``*_train``, holds
+    no predictions)."""
+    return sorted(p for p in SAMPLE_DATA.glob(f"*.{suffix}") if not p.stem.endswith("_train"))
 
 
 def sample_args(path: Path) -> tuple[str, ...]:

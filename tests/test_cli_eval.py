@@ -18,7 +18,7 @@ import pytest
 from sklearn import metrics
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA, close, sample_args
+from tests.conftest import SAMPLE_DATA, close, sample_args, sample_files
 
 REG = SAMPLE_DATA / "diabetes_regression.csv"
 BIN = SAMPLE_DATA / "breast_cancer_binary.csv"
@@ -45,7 +45,7 @@ def cost(doc: dict, key: str) -> float:
 
 @pytest.mark.parametrize(
     "path",
-    sorted(SAMPLE_DATA.glob("*.csv")) + sorted(SAMPLE_DATA.glob("*.parquet")),
+    sample_files("csv") + sample_files("parquet"),
     ids=lambda p: p.name,
 )
 def test_every_sample_file_with_default_losses(runner, path):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from lossctl.cli import app
-from tests.conftest import SAMPLE_DATA, close, sample_args
+from tests.conftest import SAMPLE_DATA, close, sample_args, sample_files
 
 distributed = pytest.importorskip("distributed")
 
@@ -49,7 +49,7 @@ def assert_same(a: dict, b: dict) -> None:
             assert b["groups"][g]["losses"][key]["cost"] == pytest.approx(s["cost"], rel=1e-12)
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLE_DATA.glob("*.csv")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sample_files("csv"), ids=lambda p: p.name)
 def test_every_sample_file_same_as_local(runner, scheduler, path):
     local = run_json(runner, "eval", *sample_args(path))
     dask = run_json(

@@ -21,7 +21,7 @@ from lossctl.cli import app
 from lossctl.flows.recommend.facts import top_k
 from lossctl.flows.recommend.prose import pct, round_sig
 from lossctl.losses import builtin_registry
-from tests.conftest import SAMPLE_DATA, sample_args
+from tests.conftest import SAMPLE_DATA, sample_args, sample_files
 
 N = 2000
 
@@ -299,10 +299,12 @@ SAMPLES = {
     "diabetes_forest.csv": ("regression", "crps_ensemble"),
     "linnerud_multioutput.csv": ("regression", "mse"),
     "digits_multilabel.csv": ("multilabel", "bce"),
+    "breast_cancer_calibration.csv": ("binary", "bce"),
+    "macro_forecasts.csv": ("regression", "mse"),
 }
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLE_DATA.glob("*.csv")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sample_files("csv"), ids=lambda p: p.name)
 def test_every_sample_file(runner, path):
     doc = rec(runner, *sample_args(path))
     task, first = SAMPLES[path.name]  # a new sample file needs an expectation here
