@@ -147,7 +147,12 @@ class Versus:
     p_value: float | None
     p_value_adjusted: float | None
     significant: bool | None
-    win_rate: float
+    #: None for a binned loss (ece): it has no per-row loss to win on.
+    win_rate: float | None
+    #: Scaled losses (mase): on how many series the candidate's value is lower (ties count
+    #: half), of how many.
+    series_won: float | None = None
+    n_series: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,7 @@ class CompareReport:
     #: Plugin files loaded, and the config file read (None: none).
     plugins: tuple[PluginFile, ...] = ()
     config: str | None = None
+    forecast: ForecastSetup | None = None
 
 
 #: The value of a recommend :class:`Fact` (None: not measured, or not finite).

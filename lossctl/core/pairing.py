@@ -8,8 +8,8 @@ and runs the paired statistics of :mod:`lossctl.core.stats` for every loss and c
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,9 @@ class Collected:
     losses: dict[str, np.ndarray]
     weight: np.ndarray | None = None
     ids: np.ndarray | None = None
+    #: Each row's series (scaled losses) and time key (``--time``), None where dropped.
+    series: np.ndarray | None = None
+    times: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -50,6 +53,8 @@ class Collected:
             {k: v[order] for k, v in self.losses.items()},
             None if self.weight is None else self.weight[order],
             None if self.ids is None else self.ids[order],
+            None if self.series is None else self.series[order],
+            None if self.times is None else self.times[order],
         )  # fmt: skip
 
 
@@ -203,9 +208,10 @@ def assemble(
     costs: dict[str, float],
     baseline: str,
     results: dict[str, stats.TestResult],
-    wins: dict[str, float],
+    wins: Mapping[str, float | None],
     confidence: float,
     test: str,
+    series_wins: Mapping[str, tuple[float, int]] | None = None,
 ) -> LossComparison:
     """One loss's comparison from its costs and per-candidate test results (Holm-adjusted)."""
     names = list(results)
@@ -223,6 +229,8 @@ def assemble(
             p_value_adjusted=p_adj,
             significant=None if p_adj is None else bool(p_adj < 1.0 - confidence),
             win_rate=wins[name],
+            series_won=None if series_wins is None else series_wins[name][0],
+            n_series=None if series_wins is None else series_wins[name][1],
         )
     best = min(costs, key=lambda k: (math.isnan(costs[k]), costs[k]))
     return LossComparison(loss.key, loss.name, dict(loss.params), costs, best, vs, test)
@@ -249,6 +257,15 @@ def compare_losses(
     w = None if base.weight is None else base.weight[keep]
     out: dict[str, LossComparison] = {}
     for loss in losses:
+        if loss.spec.binned or loss.spec.scaled is not None:
+            special = _compare_binned if loss.spec.binned else _compare_scaled
+            costs, results, wins, series_wins = special(
+                models, loss, baseline, keep, w, test=test, resamples=resamples, seed=seed,
+                confidence=confidence, horizon=horizon,
+            )  # fmt: skip
+            out[loss.key] = assemble(loss, costs, baseline, results, wins, confidence, test,
+                                     series_wins)  # fmt: skip
+            continue
         finalize = loss.finalizer
         per_output = loss.outputs and finalize is not None
         arrays = {m.name: _values(loss, m, keep, w) for m in models}
@@ -326,3 +343,152 @@ def _per_output_test(
     result = _run_test(test, a.mean(axis=1), b.mean(axis=1), w, loss, resamples=resamples,
                        seed=seed, confidence=confidence, horizon=horizon)  # fmt: skip
     return stats.TestResult(delta, None, result.p_value)
+
+
+_SpecialResult = tuple[
+    dict[str, float],
+    dict[str, stats.TestResult],
+    dict[str, float | None],
+    dict[str, tuple[float, int]] | None,
+]
+
+
+def _compare_binned(
+    models: Sequence[Collected],
+    loss: BoundLoss,
+    baseline: str,
+    keep: np.ndarray,
+    w: np.ndarray | None,
+    *,
+    test: str,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    horizon: int,
+) -> _SpecialResult:
+    """A binned calibration error: its cost from the bins of the compared rows; the paired
+    bootstrap resamples rows and recomputes it (no other test: no per-row values)."""
+    from lossctl.losses.calibration import bin_index, calibration_error
+    from lossctl.losses.spec import ACCURACY_KEY, CONFIDENCE_KEY
+
+    if test not in ("bootstrap", "none"):
+        raise UsageError(
+            f"--test {test} needs per-row losses, and '{loss.key}' is a binned calibration "
+            "error without them; compare it with --test bootstrap (rows resampled, the "
+            "binned statistic recomputed), or leave it out."
+        )
+    norm, bins = loss.spec.calibration, loss.bins
+    assert norm is not None
+    parts = {}
+    for m in models:
+        conf = m.losses[loss.key + CONFIDENCE_KEY][keep]
+        acc = m.losses[loss.key + ACCURACY_KEY][keep]
+        parts[m.name] = (bin_index(conf, bins), conf, acc)
+
+    def error(name: str, counts: np.ndarray | None) -> float:
+        idx, conf, acc = parts[name]
+        weight = w if counts is None else (counts if w is None else counts * w)
+        ones = np.ones_like(conf) if weight is None else weight
+        sums = np.stack([np.bincount(idx, ones, bins), np.bincount(idx, ones * conf, bins),
+                         np.bincount(idx, ones * acc, bins)])  # fmt: skip
+        return calibration_error(sums, norm)
+
+    costs = {m.name: error(m.name, None) for m in models}
+    results: dict[str, stats.TestResult] = {}
+    n = int(keep.sum())
+    for m in models:
+        if m.name == baseline:
+            continue
+        name = m.name
+        if test == "none":
+            results[name] = stats.TestResult(costs[name] - costs[baseline], None, None)
+            continue
+        results[name] = stats.bootstrap_statistic(
+            n, lambda c, name=name: error(name, c) - error(baseline, c),  # type: ignore[misc]
+            resamples=resamples, seed=seed, confidence=confidence,
+        )  # fmt: skip
+    return costs, results, {m.name: None for m in models if m.name != baseline}, None
+
+
+def _series_codes(models: Sequence[Collected], keep: np.ndarray) -> tuple[np.ndarray, int]:
+    """The series of each compared row as codes 0..S-1 (the same in every model)."""
+    base = models[0]
+    assert base.series is not None
+    labels = base.series[keep].astype(str)
+    for m in models[1:]:
+        other = None if m.series is None else m.series[keep].astype(str)
+        if other is None or not np.array_equal(labels, other):
+            row = 0 if other is None else int(np.argmax(labels != other))
+            raise InputError(
+                f"the series of {m.source} and {base.source} differ at compared row {row + 1}; "
+                "paired rows must be the same series (and time) in every file."
+            )
+    uniq, codes = np.unique(labels, return_inverse=True)
+    return codes.reshape(-1), int(uniq.size)
+
+
+def _compare_scaled(
+    models: Sequence[Collected],
+    loss: BoundLoss,
+    baseline: str,
+    keep: np.ndarray,
+    w: np.ndarray | None,
+    *,
+    test: str,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    horizon: int,
+) -> _SpecialResult:
+    """A scaled loss (mase): the cost is the mean over series of each series' value. Each
+    row's value is reweighted by W / (S * W_s) (W all the weight, W_s its series', S the
+    series), so that the (weighted) mean of the reweighted values is the cost and the
+    per-row tests test its difference. rmsse, a mean of per-series roots, is bootstrapped
+    by recomputing it on each resample; its other tests give the p-value of the reweighted
+    squared errors (msse), without an interval, as for any finalized loss."""
+    codes, n_series = _series_codes(models, keep)
+    ws = np.bincount(codes, None if w is None else w, n_series)
+    total = float(ws.sum())
+    factor = total / (n_series * ws[codes])
+    rooted = loss.finalizer is not None
+    raw = {m.name: m.losses[loss.key][keep] for m in models}
+
+    def per_series(name: str, counts: np.ndarray | None = None) -> np.ndarray:
+        weight = w if counts is None else (counts if w is None else counts * w)
+        top = np.bincount(codes, raw[name] if weight is None else weight * raw[name], n_series)
+        den = ws if weight is None else np.bincount(codes, weight, n_series)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = top / den
+        return np.sqrt(values) if rooted else values
+
+    def cost(name: str, counts: np.ndarray | None = None) -> float:
+        values = per_series(name, counts)
+        used = values[np.isfinite(values)]
+        return float(used.mean()) if used.size else math.nan
+
+    costs = {name: cost(name) for name in raw}
+    a = raw[baseline] * factor
+    base_series = per_series(baseline)
+    results: dict[str, stats.TestResult] = {}
+    wins: dict[str, float | None] = {}
+    series_wins: dict[str, tuple[float, int]] = {}
+    for m in models:
+        if m.name == baseline:
+            continue
+        name, b = m.name, raw[m.name] * factor
+        delta = costs[name] - costs[baseline]
+        if rooted and test == "bootstrap":
+            results[name] = stats.bootstrap_statistic(
+                int(keep.sum()), lambda c, name=name: cost(name, c) - cost(baseline, c),  # type: ignore[misc]
+                resamples=resamples, seed=seed, confidence=confidence,
+            )  # fmt: skip
+        else:
+            plain = replace(loss, spec=replace(loss.spec, finalize=None))
+            r = _run_test(test, a, b, w, plain, resamples=resamples, seed=seed,
+                          confidence=confidence, horizon=horizon)  # fmt: skip
+            results[name] = stats.TestResult(delta, None, r.p_value) if rooted else r
+        wins[name] = stats.win_rate(raw[baseline], raw[name], w)
+        mine = per_series(name)
+        won = float(np.sum(mine < base_series) + 0.5 * np.sum(mine == base_series))
+        series_wins[name] = (won, n_series)
+    return costs, results, wins, series_wins

@@ -244,6 +244,32 @@ def bootstrap(
     return TestResult(delta, ci, p)
 
 
+def bootstrap_statistic(
+    n: int,
+    delta: Callable[[np.ndarray | None], float],
+    *,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = 0,
+    confidence: float = defaults.CONFIDENCE,
+) -> TestResult:
+    """Paired bootstrap of a statistic that is not a mean of per-row values (a binned
+    calibration error, a mean over series of per-series roots): each resample draws n
+    rows with replacement and ``delta(counts)`` recomputes the candidate's statistic
+    minus the baseline's with each row counted ``counts[i]`` times (``delta(None)``: the
+    observed rows). Interval and p-value as :func:`bootstrap`."""
+    rng = np.random.default_rng(seed)
+    deltas = np.empty(resamples)
+    for r in range(resamples):
+        counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        deltas[r] = delta(counts)
+    finite = deltas[np.isfinite(deltas)]
+    observed = delta(None)
+    if not finite.size:
+        return TestResult(observed, None, None)
+    ci, p = bootstrap_interval(finite, confidence)
+    return TestResult(observed, ci, p)
+
+
 def bootstrap_interval(deltas: np.ndarray, confidence: float) -> tuple[tuple[float, float], float]:
     """The percentile interval and the two-sided p-value of bootstrap deltas (see
     :func:`bootstrap`)."""

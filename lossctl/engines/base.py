@@ -187,17 +187,27 @@ def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
 
 
 def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int = 0) -> Collected:
-    """Read a model (or one part of it): per-sample losses over every row, NaN where dropped."""
+    """Read a model (or one part of it): per-sample losses over every row, NaN where dropped
+    (a binned loss's confidence and accuracy; with --series, each row's series and time)."""
     from lossctl.core.pairing import Collected
     from lossctl.inputs.validate import text_values
+    from lossctl.losses.spec import ACCURACY_KEY, CONFIDENCE_KEY
 
     chunks: dict[str, list[np.ndarray]] = {
-        key: [] for loss in prepared.losses for key in (loss.key, *loss.output_keys)
+        key: []
+        for loss in prepared.losses
+        for key in (
+            (loss.key + CONFIDENCE_KEY, loss.key + ACCURACY_KEY)
+            if loss.spec.binned
+            else (loss.key, *loss.output_keys)
+        )
     }
     y_parts: list[np.ndarray] = []
     valid_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []
     id_parts: list[np.ndarray] = []
+    series_parts: list[np.ndarray] = []
+    time_parts: list[np.ndarray] = []
     cm = prepared.columns
     for arrays, chunk in prepared.arrays(part, None, offset):
         n = len(chunk)
@@ -214,6 +224,15 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
             w_parts.append(w)
         if cm.id:  # every row's id, dropped rows too: alignment needs them all
             id_parts.append(text_values(chunk.table.column(cm.id)))
+        series = prepared.series_of(arrays)
+        if series is not None:
+            labels = np.full(n, None, dtype=object)
+            labels[keep] = np.asarray(series[1], dtype=object)[series[0]]
+            series_parts.append(labels)
+        if arrays.times is not None:
+            times = np.full(n, None, dtype=object)
+            times[keep] = arrays.times
+            time_parts.append(times)
         values = compute_block(prepared, arrays) if len(arrays) else {}
         for key in chunks:
             full = np.full(n, np.nan)
@@ -221,13 +240,19 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
                 full[keep] = values[key]
             chunks[key].append(full)
     prepared.validator.finish()
+    valid = np.concatenate(valid_parts)
+    series_rows = np.concatenate(series_parts) if series_parts else None
+    if series_rows is not None:
+        prepared.check_series(sorted(set(series_rows[valid].tolist())))
     return Collected(
         name=name,
         source=prepared.source.name,
         columns=cm.pred,
         y_true=np.concatenate(y_parts),
-        valid=np.concatenate(valid_parts),
+        valid=valid,
         losses={k: np.concatenate(v) for k, v in chunks.items()},
         weight=np.concatenate(w_parts) if cm.weight else None,
         ids=np.concatenate(id_parts) if cm.id else None,
+        series=series_rows,
+        times=np.concatenate(time_parts) if time_parts else None,
     )

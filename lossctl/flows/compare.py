@@ -6,7 +6,7 @@ It does not print; the CLI renders the :class:`~lossctl.report.CompareReport`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from lossctl.core.gates import compare_failures, parse_max, result, worse_than_baseline
@@ -15,7 +15,7 @@ from lossctl.engines.base import collect
 from lossctl.errors import InputError, UsageError
 from lossctl.flows.eval import dropped_warning
 from lossctl.losses import split_specs
-from lossctl.options import CompareOptions, EvalOptions
+from lossctl.options import CompareOptions, EvalOptions, ReadingOptions
 from lossctl.report import CompareReport
 
 if TYPE_CHECKING:
@@ -89,12 +89,13 @@ def prepare_models(
     (default) losses, or only the first of them; the other models follow it."""
     task, keys = opts.task, list(split_specs(opts.losses))
     prepareds: list[Prepared] = []
+    # Every reading option of compare reaches each model's prepare (--kind, --levels,
+    # --series, --train, ...): the fields of ReadingOptions, by name.
+    reading = {f.name: getattr(opts, f.name) for f in fields(ReadingOptions)}
     for spec in specs:
         prepared = prepare(EvalOptions(
-            path=spec.path, losses=keys, target=opts.target, pred=spec.pred,
-            weight=opts.weight, id=opts.id, task=task, nan=opts.nan, pos_label=opts.pos_label,
-            classes=opts.classes, input_format=opts.input_format, delimiter=opts.delimiter,
-            chunk_size=opts.chunk_size, max=opts.max, registry=registry,
+            path=spec.path, losses=keys, max=opts.max, registry=registry,
+            **(reading | {"pred": spec.pred, "task": task}),
         ))  # fmt: skip
         if not prepareds:
             if first_loss_only:
@@ -116,7 +117,22 @@ def paired_rows(
     keep = common_rows(models)
     if not keep.any():
         raise InputError(f"no row is valid for {every} model; nothing to compare.")
+    if models[0].times is not None:  # --time: the tests see each series in time order
+        order = time_order(models[0], keep)
+        models, keep = [m.take(order) for m in models], keep[order]
     return models, keep
+
+
+def time_order(model: Collected, keep: np.ndarray) -> np.ndarray:
+    """Row order by series (when given) then time; the rows not compared go last."""
+    import numpy as np
+
+    used = np.flatnonzero(keep)
+    assert model.times is not None
+    keys = [np.unique(model.times[used], return_inverse=True)[1].reshape(-1)]
+    if model.series is not None:
+        keys.append(np.unique(model.series[used].astype(str), return_inverse=True)[1].reshape(-1))
+    return np.concatenate([used[np.lexsort(keys)], np.flatnonzero(~keep)])
 
 
 def run_compare(opts: CompareOptions) -> CompareReport:
@@ -153,6 +169,13 @@ def run_compare(opts: CompareOptions) -> CompareReport:
     if opts.engine == "dask":
         from lossctl.engines import dask_engine
 
+        special = [s.key for s in losses if s.spec.binned or s.spec.scaled is not None]
+        if special:
+            raise UsageError(
+                f"compare of {', '.join(special)} on the dask engine is not available (their "
+                "costs are not means of per-row values); use --engine local, or eval "
+                "--engine dask for each model."
+            )
         if len({spec.path for spec in specs}) > 1 or opts.id:
             raise UsageError(
                 "compare on the dask engine pairs models inside one file or dataset: give "
@@ -201,5 +224,18 @@ def run_compare(opts: CompareOptions) -> CompareReport:
         warnings=(
             *dict.fromkeys(w for p in prepareds for w in p.validator.warnings()),
             *dropped_warning(n_rows - n_used, n_rows, ALL_MODELS),
+            *_test_notes(opts),
         ),
+        forecast=prepareds[0].forecast,
     )
+
+
+def _test_notes(opts: CompareOptions) -> tuple[str, ...]:
+    """A suggestion of the Diebold-Mariano test for time-ordered rows."""
+    if opts.time and opts.test not in ("dm", "none"):
+        return (
+            f"rows are in time order (--time {opts.time}): forecast errors are autocorrelated, "
+            f"which --test {opts.test} assumes away; --test dm (Diebold-Mariano, --horizon H "
+            "for H-step forecasts) allows for it.",
+        )
+    return ()

@@ -146,6 +146,11 @@ def compare_data(report: CompareReport) -> dict[str, Any]:
                     "p_value_adjusted": v.p_value_adjusted,
                     "significant": v.significant,
                     "win_rate": v.win_rate,
+                    **(
+                        {"series_won": v.series_won, "n_series": v.n_series}
+                        if v.n_series is not None
+                        else {}
+                    ),
                 }
                 for name, v in c.vs_baseline.items()
             },
@@ -183,6 +188,8 @@ def compare_data(report: CompareReport) -> dict[str, Any]:
     }
     if report.gate is not None:
         doc["gate"] = gate_data(report.gate)
+    if report.forecast is not None:
+        doc["forecast"] = forecast_data(report.forecast)
     return doc
 
 

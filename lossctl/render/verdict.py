@@ -90,5 +90,9 @@ def verdicts(report: CompareReport) -> list[str]:
                 "no significant difference on " if report.test.method != "none" else "untested on "
             )
             bits.append(word + ", ".join(same))
+        for key, comp in report.losses.items():
+            v = comp.vs_baseline[name]
+            if v.n_series is not None and v.series_won is not None:
+                bits.append(f"lower {key} on {v.series_won:g} of {v.n_series} series")
         out.append(f"{name} vs {report.baseline}: " + "; ".join(bits) + ".")
     return out
