@@ -56,9 +56,13 @@ def test_catalogue_is_complete():
             "gaussian_nll",
             "crps_gaussian",
             "crps_ensemble",
+            "mase",
+            "msse",
+            "rmsse",
         },
         "multilabel": {"subset_zero_one"},
-        "binary": {"bce", "bce_logits", "focal", "hinge", "squared_hinge", "brier", "zero_one"},
+        "binary": {"bce", "bce_logits", "focal", "hinge", "squared_hinge", "brier", "zero_one",
+                   "ece", "mce", "rmsce"},  # fmt: skip
         "multiclass": {
             "cross_entropy",
             "softmax_cross_entropy",
@@ -67,6 +71,9 @@ def test_catalogue_is_complete():
             "categorical_hinge",
             "brier",
             "zero_one",
+            "ece",
+            "mce",
+            "rmsce",
         },
     }
     for task, names in expected.items():

@@ -1225,6 +1225,79 @@ def test_poisson_nll_matches_torch_and_keras_poisson():
 
 
 # ---------------------------------------------------------------------------------------
+# Scaled forecast errors: utilsforecast, called here on a ragged panel (the history read
+# from --train end to end is tested in tests/test_forecast.py).
+# ---------------------------------------------------------------------------------------
+
+
+def _panel(season: int) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """A ragged 5-series panel (forecasts, history as pandas) and each forecast row's
+    scales (mean |seasonal difference| and mean squared one of its series' history)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    fc, hist, s_abs, s_sq = [], [], [], []
+    for i, (length, horizon) in enumerate([(9, 3), (25, 1), (14, 6), (40, 2), (6, 4)]):
+        y = np.cumsum(rng.normal(size=length + horizon)) * 10.0**i + 3.0 * 10.0**i
+        d = y[season:length] - y[: length - season]
+        for t in range(length):
+            hist.append((f"s{i}", t, y[t]))
+        for t in range(length, length + horizon):
+            fc.append((f"s{i}", t, y[t], y[t] + rng.normal() * 10.0**i))
+            s_abs.append(np.mean(np.abs(d)))
+            s_sq.append(np.mean(d * d))
+    return (
+        pd.DataFrame(fc, columns=["unique_id", "ds", "y", "m"]),
+        pd.DataFrame(hist, columns=["unique_id", "ds", "y"]),
+        np.array(s_abs),
+        np.array(s_sq),
+    )
+
+
+@covers("mase", "msse", "rmsse")
+@pytest.mark.parametrize("season", [1, 3])
+def test_scaled_errors_match_utilsforecast(season):
+    from utilsforecast import losses as ufl
+
+    fc, hist, s_abs, s_sq = _panel(season)
+    for name, scale in (("mase", s_abs), ("msse", s_sq), ("rmsse", s_sq)):
+        ref = getattr(ufl, name)(fc, models=["m"], seasonality=season, train_df=hist)
+        expected = float(ref["m"].mean())  # utilsforecast: one value per id; their mean
+        got = REG.loss(name).cost(fc["y"], fc["m"], scale=scale, series=fc["unique_id"])
+        assert got == approx(expected), name
+
+
+# ---------------------------------------------------------------------------------------
+# Calibration errors: torchmetrics literals (float64) in tests/test_calibration_reference.py,
+# checked again here so that this file's coverage bookkeeping sees them.
+# ---------------------------------------------------------------------------------------
+
+
+@covers("ece/binary", "mce/binary", "rmsce/binary", "ece/multiclass", "mce/multiclass",
+        "rmsce/multiclass")  # fmt: skip
+def test_calibration_errors_match_torchmetrics():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_calibration_reference.py")
+    spec = importlib.util.spec_from_file_location("calibration_reference", path)
+    assert spec is not None and spec.loader is not None
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    names = {"l1": "ece", "max": "mce", "l2": "rmsce"}
+    checked = 0
+    for (bins, norm), value in ref.TORCH_BINARY.items():
+        got = REG.loss(f"{names[norm]}:bins={bins}", "binary").cost(ref.Y, ref.P)
+        assert got == approx(value), (bins, norm)
+        checked += 1
+    for (bins, norm), value in ref.TORCH_MULTICLASS_F64.items():
+        got = REG.loss(f"{names[norm]}:bins={bins}", "multiclass").cost(ref.L, ref.PR)
+        assert got == approx(value), (bins, norm)
+        checked += 1
+    assert checked == 18
+
+
+# ---------------------------------------------------------------------------------------
 # Completeness: every loss in the registry has a reference test above.
 # ---------------------------------------------------------------------------------------
 

@@ -887,7 +887,7 @@ class BoundLoss:
         return w
 
     def _binned_cost(self, y_true: object, y_pred: object, weight: object) -> float:
-        from lossctl.losses import calibration
+        from lossctl.losses import binning as calibration
 
         t, p = self.inputs(y_true, y_pred)
         self.check(t, p)
