@@ -34,15 +34,17 @@ FORECAST: tuple[LossSpec, ...] = (
             "The absolute error of each forecast divided by the series' scale, the mean "
             "absolute error the seasonal naive forecast (y_t predicted by y_{t-m}, m = "
             "--season) makes on the history in --train. A series' MASE below 1 means the "
-            "model beats, on the horizon, what the seasonal naive did in-sample; the cost is "
-            "the mean of the series' MASEs, so a series of sales in millions and one in "
-            "units count the same, where a plain MAE across them is the big series' MAE."
+            "model's errors on the horizon are smaller than the seasonal naive's in-sample "
+            "errors: it beats the seasonal naive in-sample. The cost is the mean of the "
+            "series' MASEs, so a series of sales in millions and one in units count the "
+            "same, where a plain MAE across them is the big series' MAE."
         ),
         use_when=_USE,
         watch_out=(
-            "The scale is in-sample and one-step: on long horizons even a good model can "
-            "exceed 1. A near-constant history gives a tiny scale and a huge MASE for that "
-            "series." + _NEEDS
+            "The scale is in-sample, each value predicted from the one m periods before: "
+            "on horizons longer than m even a good model can exceed 1, and below 1 is not "
+            "the same as beating the seasonal naive forecast of the same horizon. A "
+            "near-constant history gives a tiny scale and a huge MASE for that series." + _NEEDS
         ),
         see_also=("rmsse", "msse", "mae", "smape", "wape"),
         robust_to_outliers=True,
@@ -77,10 +79,12 @@ FORECAST: tuple[LossSpec, ...] = (
         summary="Root mean squared scaled error, per series, averaged over series (M5).",
         explain=(
             "The square root of each series' MSSE, then the mean over series. The M5 "
-            "competition chose it because it is scale-free like MASE, but squared errors "
-            "target the mean rather than the median (right for sales totals), and it stays "
-            "defined for intermittent series with many zeros, where percentage errors "
-            "divide by zero."
+            "competition chose it because it is scale-free like MASE but squared errors "
+            "target the mean rather than the median: most M5 sales series are intermittent "
+            "(mostly zeros), where the median is 0 and an absolute error such as MASE "
+            "rewards forecasting nothing, while the mean is what stock is planned for. Like "
+            "MASE it stays defined where the target is 0, where percentage errors divide "
+            "by zero."
         ),
         use_when=_USE + " Prefer it to mase when the forecast targets the mean.",
         watch_out=(

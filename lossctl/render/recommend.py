@@ -2,10 +2,13 @@
 
 All three show the same things in the same order: the ranked losses with their
 costs and reasons, the facts the reasons rest on, then where the losses disagree.
+A cost that was not computed (a scaled loss such as mase without ``--train``) is NaN
+in the report: "-" in the table, "not computed" in markdown, null in JSON.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from lossctl.render.numbers import fmt
@@ -35,6 +38,12 @@ def fact_text(fact: Fact, precision: int = 6) -> str:
     if fact.unit == "count":
         return f"{int(v):,}"
     return fmt(float(v), precision)
+
+
+def cost_text(cost: float, precision: int = 6) -> str:
+    """A recommendation's cost; "-" when it was not computed (NaN: a scaled loss without
+    the history, whose reasons say what to pass)."""
+    return "-" if math.isnan(cost) else fmt(cost, precision)
 
 
 def title(report: RecommendReport) -> str:
@@ -79,7 +88,8 @@ def recommend_table(report: RecommendReport, precision: int = 6) -> RenderableTy
     ranking.add_column("cost", justify="right", style="bold", no_wrap=True)
     ranking.add_column("why", ratio=1)
     for rec in report.recommendations:
-        ranking.add_row(str(rec.rank), rec.key, fmt(rec.cost, precision), " ".join(rec.reasons))
+        cost = cost_text(rec.cost, precision)
+        ranking.add_row(str(rec.rank), rec.key, cost, " ".join(rec.reasons))
     parts += [ranking, Text(COST_NOTE + "\n", style="dim")]
 
     facts = Table(title="facts measured on this file", title_justify="left", box=box.SIMPLE)
@@ -121,7 +131,8 @@ def recommend_markdown(report: RecommendReport, precision: int = 6) -> str:
     """GitHub-flavoured markdown: a numbered list, a facts table and the disagreement."""
     lines = [f"**lossctl recommend** · {title(report).replace(chr(10), ' · ')}", ""]
     for rec in report.recommendations:
-        lines.append(f"{rec.rank}. `{rec.key}` (cost {fmt(rec.cost, precision)})")
+        cost = "not computed" if math.isnan(rec.cost) else fmt(rec.cost, precision)
+        lines.append(f"{rec.rank}. `{rec.key}` (cost {cost})")
         for reason in rec.reasons:
             lines.append(f"   - {reason}")
     lines += ["", f"_{COST_NOTE}_", "", "| fact | value | meaning |", "|---|---:|---|"]

@@ -94,14 +94,31 @@ smallest/largest class-share ratio below ``CLASS_RATIO`` (0.2) adds a note on
 class weights to the first loss. Mean confidence and accuracy are "calibrated on
 average" when within 0.02 and 3 standard errors (sqrt(sum conf(1 - conf)) / n).
 
+Calibration (binary and multiclass probabilities, :mod:`.calibration`): ECE with
+``ECE_BINS`` (15) bins, as ``lossctl eval -l ece``; ``ece`` is added as a diagnostic
+(``ECE_PRIORITY``, after the proper scores: ECE is not proper) when it is more than
+``ECE_SE`` (3) SDs above the ECE calibrated probabilities would show by chance, at
+least ``ECE_SHARE`` (10%) of sqrt(brier) (which bounds it) and at least ``ECE_MIN``
+(0.01).
+
+Forecast panels (``--series``, :mod:`.panel`): ``mase`` and ``rmsse`` rank first
+(``PANEL_PRIORITY``), ``rmsse`` ahead when the series are intermittent (targets >= 0,
+at least ``ZERO_SHARE`` (5%) exactly 0), with the ratio of the series' scales (mean
+|y|) and the series that carry most of the pooled error. Their costs need the
+history (``--train``): without it the cost is NaN (null in JSON, "-" in the table)
+and a reason says so. Without ``--series``, a series-id-like column next to a time
+column gets a note suggesting ``--series``.
+
 Disagreement: for every pair of recommended losses, the overlap of their worst
 rows (the top 1%, at least 5 rows) and the Spearman rank correlation of their
 per-sample values; the pair with the least overlap is reported with rows one
-loss ranks among its worst and the other does not.
+loss ranks among its worst and the other does not. A binned loss (ece) has no
+per-sample value and a scaled loss without scales none either: they are left out.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from lossctl.core.accumulate import Evaluation, per_sample_losses
@@ -110,6 +127,7 @@ from lossctl.flows.recommend.binary import _binary
 from lossctl.flows.recommend.disagreement import _disagreement
 from lossctl.flows.recommend.layouts import layout_findings
 from lossctl.flows.recommend.multiclass import _multiclass
+from lossctl.flows.recommend.panel import panel_findings, series_hint_note
 from lossctl.flows.recommend.regression import _regression
 from lossctl.flows.recommend.sample import Sample, read_sample
 from lossctl.flows.recommend.thresholds import FEW_ROWS, MAX_RECOMMENDATIONS
@@ -135,15 +153,25 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
         found = _binary(sample)
     else:
         found = _multiclass(sample)
+    if sample.panel is not None:
+        panel_findings(found, sample)
+    elif sample.series_hint is not None:
+        found.notes.append(series_hint_note(sample.series_hint))
     ranked = sorted(found.candidates, key=lambda c: -c.priority)[:MAX_RECOMMENDATIONS]
     losses: list[BoundLoss] = [
         reg.loss(c.key, sample.task, kind=sample.kind, levels=sample.levels, outputs=sample.outputs)
         for c in ranked
     ]
     if found.finish is not None:
-        found.finish([loss.key for loss in losses])
+        # The shift notes pool every row: a scaled loss (mase) is a mean over series.
+        found.finish([loss.key for loss in losses if loss.spec.scaled is None])
+    panel = sample.panel
+    scales = None if panel is None else panel.scales
+    # A scaled loss without the history's scales has no cost (NaN: null in JSON); its
+    # reasons say what to pass.
+    computed = [loss for loss in losses if loss.spec.scaled is None or scales is not None]
     try:
-        values = per_sample_losses(losses, sample.y_true, sample.y_pred)
+        values = per_sample_losses(computed, sample.y_true, sample.y_pred, scales)
     except DomainError as exc:
         from lossctl.engines.base import column_of
 
@@ -151,8 +179,9 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
         raise InputError(
             exc.describe(column=column, source=sample.source, row_numbers=sample.rows.tolist())
         ) from None
-    evaluation = Evaluation(losses)
-    evaluation.add(values, sample.weight)
+    evaluation = Evaluation(computed)
+    series = None if panel is None else (panel.codes, list(panel.labels))
+    evaluation.add(values, sample.weight, series=series)
     stats = evaluation.loss_stats()
     recs = tuple(
         Recommendation(
@@ -160,15 +189,15 @@ def recommend(sample: Sample, registry: Registry | None = None) -> RecommendRepo
             key=loss.key,
             name=loss.name,
             params=dict(loss.params),
-            cost=stats[loss.key].cost,
+            cost=stats[loss.key].cost if loss.key in stats else math.nan,
             reasons=tuple(c.reasons),
         )
         for i, (c, loss) in enumerate(zip(ranked, losses, strict=True))
     )
     names = {loss.key: loss.name for loss in losses}
-    disagreement = _disagreement(
-        [loss.key for loss in losses], values, sample.rows, sample.weight, found.monotone, names
-    )
+    # A binned loss (ece) has no per-sample values to compare rows by.
+    per_row = [loss.key for loss in computed if not loss.spec.binned]
+    disagreement = _disagreement(per_row, values, sample.rows, sample.weight, found.monotone, names)
     warnings = list(sample.warnings)
     if sample.n < FEW_ROWS:
         warnings.append(

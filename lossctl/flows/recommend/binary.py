@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lossctl.flows.recommend.calibration import calibration_findings
 from lossctl.flows.recommend.facts import _carried, _overconfidence, _top_share, top_k
 from lossctl.flows.recommend.findings import _Findings
 from lossctl.flows.recommend.prose import num, pct
@@ -184,6 +185,7 @@ def _binary_probabilities(
             f"Here {m.observed} rows give >= 90% to the wrong class (a calibrated model: about "
             f"{num(m.expected)}), and the worst {m.k} rows carry {pct(m.bce_top)} of bce.",
         )  # fmt: skip
+    calibration_findings(out, sample)
     if imbalanced:
         out.add(
             "focal:gamma=2", 90,

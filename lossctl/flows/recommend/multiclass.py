@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lossctl.flows.recommend.calibration import calibration_findings
 from lossctl.flows.recommend.facts import _carried, _overconfidence
 from lossctl.flows.recommend.findings import _Findings
 from lossctl.flows.recommend.prose import num, pct
@@ -126,6 +127,8 @@ def _multiclass(sample: Sample) -> _Findings:
                 f"per row), a check that a few confident mistakes ({m.observed} here, "
                 f"calibrated: about {num(m.expected)}) do not drive the log loss.",
             )  # fmt: skip
+    if sample.kind == "probability":
+        calibration_findings(out, sample)
     if m.target_kind == "soft" and sample.kind == "probability":
         out.add(
             "kl_div", 90,

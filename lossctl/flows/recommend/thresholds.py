@@ -72,3 +72,20 @@ QUANTILE_PRIORITY = 200.0
 COVERAGE_SE = 3.0
 #: ... this absolute gap).
 COVERAGE_MIN_GAP = 0.01
+#: Priority of mase and rmsse on a forecast panel (--series): above every regression
+#: loss but a quantile column's own loss.
+PANEL_PRIORITY = 150.0
+#: Series whose mean |target| differs more than this: a plain loss across them is
+#: mostly the largest series' (the same ratio as for K regression outputs).
+SERIES_SCALE_RATIO = 10.0
+#: The bins of the calibration check (ece's default).
+ECE_BINS = 15
+#: Miscalibrated: ECE more than this many SDs above what calibrated probabilities give
+#: by chance (the same 3 as the other calibration checks) ...
+ECE_SE = 3.0
+#: ... at least this share of sqrt(brier), which bounds it (ECE <= RMSCE <= sqrt(brier)) ...
+ECE_SHARE = 0.1
+#: ... and at least this much (one percentage point) on its own.
+ECE_MIN = 0.01
+#: Priority of ece, a diagnostic: below the proper scores it is read beside.
+ECE_PRIORITY = 60.0
