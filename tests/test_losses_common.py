@@ -61,8 +61,18 @@ def test_catalogue_is_complete():
             "rmsse",
         },
         "multilabel": {"subset_zero_one"},
-        "binary": {"bce", "bce_logits", "focal", "hinge", "squared_hinge", "brier", "zero_one",
-                   "ece", "mce", "rmsce"},  # fmt: skip
+        "binary": {
+            "bce",
+            "bce_logits",
+            "focal",
+            "hinge",
+            "squared_hinge",
+            "brier",
+            "zero_one",
+            "ece",
+            "mce",
+            "rmsce",
+        },  # fmt: skip
         "multiclass": {
             "cross_entropy",
             "softmax_cross_entropy",

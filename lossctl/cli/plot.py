@@ -1,4 +1,5 @@
-"""``lossctl plot``: loss curves, per-sample loss distributions, residuals, model comparisons.
+"""``lossctl plot``: loss curves, per-sample loss distributions, residuals, model comparisons,
+reliability diagrams.
 
 Plots are drawn in the terminal (unicode, to the terminal's width or ``--width``),
 or written as PNG/SVG with ``--out`` (matplotlib, imported only then). This module
@@ -63,13 +64,15 @@ if TYPE_CHECKING:
     from lossctl.plot.figure import Figure
 
 PLOT = "Plot"
+#: Confidence bins of ``plot reliability`` (ece's default; lossctl.plot.data has the same).
+RELIABILITY_BINS = 15
 #: Rows of a panel's plot area in the terminal: one panel, or each of two.
 HEIGHT_ONE = 16
 HEIGHT_TWO = 11
 
 plot_app = typer.Typer(
-    help="Loss curves, per-sample loss distributions, residuals and model comparisons: "
-    "in the terminal, or as an image with --out plot.png|.svg.",
+    help="Loss curves, per-sample loss distributions, residuals, model comparisons and "
+    "reliability diagrams: in the terminal, or as an image with --out plot.png|.svg.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -183,8 +186,8 @@ def _show(
 
     if width is None:
         width = state.out().width
-    if height is None:
-        height = HEIGHT_ONE if len(figure.panels) == 1 else HEIGHT_TWO
+    if height is None:  # panels stacked on a shared axis: the first one's height
+        height = HEIGHT_ONE if len(figure.panels) == 1 or figure.column else HEIGHT_TWO
     text = terminal.render(figure, width, height)
     state.out().print(text, soft_wrap=True, crop=False)
 
@@ -584,4 +587,101 @@ def compare_command(
     )
     inputs = [f for f in files if f != "-"]
     _show(build.compare_figure(result), out, width, height, inputs, force)
+    return 0
+
+
+@plot_app.command("reliability")
+def reliability_command(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...",
+            help="Prediction files (one model each), or one file with one --pred per model.",
+        ),
+    ],
+    pred: ModelPredOpt = None,
+    names: NamesOpt = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    task: TaskOpt = None,
+    nan: NanOpt = None,
+    pos_label: PosLabelOpt = None,
+    classes: ClassesOpt = None,
+    bins: Annotated[
+        int | None,
+        typer.Option(
+            "--bins",
+            metavar="N",
+            show_default=str(RELIABILITY_BINS),
+            rich_help_panel=PLOT,
+            help="Equal-width confidence bins of [0, 1] (as ece:bins=N).",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="COL",
+            show_default=False,
+            rich_help_panel=DATA,
+            help="One curve (and histogram) per group of this column.",
+        ),
+    ] = None,
+    input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    chunk_size: ChunkOpt = None,
+    width: WidthOpt = None,
+    height: HeightOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    plugin: PluginOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    no_plugins: NoPluginsOpt = False,
+) -> int:
+    """Reliability diagram of binary or multiclass probabilities, with each model's ECE.
+
+    Accuracy against mean confidence in each non-empty bin of --bins equal-width
+    confidence bins (binary: the predicted probability and the share of positives;
+    multiclass: the top probability and the share whose top class is the label),
+    the diagonal of perfect calibration, and under it the histogram of the
+    confidences in the same bins. The legend gives each model's ECE, the ece of
+    'lossctl eval -l ece:bins=N'. Files are read streaming; --by draws one curve
+    per group. --height sets the diagram's rows (the histogram gets fewer).
+
+    Example: lossctl plot reliability preds.csv -p naive_bayes -p naive_bayes_isotonic
+    """
+    from lossctl.options import CompareOptions
+    from lossctl.plot import build, data
+
+    inputs = [f for f in files if f != "-"]
+    _start(out, inputs, force)
+    n_bins = data.check_bins(RELIABILITY_BINS if bins is None else bins)
+    conf = load_config(config, no_config, no_plugins)
+    settings = Settings(conf)
+    opts = CompareOptions(
+        files=files,
+        names=names or [],
+        **settings.reading(
+            target=target,
+            pred=pred,
+            weight=weight,
+            task=task,
+            nan=nan,
+            pos_label=pos_label,
+            classes=classes,
+            input_format=input_format,
+            delimiter=delimiter,
+            chunk_size=chunk_size,
+        ),
+        registry=registry(plugin, conf),
+    )
+    result = data.read_reliability(opts, n_bins, by=settings("by", by))
+    for w in result.warnings:
+        state.warn(w)
+    dropped = [m for m in result.models if m.n_dropped]
+    if dropped and out is not None:
+        for m in dropped:
+            state.warn(f"{m.name}: --nan omit dropped {m.n_dropped} of {m.n_rows} rows.")
+    _show(build.reliability_figure(result), out, width, height, inputs, force)
     return 0

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lossctl.plot.data import (
+    BinnedCalibration,
     Comparison,
     CoverageData,
     Curves,
     Distribution,
+    Reliability,
     ReliabilityData,
     ResidualData,
 )
-from lossctl.plot.figure import Figure, Hist, Line, Mark, Panel, Points, Series
+from lossctl.plot.figure import Bars, Figure, Hist, Line, Mark, Panel, Points, Series
 from lossctl.render.numbers import fmt
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 #: Size in inches of one-panel and two-panel images (at 100 dpi: 800x500, 1000x500 px).
 ONE_PANEL = (8.0, 5.0)
 TWO_PANELS = (10.0, 5.0)
+#: A reliability diagram over its histogram (800x800 px), and their relative heights.
+RELIABILITY = (8.0, 8.0)
+RELIABILITY_COLUMN = (3.0, 1.2)
 LOSS_AXIS = "loss per sample"
 
 
@@ -464,3 +469,95 @@ def compare_figure(c: Comparison) -> Figure:
     return Figure(
         f"{b_name} vs {a_name}: per-sample {key}", (scatter, hist), tuple(caption), TWO_PANELS
     )
+
+
+# -- reliability -------------------------------------------------------------------------------
+
+
+def ece_label(b: BinnedCalibration) -> str:
+    """``ECE 0.06031 (15 bins)``: the legend's words for a model's calibration error."""
+    return f"ECE {num(b.ece)} ({b.bins} bins)"
+
+
+def reliability_figure(r: Reliability) -> Figure:
+    """Accuracy against mean confidence per non-empty bin (the diagonal: calibrated), over
+    the histogram of the confidences in the same bins; each series' ECE in its legend."""
+    binary = r.task == "binary"
+    positives = {m.positive for m in r.models}
+    pos = positives.pop() if len(positives) == 1 else None
+    label1 = f"label {pos}" if pos is not None else "the positive label"
+    if binary:
+        x_label = f"confidence: predicted probability of {label1}"
+        y_label = f"observed frequency of {label1}"
+        accuracy = f"observed frequency of {label1}"
+    else:
+        x_label = "confidence: probability of the top class"
+        y_label = "accuracy: top class = label"
+        accuracy = "accuracy (the share of rows whose top class is the label)"
+    several = len(r.models) > 1
+    curves: list[tuple[str, BinnedCalibration]] = []
+    for m in r.models:
+        if r.by:
+            curves += [(f"{m.name}, {r.by} = {g.label}" if several else f"{r.by} = {g.label}",
+                        g) for g in m.groups]  # fmt: skip
+        else:
+            curves.append((m.name, m.overall))
+    lines: list[Series] = []
+    bars: list[Series] = []
+    normalize = len(curves) > 1
+    for i, (name, b) in enumerate(curves):
+        lines.append(Line(b.confidence, b.accuracy, f"{name} {ece_label(b)}", i, marker=True))
+        weight = b.weight
+        total = float(weight.sum())
+        heights = weight / total if normalize and total > 0 else weight
+        unit = "weight" if r.weight else "rows"
+        amount = num(total) if r.weight else f"{b.n}"
+        bars.append(Bars(b.edges, heights, f"{name} ({amount} {unit})", i))
+    unit = "weight" if r.weight else "rows"
+    if normalize:
+        whose = "group's" if r.by else "model's"
+        hist_y = f"share of the {whose} {unit}"
+    else:
+        hist_y = unit
+    rel = Panel(
+        x_label=x_label,
+        y_label=y_label,
+        x_range=(0.0, 1.0),
+        y_range=(-0.03, 1.03),
+        series=tuple(lines),
+        diagonal=True,
+        title="reliability (dotted line: perfectly calibrated)",
+    )
+    hist = Panel(
+        x_label=x_label,
+        y_label=hist_y,
+        x_range=(0.0, 1.0),
+        series=tuple(bars),
+        title=f"confidences in the {r.bins} bins",
+    )
+    caption = [
+        f"Each marker is a non-empty bin of {r.bins} equal-width confidence bins of [0, 1]: "
+        f"its mean confidence against its {accuracy}. On the diagonal the probabilities "
+        "mean what they say; below it the model is overconfident, above it underconfident.",
+        "ECE = sum_b (n_b / N) |acc_b - conf_b|, the gap weighted by the share of the "
+        f"{unit} in each bin: the ece of 'lossctl eval -l ece:bins={r.bins}'.",
+    ]
+    for m in r.models:
+        o = m.overall
+        used = int(o.nonempty.sum())
+        caption.append(
+            f"{m.name} ({m.source}{'' if m.pred == m.name else ': ' + m.pred}): {o.n} rows, "
+            f"{used} of {o.bins} bins "
+            f"non-empty, ECE {num(o.ece)}, MCE {num(o.mce)}."
+        )
+        if r.by and m.n_groups > len(m.groups):
+            caption.append(
+                f"{m.name}: showing the {len(m.groups)} largest of {m.n_groups} groups of "
+                f"{r.by}; the ECE above is over all rows."
+            )
+        if m.n_dropped:
+            caption.append(f"{m.name}: --nan omit dropped {m.n_dropped} of {m.n_rows} rows.")
+    title = "Reliability diagram: " + ", ".join(m.name for m in r.models)
+    if r.by:
+        title += f" by {r.by}"
+    return Figure(title, (rel, hist), tuple(caption), RELIABILITY, RELIABILITY_COLUMN)

@@ -23,6 +23,9 @@ from lossctl.losses import BoundLoss, Registry, parse_spec, split_specs
 from lossctl.losses.binary import sigmoid
 
 if TYPE_CHECKING:
+    from lossctl.core.accumulate import BinTable
+    from lossctl.core.prepare import Prepared
+    from lossctl.inputs.validate import Arrays
     from lossctl.options import CompareOptions, EvalOptions
 
 #: Losses drawn by ``plot curves`` when none is given (rmse has mse's per-sample values).
@@ -811,4 +814,349 @@ def compare_pair(
         resamples,
         seed,
         confidence,
+    )
+
+
+# -- reliability -------------------------------------------------------------------------------
+
+#: Confidence bins of a reliability diagram: the default of ece, mce and rmsce.
+RELIABILITY_BINS = 15
+#: The most bins: the bound of those losses' ``bins`` parameter.
+MAX_RELIABILITY_BINS = 10_000
+
+
+@dataclass(frozen=True)
+class ReliabilityInput:
+    """One model of a reliability diagram: its name, file and prediction column(s)."""
+
+    name: str
+    path: str
+    pred: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BinnedCalibration:
+    """The confidence-bin sums of one model (or of one group of its rows).
+
+    ``sums`` is the (3, B) array of :func:`lossctl.losses.calibration.bin_sums` added
+    over every block: the weight, the weighted confidence and the weighted accuracy
+    per bin, exactly what ``lossctl eval -l ece:bins=B`` sums.
+    """
+
+    sums: np.ndarray
+    #: Rows in these bins (the weight is their count without -w).
+    n: int
+    label: str | None = None
+
+    @property
+    def bins(self) -> int:
+        return int(self.sums.shape[1])
+
+    @property
+    def edges(self) -> np.ndarray:
+        from lossctl.losses.calibration import edges
+
+        return edges(self.bins)
+
+    @property
+    def weight(self) -> np.ndarray:
+        """The weight (rows without -w) of each bin, empty bins 0."""
+        from lossctl.losses.calibration import WEIGHT
+
+        return self.sums[WEIGHT]
+
+    @property
+    def nonempty(self) -> np.ndarray:
+        """The bins with a positive weight (the ones the errors average over)."""
+        return self.weight > 0
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The mean confidence of each non-empty bin."""
+        from lossctl.losses.calibration import CONFIDENCE
+
+        full = self.nonempty
+        return self.sums[CONFIDENCE][full] / self.weight[full]
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        """The accuracy of each non-empty bin (binary: the share of positives)."""
+        from lossctl.losses.calibration import ACCURACY
+
+        full = self.nonempty
+        return self.sums[ACCURACY][full] / self.weight[full]
+
+    def error(self, norm: str) -> float:
+        """ECE (``l1``), MCE (``max``) or RMSCE (``l2``): the losses' own computation."""
+        from lossctl.losses.calibration import calibration_error
+
+        return calibration_error(self.sums, norm)
+
+    @property
+    def ece(self) -> float:
+        return self.error("l1")
+
+    @property
+    def mce(self) -> float:
+        return self.error("max")
+
+
+@dataclass(frozen=True)
+class ModelCalibration:
+    """One model's bins over all its rows and, with --by, per group."""
+
+    name: str
+    source: str
+    pred: str
+    overall: BinnedCalibration
+    #: The groups drawn (at most ``max_groups``, the largest), in label order.
+    groups: tuple[BinnedCalibration, ...] = ()
+    #: Groups in the data.
+    n_groups: int = 0
+    n_rows: int = 0
+    n_dropped: int = 0
+    #: The positive label of a binary target.
+    positive: str | None = None
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """The reliability diagram of one or more classifiers, at ``bins`` confidence bins."""
+
+    task: str
+    bins: int
+    models: tuple[ModelCalibration, ...]
+    weight: str | None = None
+    by: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def check_bins(bins: int) -> int:
+    """``--bins``: a whole number from 1 to :data:`MAX_RELIABILITY_BINS`."""
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise UsageError(f"--bins must be an integer >= 1, got {bins}.")
+    if bins > MAX_RELIABILITY_BINS:
+        raise UsageError(f"--bins must be at most {MAX_RELIABILITY_BINS:,}, got {bins:,}.")
+    return bins
+
+
+def reliability_inputs(opts: CompareOptions) -> list[ReliabilityInput]:
+    """The models, as ``lossctl compare`` names them: several files (each one model, named
+    by its stem), or one file with one --pred per model; one file with at most one
+    --pred is one model, named by that column (or the file's stem)."""
+    from pathlib import Path
+
+    from lossctl.flows.compare import model_specs
+
+    files = list(opts.files)
+    if len(files) != 1 or len(opts.pred) > 1:
+        return [ReliabilityInput(s.name, s.path, tuple(s.pred)) for s in model_specs(opts)]
+    path, pred = files[0], tuple(opts.pred)
+    if pred and not any(ch in pred[0] for ch in "*?["):
+        name = pred[0]
+    else:
+        name = "stdin" if path == "-" else Path(path).name.split(".")[0]
+    names = [n.strip() for item in opts.names for n in item.split(",") if n.strip()]
+    if names:
+        if len(names) != 1:
+            raise UsageError(f"--names gives {len(names)} names for 1 model.")
+        name = names[0]
+    return [ReliabilityInput(name, path, pred)]
+
+
+def _check_classifier(prepared: Prepared, name: str) -> None:
+    """A reliability diagram needs a binary or multiclass task read as probabilities."""
+    src, task, cm = prepared.source.name, prepared.task, prepared.columns
+    if task not in ("binary", "multiclass"):
+        hint = {
+            "multilabel": " Draw one label at a time: -t LABEL_COLUMN -p ITS_PROBABILITY.",
+            "regression": f" For a regression use 'lossctl plot residuals {src}'.",
+        }.get(task, "")
+        raise UsageError(
+            f"reliability diagrams are for classifiers' probabilities (binary or multiclass); "
+            f"{src} ({name}) is read as a {task} task"
+            + (f" ({prepared.kind})" if prepared.kind not in ("value", "probability") else "")
+            + f".{hint}"
+        )
+    if prepared.kind != "probability":
+        cols = ", ".join(cm.pred) if len(cm.pred) <= 3 else f"{cm.pred[0]}, ..., {cm.pred[-1]}"
+        raise InputError(
+            f"reliability diagrams need probabilities in [0, 1]; {cols} of {src} "
+            f"hold{'s' if len(cm.pred) == 1 else ''} {prepared.kind}s (values outside "
+            f"[0, 1]). Apply the {'sigmoid' if task == 'binary' else 'softmax'} first."
+        )
+
+
+def _check_block(y_pred: np.ndarray, rows: np.ndarray, cols: tuple[str, ...], src: str) -> None:
+    """Every prediction of a block is a probability in [0, 1] (a logit further down the
+    file than the first rows, which decided the kind)."""
+    bad = _outside(y_pred)
+    if not bad.any():
+        return
+    where = np.flatnonzero(bad)
+    first = y_pred[where[0]]
+    value = float(first if np.ndim(first) == 0 else first[(first < 0) | (first > 1)][0])
+    shown = ", ".join(str(int(r)) for r in rows[where[:5]]) + (", ..." if where.size > 5 else "")
+    named = ", ".join(cols) if len(cols) <= 3 else f"{cols[0]}, ..., {cols[-1]}"
+    raise InputError(
+        f"reliability diagrams need probabilities in [0, 1]; {named} of {src} "
+        f"hold{'s' if len(cols) == 1 else ''} "
+        f"{where.size} value{'s' if where.size > 1 else ''} outside (rows {shown}; first "
+        f"{value:g}): logits or scores? Apply the sigmoid (softmax) first."
+    )
+
+
+class _OnePass(Exception):
+    """A part found what only the sequential pass reports with exact row numbers."""
+
+
+class _Bins:
+    """Bin sums of one pass (or part): the :class:`BinTable` eval adds blocks to, the rows
+    and the rows per group."""
+
+    def __init__(self, bins: int) -> None:
+        from lossctl.core.accumulate import BinTable
+
+        self.table = BinTable(bins, groups=np.zeros((0, 3, bins)))
+        self.n = 0
+        self.counts: dict[str, int] = {}
+
+    def add(self, prepared: Prepared, loss: BoundLoss, arrays: Arrays) -> None:
+        from lossctl.engines.base import compute_block
+        from lossctl.losses.spec import ACCURACY_KEY, CONFIDENCE_KEY
+
+        values = compute_block(prepared, arrays)
+        conf, acc = values[loss.key + CONFIDENCE_KEY], values[loss.key + ACCURACY_KEY]
+        groups = None
+        if arrays.groups is not None:
+            codes, labels = arrays.groups.codes, arrays.groups.labels
+            groups = (codes, labels)
+            for code, count in enumerate(np.bincount(codes, minlength=len(labels)).tolist()):
+                if count:
+                    label = str(labels[code])
+                    self.counts[label] = self.counts.get(label, 0) + count
+        self.table.add(conf, acc, arrays.weight, groups)
+        self.n += len(arrays)
+
+    def merge(self, other: _Bins) -> None:
+        self.table.merge(other.table)
+        self.n += other.n
+        for label, count in other.counts.items():
+            self.counts[label] = self.counts.get(label, 0) + count
+
+
+def _read_bins(prepared: Prepared, loss: BoundLoss) -> tuple[BinTable, int, dict[str, int]]:
+    """The bin sums of a file, read as ``lossctl eval`` reads it so that the float sums
+    are added in the same order: in the parts eval reads in parallel (large files),
+    each part's blocks summed, then the parts merged in file order; else (or when a
+    part finds a problem, for its exact row numbers) in one pass of blocks. Only a block
+    (a part's, or the pass's) and the sums are held."""
+    from lossctl.engines.base import valid_blocks
+    from lossctl.errors import LossctlError
+    from lossctl.inputs.readers import cpu_workers
+
+    cols, bins = prepared.columns.pred, loss.bins
+    parts = prepared.source.parts(cpu_workers())
+    if parts:
+        try:
+            total = _Bins(bins)
+            offset = 0
+            for part in parts:
+                validator = prepared.validator.fresh()
+                got = _Bins(bins)
+                for arrays, _chunk in prepared.arrays(part, validator):
+                    if validator.needs_exact_rows or _outside(arrays.y_pred).any():
+                        raise _OnePass
+                    if len(arrays):
+                        got.add(prepared, loss, arrays)
+                total.merge(got)
+                prepared.validator.absorb(validator, 0 if prepared.is_dataset else offset)
+                offset += validator.n_rows
+            if prepared.validator.needs_exact_rows:
+                raise _OnePass
+            prepared.validator.finish()
+            return total.table, total.n, total.counts
+        except (_OnePass, LossctlError):
+            prepared.validator = prepared.validator.fresh()  # start again, in one pass
+    one = _Bins(bins)
+    for arrays, _chunk in valid_blocks(prepared):
+        _check_block(arrays.y_pred, arrays.rows, cols, prepared.validator.source)
+        one.add(prepared, loss, arrays)
+    return one.table, one.n, one.counts
+
+
+def _outside(y_pred: np.ndarray) -> np.ndarray:
+    """Rows with a prediction outside [0, 1]."""
+    outside = np.asarray((y_pred < 0) | (y_pred > 1))
+    return np.asarray(outside.any(axis=1)) if outside.ndim > 1 else outside
+
+
+def read_reliability(
+    opts: CompareOptions,
+    bins: int = RELIABILITY_BINS,
+    by: str | None = None,
+    max_groups: int = MAX_GROUPS,
+) -> Reliability:
+    """Each model's confidence-bin sums, streaming its file.
+
+    Every file is read as ``lossctl eval -l ece:bins=B`` reads it (same columns, task,
+    checks, blocks and parts, see :func:`_read_bins`) and each block becomes bin sums,
+    added up as eval adds them (:class:`lossctl.core.accumulate.BinTable`), so a
+    model's ECE is eval's, exactly. Only one block and the sums are held. The first
+    model decides the task (unless --task), as in ``lossctl compare``; with ``by``, the
+    ``max_groups`` largest groups (by weight) are kept for drawing, shared among the
+    models.
+    """
+    from lossctl.core.prepare import prepare
+    from lossctl.engines.base import check_rows_left
+    from lossctl.options import EvalOptions
+    from lossctl.plugins import load_registry
+
+    check_bins(bins)
+    registry = opts.registry or load_registry()
+    inputs = reliability_inputs(opts)
+    per_model = max(1, max_groups // len(inputs))  # series are models x groups
+    task = opts.task
+    models: list[ModelCalibration] = []
+    warnings: list[str] = []
+    for m in inputs:
+        prepared = prepare(EvalOptions(
+            path=m.path, losses=[], target=opts.target, pred=list(m.pred), weight=opts.weight,
+            by=by, task=task, nan=opts.nan, pos_label=opts.pos_label, classes=opts.classes,
+            input_format=opts.input_format, delimiter=opts.delimiter,
+            chunk_size=opts.chunk_size, registry=registry,
+        ))  # fmt: skip
+        _check_classifier(prepared, m.name)
+        task = prepared.task
+        loss = registry.bind(parse_spec(f"ece:bins={bins}"), prepared.task, prepared.kind)
+        prepared.losses = [loss]
+        table, n, counts = _read_bins(prepared, loss)
+        cm, v = prepared.columns, prepared.validator  # after the read: it may start afresh
+        weight_sum = float(table.overall[0].sum()) if cm.weight else None
+        check_rows_left(prepared, n, weight_sum, "plot")
+        parts = [BinnedCalibration(table.of(g).copy(), counts.get(g, 0), g) for g in table.labels]
+        # The largest groups (ties: first seen), drawn in label order.
+        shown = sorted(parts, key=lambda p: -float(p.weight.sum()))[:per_model]
+        shown.sort(key=lambda p: str(p.label))
+        models.append(
+            ModelCalibration(
+                name=m.name,
+                source=prepared.source.name,
+                pred=", ".join(cm.pred) if len(cm.pred) <= 2 else f"{cm.pred[0]}, ...",
+                overall=BinnedCalibration(table.overall.copy(), n),
+                groups=tuple(shown),
+                n_groups=len(parts),
+                n_rows=v.n_rows,
+                n_dropped=v.n_dropped,
+                positive=v.positive,
+            )
+        )
+        warnings += v.warnings()
+    return Reliability(
+        task=task,
+        bins=bins,
+        models=tuple(models),
+        weight=opts.weight,
+        by=by,
+        warnings=tuple(dict.fromkeys(warnings)),
     )

@@ -23,6 +23,8 @@ class Line:
     y: np.ndarray
     label: str
     style: int = 0
+    #: Also mark each point (a glyph per style in the terminal, a marker in an image).
+    marker: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ class Hist:
 
 
 @dataclass(frozen=True)
+class Bars:
+    """Bars over fixed bins: ``heights[k]`` over ``[edges[k], edges[k + 1])``, drawn as given.
+
+    Unlike :class:`Hist`, the binning belongs to the data (the confidence bins of a
+    calibration error), so both renderers draw every bin, empty ones at height 0.
+    Several bars series in a panel share the bins: side by side in each bin in an
+    image, overlaid outlines in the terminal.
+    """
+
+    edges: np.ndarray
+    heights: np.ndarray
+    label: str
+    style: int = 0
+
+
+@dataclass(frozen=True)
 class Mark:
     """A vertical line at ``x`` (the mean, the median, 0, a threshold)."""
 
@@ -63,7 +81,7 @@ class Mark:
     style: int = 0
 
 
-Series = Line | Points | Hist
+Series = Line | Points | Hist | Bars
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,10 @@ class Figure:
     caption: tuple[str, ...] = field(default=())
     #: Image size in inches at :data:`lossctl.plot.image.DPI` (fixed per plot kind).
     size: tuple[float, float] = (8.0, 5.0)
+    #: Relative heights of the panels stacked in one column on a shared x axis (the
+    #: image and the terminal); empty: side by side in an image, one under the other
+    #: at the same height in the terminal.
+    column: tuple[float, ...] = ()
 
 
 def y_extent(panel: Panel, hist_heights: list[np.ndarray] | None = None) -> tuple[float, float]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from lossctl.errors import UsageError
 from lossctl.plot.data import auto_bins, histogram
-from lossctl.plot.figure import Figure, Hist, Line, Panel, Points, y_extent
+from lossctl.plot.figure import Bars, Figure, Hist, Line, Panel, Points, y_extent
 
 DPI = 100
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -38,6 +38,13 @@ LINESTYLES: tuple[Any, ...] = (
     (0, (8, 3)),
 )
 EMPHASIS = "#D62728"
+#: The marker of each series style on a line drawn with markers (as the terminal's glyphs).
+MARKER_SHAPES = ("o", "s", "^", "D", "v", "X")
+#: SVG ids of what a reader may count: ``bin-S-K`` is bar K of the S-th bars series of a
+#: panel (every bin, empty ones at height 0); ``marker-S`` the markers of the S-th line
+#: drawn with markers (one ``<use>`` per point).
+BAR_ID = "bin-{series}-{bin}"
+MARKER_ID = "marker-{series}"
 MARKS: tuple[tuple[str, Any], ...] = (
     ("#222222", "-"),
     ("#009E73", (0, (2, 2))),
@@ -143,10 +150,15 @@ def draw(figure: Figure) -> Any:
 
     w, h = figure.size
     fig = MplFigure(figsize=(w, h), dpi=DPI)
-    axes = fig.subplots(1, len(figure.panels), squeeze=False)[0]
+    n = len(figure.panels)
+    if figure.column:  # one column on a shared x axis, the x label under the last only
+        axes = fig.subplots(n, 1, sharex=True, squeeze=False,
+                            gridspec_kw={"height_ratios": list(figure.column)})[:, 0]  # fmt: skip
+    else:
+        axes = fig.subplots(1, n, squeeze=False)[0]
     notes: list[str] = []
-    for ax, panel in zip(axes, figure.panels, strict=True):
-        notes += _draw_panel(ax, panel)
+    for i, (ax, panel) in enumerate(zip(axes, figure.panels, strict=True)):
+        notes += _draw_panel(ax, panel, x_label=not figure.column or i == n - 1)
     fig.suptitle(figure.title, fontsize=12, fontweight="bold", y=0.985)
     chars = int(w * 14)
     caption = [part for text in (*figure.caption, *notes) for part in textwrap.wrap(text, chars)]
@@ -154,13 +166,17 @@ def draw(figure: Figure) -> Any:
     for i, text in enumerate(reversed(caption)):
         fig.text(0.012, 0.012 + i * line, text, fontsize=8.5, color="#333333", va="bottom")
     bottom = 0.012 + len(caption) * line + 0.10
-    fig.subplots_adjust(
-        left=0.08 if len(axes) == 1 else 0.07, right=0.98, top=0.87, bottom=bottom, wspace=0.22
-    )
+    if figure.column:
+        fig.subplots_adjust(left=0.1, right=0.97, top=0.91, bottom=bottom - 0.03, hspace=0.18)
+    else:
+        fig.subplots_adjust(
+            left=0.08 if len(axes) == 1 else 0.07, right=0.98, top=0.87, bottom=bottom,
+            wspace=0.22,
+        )  # fmt: skip
     return fig
 
 
-def _draw_panel(ax: Any, panel: Panel) -> list[str]:
+def _draw_panel(ax: Any, panel: Panel, x_label: bool = True) -> list[str]:
     """Draw one panel; returns notes for the caption (subsampled points)."""
     notes: list[str] = []
     lo, hi = panel.x_range
@@ -175,9 +191,18 @@ def _draw_panel(ax: Any, panel: Panel) -> list[str]:
     hists = [s for s in panel.series if isinstance(s, Hist)]
     if hists:
         _draw_hists(ax, panel, hists)
+    bars = [s for s in panel.series if isinstance(s, Bars)]
+    if bars:
+        _draw_bars(ax, bars)
     rng = np.random.default_rng(0)
+    with_markers = 0
     for s in panel.series:
         if isinstance(s, Line):
+            extra: dict[str, Any] = {}
+            if s.marker:
+                extra = {"marker": MARKER_SHAPES[s.style % len(MARKER_SHAPES)], "ms": 5,
+                         "gid": MARKER_ID.format(series=with_markers)}  # fmt: skip
+                with_markers += 1
             ax.plot(
                 s.x,
                 s.y,
@@ -185,6 +210,7 @@ def _draw_panel(ax: Any, panel: Panel) -> list[str]:
                 ls=LINESTYLES[s.style % len(LINESTYLES)],
                 label=s.label,
                 zorder=3,
+                **extra,
             )
         elif isinstance(s, Points):
             x, y = s.x, s.y
@@ -216,16 +242,18 @@ def _draw_panel(ax: Any, panel: Panel) -> list[str]:
     ax.set_xlim(lo, hi)
     if panel.y_range is not None:
         ax.set_ylim(*panel.y_range)
-    elif hists:
+    elif hists or bars:
         # Headroom above the bars for the legend (one line per entry), so it hides no bar.
-        bottom, top = y_extent(panel, _heights(panel, hists))
-        entries = len(hists) + len({mk.label for mk in panel.marks})
+        tops = (_heights(panel, hists) if hists else []) + [b.heights for b in bars]
+        bottom, top = y_extent(panel, tops)
+        entries = len(hists) + len(bars) + len({mk.label for mk in panel.marks})
         room = min(0.6, 0.09 * entries)
         if panel.y_log:
             ax.set_ylim(bottom, top * (top / bottom) ** (room / (1 - room)))
         else:
             ax.set_ylim(bottom, bottom + (top - bottom) / (1 - room))
-    ax.set_xlabel(panel.x_label)
+    if x_label:
+        ax.set_xlabel(panel.x_label)
     ax.set_ylabel(panel.y_label)
     if panel.title:
         ax.set_title(panel.title)
@@ -237,12 +265,20 @@ def _legend_corner(panel: Panel) -> str:
     """Where the legend hides the least: the emptier upper corner for histograms and
     scatters (matplotlib's 'best' counts vertical marks as data and is slow on many
     points), 'best' for curves."""
-    if not any(isinstance(s, (Hist, Points)) for s in panel.series):
+    if not any(isinstance(s, (Hist, Points, Bars)) for s in panel.series):
         return "best"
     points = sum(s.x.shape[0] for s in panel.series if isinstance(s, Points))
     if points:  # 'best' is quadratic in the points: only for small scatters
         return "best" if points <= 2000 else "upper left"
     lo, hi = panel.x_range
+    if not any(isinstance(s, Hist) for s in panel.series):  # fixed bins: their weight
+        bars = [s for s in panel.series if isinstance(s, Bars)]
+        centre = np.concatenate([0.5 * (b.edges[:-1] + b.edges[1:]) for b in bars])
+        weight = np.concatenate([b.heights for b in bars])
+        third = (hi - lo) / 3
+        left = float(weight[centre < lo + third].sum())
+        right = float(weight[centre > hi - third].sum())
+        return "upper left" if left <= right else "upper right"
     values = np.concatenate([s.values for s in panel.series if isinstance(s, Hist)])
     if panel.x_log:
         values = values[values > 0]
@@ -296,6 +332,28 @@ def _draw_hists(ax: Any, panel: Panel, hists: list[Hist]) -> None:
                 label=s.label,
                 zorder=2,
             )
+
+
+def _draw_bars(ax: Any, bars: list[Bars]) -> None:
+    """Every bin of each bars series (the series side by side within a bin), each bar
+    with its SVG id :data:`BAR_ID`."""
+    from matplotlib.patches import Rectangle
+
+    n = len(bars)
+    for j, s in enumerate(bars):
+        width = np.diff(s.edges)
+        slot = width * (0.9 if n == 1 else 0.86 / n)
+        left = s.edges[:-1] + width * (0.05 if n == 1 else 0.07) + j * slot
+        for k in range(s.heights.shape[0]):
+            # add_artist, not bar(): no data-limit update per bar (thousands of bins),
+            # the panel sets its limits itself.
+            rect = Rectangle(
+                (float(left[k]), 0.0), float(slot[k]), float(s.heights[k]),
+                color=_color(s.style), alpha=0.85, linewidth=0, zorder=2,
+                label=s.label if k == 0 else "_nolegend_",
+            )  # fmt: skip
+            rect.set_gid(BAR_ID.format(series=j, bin=k))
+            ax.add_artist(rect)
 
 
 def _color(style: int) -> str:

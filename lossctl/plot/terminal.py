@@ -21,7 +21,7 @@ import numpy as np
 
 from lossctl.errors import UsageError
 from lossctl.plot.data import auto_bins, histogram
-from lossctl.plot.figure import Figure, Hist, Line, Mark, Panel, Points, y_extent
+from lossctl.plot.figure import Bars, Figure, Hist, Line, Mark, Panel, Points, y_extent
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -32,6 +32,8 @@ COLORS = ("cyan", "magenta", "yellow", "green", "blue", "bright_red")
 DASHES: tuple[tuple[int, ...] | None, ...] = (None, (4, 2), (1, 2), (5, 2, 1, 2), (2, 2), (8, 3))
 EMPHASIS = "bold red"
 EMPHASIS_POINT = "●"
+#: The marker of each series style, on the points of a line drawn with markers.
+MARKERS = ("●", "■", "▲", "◆", "▼", "✖")
 EMPHASIS_BAR = "▓"
 DIAGONAL = "bright_black"
 #: Vertical marks: (character, style) per mark style.
@@ -53,6 +55,10 @@ def dash(style: int) -> tuple[int, ...] | None:
 
 def mark_glyph(style: int) -> tuple[str, str]:
     return MARKS[style % len(MARKS)]
+
+
+def marker(style: int) -> str:
+    return MARKERS[style % len(MARKERS)]
 
 
 # -- scales and ticks --------------------------------------------------------------------------
@@ -235,24 +241,50 @@ def _line_glyph(style: int) -> str:
 
 
 def _hist_heights(panel: Panel, cols: int) -> list[np.ndarray]:
-    """Bar height under each column: bins chosen for the data (at most one per column)."""
+    """Bar height under each column, per bar series (:class:`Hist`: bins chosen for the
+    data, at most one per column; :class:`Bars`: see :func:`_bars_heights`)."""
     lo, hi = panel.x_range
     hists = [s for s in panel.series if isinstance(s, Hist)]
-    bins = auto_bins([s.values for s in hists], lo, hi, log=panel.x_log, cap=cols)
-    # The bin under the centre of each column.
-    centre = (np.arange(cols) + 0.5) / cols
-    which = np.minimum((centre * bins).astype(np.int64), bins - 1)
     out = []
-    for s in hists:
-        _, h = histogram(s.values, s.weights, lo, hi, bins, log=panel.x_log, normalize=s.normalize)
-        out.append(h[which])
+    if hists:
+        bins = auto_bins([s.values for s in hists], lo, hi, log=panel.x_log, cap=cols)
+        # The bin under the centre of each column.
+        centre = (np.arange(cols) + 0.5) / cols
+        which = np.minimum((centre * bins).astype(np.int64), bins - 1)
+        for s in hists:
+            _, h = histogram(
+                s.values, s.weights, lo, hi, bins, log=panel.x_log, normalize=s.normalize
+            )
+            out.append(h[which])
+    out += [_bars_heights(s, panel, cols) for s in panel.series if isinstance(s, Bars)]
     return out
+
+
+def _bars_heights(bars: Bars, panel: Panel, cols: int) -> np.ndarray:
+    """Fixed bins under the columns: each column shows the bin under its centre when
+    there are no more bins than columns (every bin then covers one centre at least),
+    else the sum of the bins whose centres fall in it."""
+    xax = Axis(panel.x_range[0], panel.x_range[1], cols, panel.x_log)
+    edges = bars.edges
+    n = bars.heights.shape[0]
+    if n <= cols:
+        centre = xax.lo + (np.arange(cols) + 0.5) / cols * (xax.hi - xax.lo)
+        if panel.x_log:
+            centre = 10.0**centre
+        k = np.searchsorted(edges, centre, side="right") - 1
+        inside = (k >= 0) & (k < n) & (centre <= edges[-1])
+        return np.where(inside, bars.heights[np.clip(k, 0, n - 1)], 0.0)
+    col = np.floor(xax.px(0.5 * (edges[:-1] + edges[1:])))
+    ok = np.isfinite(col) & (col >= 0) & (col < cols)
+    return np.bincount(col[ok].astype(np.int64), bars.heights[ok], cols)
 
 
 def _draw_panel(panel: Panel, width: int, rows: int) -> tuple[list[list[tuple[str, str]]], _Legend]:
     """The rows of one panel as (text, style) runs, and its legend."""
     legend = _Legend()
-    hists = [s for s in panel.series if isinstance(s, Hist)]
+    # Bars after histograms: the order of the heights of _hist_heights.
+    hists: list[Hist | Bars] = [s for s in panel.series if isinstance(s, Hist)]
+    hists += [s for s in panel.series if isinstance(s, Bars)]
     # The y tick labels set the plot width, bars use one bin per column, and the bar
     # heights set the y range: iterate to the fixed point (two rounds in practice).
     cols = width - 8
@@ -297,7 +329,11 @@ def _draw_panel(panel: Panel, width: int, rows: int) -> tuple[list[list[tuple[st
             px, py = _raster(xax.px(s.x), yax.px(s.y), 2 * cols, 4 * rows)
             m = _dash_mask(px.shape[0], dash(s.style))
             canvas.dots(px[m], py[m], color(s.style))
-            legend.add(_line_glyph(s.style), color(s.style), s.label)
+            glyph = _line_glyph(s.style)
+            if s.marker:
+                _draw_markers(canvas, s, xax, yax)
+                glyph = glyph[:2] + marker(s.style) + glyph[2:]
+            legend.add(glyph, color(s.style), s.label)
         elif isinstance(s, Points) and not s.emphasis:
             fx, fy = xax.px(s.x), yax.px(s.y)
             ok = np.isfinite(fx) & np.isfinite(fy)
@@ -355,13 +391,29 @@ def _draw_panel(panel: Panel, width: int, rows: int) -> tuple[list[list[tuple[st
     out.append([(" " * margin + "└" + "".join(axis), "dim")])
     out.append([("".join(labels).rstrip(), "dim")])
     out.append([(_fit(panel.x_label, width).rjust(width).rstrip(), "dim")])
+    merged = [s for s in panel.series if isinstance(s, Bars) and s.heights.shape[0] > cols]
+    if merged:
+        n = merged[0].heights.shape[0]
+        note = f"({n} bins in {cols} columns: each bar sums the bins under it; widen --width.)"
+        out += [[(part, "dim")] for part in textwrap.wrap(note, width)]
     return out, legend
+
+
+def _draw_markers(canvas: Canvas, line: Line, xax: Axis, yax: Axis) -> None:
+    """The style's marker glyph in the cell of each point of ``line`` (inside the axes)."""
+    fx, fy = xax.px(line.x), yax.px(line.y)
+    ok = np.isfinite(fx) & np.isfinite(fy) & (fx >= 0) & (fy >= 0)
+    ok &= (fx <= 2 * canvas.cols) & (fy <= 4 * canvas.rows)
+    px = np.minimum(np.floor(fx[ok]), 2 * canvas.cols - 1).astype(np.int64)
+    py = np.minimum(np.floor(fy[ok]), 4 * canvas.rows - 1).astype(np.int64)
+    for x, y in zip(px.tolist(), py.tolist(), strict=True):
+        canvas.put(x // 2, (4 * canvas.rows - 1 - y) // 4, marker(line.style), color(line.style))
 
 
 def _draw_hists(
     canvas: Canvas,
     panel: Panel,
-    hists: list[Hist],
+    hists: Sequence[Hist | Bars],
     heights: list[np.ndarray],
     yax: Axis,
     legend: _Legend,
@@ -391,11 +443,12 @@ def _draw_hists(
             owner = int(np.searchsorted(eighths[:, c], min(r8 + 4, total - 1), side="right"))
             owner = min(owner, len(hists) - 1)
             s = hists[owner]
+            hot = isinstance(s, Hist) and s.emphasis
             part = min(8, total - r8)
-            ch = (EMPHASIS_BAR if s.emphasis else "█") if part >= 8 else BLOCKS[part]
-            canvas.put(c, row, ch, EMPHASIS if s.emphasis else color(s.style))
+            ch = (EMPHASIS_BAR if hot else "█") if part >= 8 else BLOCKS[part]
+            canvas.put(c, row, ch, EMPHASIS if hot else color(s.style))
     for s in hists:
-        if s.emphasis:
+        if isinstance(s, Hist) and s.emphasis:
             legend.add(EMPHASIS_BAR, EMPHASIS, s.label)
         else:
             legend.add("█", color(s.style), s.label)
@@ -453,9 +506,13 @@ def render_runs(figure: Figure, width: int, height: int) -> list[list[tuple[str,
     for part in textwrap.wrap(figure.title, width) or [""]:
         lines.append([(part, "bold")])
     previous: list[tuple[str, str, str]] | None = None
-    for panel in figure.panels:
+    top = max(figure.column, default=1.0)
+    for i, panel in enumerate(figure.panels):
         lines.append([])
-        body, legend = _draw_panel(panel, width, height)
+        rows = height
+        if figure.column:  # stacked panels keep their relative heights
+            rows = max(MIN_HEIGHT, round(height * figure.column[i] / top))
+        body, legend = _draw_panel(panel, width, rows)
         lines += body
         if legend.items and legend.items != previous:
             lines += _legend_lines(legend, width)
