@@ -80,7 +80,7 @@ class Prepared:
         """
         v = validator or self.validator
         cm = self.columns
-        groups = [cm.by] if cm.by else []
+        groups = [c for c in dict.fromkeys((cm.by, cm.series)) if c]
         ds = self.dataset
         parts: list[Part] | list[Part | None] = (
             ds.parts(1) if ds is not None and part is None else [part]

@@ -525,7 +525,9 @@ class Source:
             elif fmt == "jsonl":
                 yield from _jsonl_batches(self, columns, types, probe)
             elif fmt == "parquet":
-                yield from _parquet_batches(self.open_seekable(), columns, self.chunk_size, part)
+                yield from _parquet_batches(
+                    self.open_seekable(), columns, self.chunk_size, part, categories
+                )
             else:
                 yield from _feather_batches(self.open_seekable(), columns)
         except InputError:
@@ -829,11 +831,13 @@ def _jsonl_batches(
 
 
 def _parquet_batches(
-    src: Any, columns: list[str], size: int, part: Part | None
+    src: Any, columns: list[str], size: int, part: Part | None, categories: Sequence[str] = ()
 ) -> Iterator[pa.RecordBatch]:
+    """Batches of a Parquet file; group columns (``categories``) of text come as dictionary
+    arrays, decoded from the file's own dictionary pages: codes, without the strings."""
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(src)
+    pf = pq.ParquetFile(src, read_dictionary=[c for c in categories if c in columns] or None)
     groups = list(part.row_groups) if part is not None else None
     yield from pf.iter_batches(batch_size=min(size, 1 << 20), columns=columns, row_groups=groups)
 

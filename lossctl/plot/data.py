@@ -733,6 +733,16 @@ def read_pair(opts: CompareOptions) -> Pair:
     _one_loss(split_specs(opts.losses), "compare")
     prepareds = prepare_models(opts, specs, registry, first_loss_only=True)
     loss, task = prepareds[0].losses[0], prepareds[0].task
+    if loss.spec.binned or loss.spec.scaled is not None:
+        what = (
+            "a binned calibration error has no per-sample values (plot reliability draws it)"
+            if loss.spec.binned
+            else "its cost is a mean over series, not over the per-sample values drawn here"
+        )
+        raise UsageError(
+            f"plot compare draws per-sample losses and their mean; '{loss.key}': {what}. "
+            f"Use 'lossctl compare' for its test."
+        )
     models, keep = paired_rows(prepareds, [s.name for s in specs], opts.id, "both")
     a, b = models
     w = None if a.weight is None else a.weight[keep]
