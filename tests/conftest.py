@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -138,3 +142,51 @@ def perfect_prediction(spec: LossSpec, y: np.ndarray) -> np.ndarray:
         out[np.arange(y.shape[0]), y.astype(int)] = 1.0
         return out
     return y.copy()
+
+
+#: Runs the CLI with CSV byte ranges of ``argv[1]`` bytes and Parquet row groups read as
+#: parallel parts (the thresholds are lowered in the process), and says on stderr whether
+#: the parts were merged or the run fell back to one sequential pass.
+SMALL_PARTS = """
+import sys
+from lossctl.inputs import readers
+readers.PARALLEL_MIN_BYTES = 0
+readers.PARALLEL_MIN_ROWS = 0
+readers.PART_BYTES = int(sys.argv.pop(1))
+import lossctl.flows.eval as flow
+real = flow.run_parallel
+def spy(prepared, parts, *args, **kwargs):
+    out = real(prepared, parts, *args, **kwargs)
+    state = "merged" if out is not None else "fell back"
+    sys.stderr.write(f"PARALLEL {len(parts)} parts {state}\\n")
+    return out
+flow.run_parallel = spy
+from lossctl.cli import main
+main()
+"""
+
+
+def in_parts(tmp_path: Path, part_bytes: int, *args: object) -> dict[str, Any]:
+    """The JSON of a run whose input was read in parallel parts (and merged)."""
+    res = subprocess.run(
+        [sys.executable, "-c", SMALL_PARTS, str(part_bytes), *map(str, args), "--json"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    parallel = [line for line in res.stderr.splitlines() if line.startswith("PARALLEL")]
+    assert len(parallel) == 1 and parallel[0].endswith(" parts merged"), res.stderr
+    assert int(parallel[0].split()[1]) > 2, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """An in-process Dask cluster of two worker processes (skipped without distributed)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, silence_logs=logging.CRITICAL,
+    )  # fmt: skip
+    yield cluster.scheduler_address
+    cluster.close()

@@ -10,7 +10,7 @@ goes back raises :class:`Unordered`, and the caller sorts the history whole inst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,10 @@ class HistoryScales:
     tails: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     fill: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_time: np.ndarray | None = None
+    #: A time key as the history wrote it (a date, not its day count), for messages.
+    show_time: Callable[[object], str] = str
+    #: Two row numbers of :meth:`add` as messages name them (with their files).
+    show_rows: Callable[[int, int], str] = field(default=lambda a, b: f"rows {a} and {b}")
 
     def _slots_of(self, labels: Sequence[str]) -> np.ndarray:
         out = np.empty(len(labels), dtype=np.intp)
@@ -136,9 +140,10 @@ class HistoryScales:
             where = ""
             if rows is not None:
                 a, b = sorted((int(rows[order[i - 1]]), int(rows[order[i]])))
-                where = f" (rows {a} and {b})"
+                where = f" ({self.show_rows(a, b)})"
             raise InputError(
-                f"{self.source}: series '{self.labels[s[i]]}' has two rows at time {t[i]}"
+                f"{self.source}: series '{self.labels[s[i]]}' has two rows at time "
+                f"{self.show_time(t[i])}"
                 f"{where}; a history needs one value per series and time. Drop the "
                 "duplicates (or aggregate them) first."
             )
@@ -231,13 +236,19 @@ def read_scales(history: History, season: int) -> SeriesScales:
     it then takes memory for its three columns)."""
     from contextlib import closing
 
-    scales = HistoryScales(season)
+    scales = HistoryScales(season, show_time=history.show_time, show_rows=history.show_rows)
     try:
         with closing(history.chunks()) as chunks:
             for c in chunks:
                 scales.source = f"the history {history.name}"
                 scales.add(c.codes, c.labels, c.y, c.times, c.rows)
     except Unordered:
+        if not history.rereadable:  # standard input: what was read is gone
+            raise InputError(
+                f"the history {history.name} is not in time order within each series, and "
+                "standard input cannot be read a second time to sort it: sort it by series "
+                "and time first, or pass it as a file (--train FILE)."
+            ) from None
         history.dropped = 0
         history.notes.clear()
         scales = _whole(history, season)
@@ -260,7 +271,10 @@ def _whole(history: History, season: int) -> HistoryScales:
         rows.append(c.rows)
         if c.times is not None:
             times.append(c.times)
-    scales = HistoryScales(season, f"the history {history.name}")
+    scales = HistoryScales(
+        season, f"the history {history.name}", show_time=history.show_time,
+        show_rows=history.show_rows,
+    )  # fmt: skip
     if ys:
         scales.add(np.concatenate(codes), list(known), np.concatenate(ys),
                    np.concatenate(times) if times else None, np.concatenate(rows))  # fmt: skip

@@ -259,11 +259,11 @@ def compare_losses(
     for loss in losses:
         if loss.spec.binned or loss.spec.scaled is not None:
             special = _compare_binned if loss.spec.binned else _compare_scaled
-            costs, results, wins, series_wins = special(
+            costs, tested, won, series_wins = special(
                 models, loss, baseline, keep, w, test=test, resamples=resamples, seed=seed,
                 confidence=confidence, horizon=horizon,
             )  # fmt: skip
-            out[loss.key] = assemble(loss, costs, baseline, results, wins, confidence, test,
+            out[loss.key] = assemble(loss, costs, baseline, tested, won, confidence, test,
                                      series_wins)  # fmt: skip
             continue
         finalize = loss.finalizer

@@ -213,6 +213,11 @@ def _read_history(prepared: Prepared, opts: EvalOptions) -> None:
         )
     if len(prepared.columns.target) != 1:
         raise UsageError(f"{', '.join(scaled)} score one target column per series.")
+    if opts.train == "-" and opts.path == "-":
+        raise UsageError(
+            "the forecasts and the --train history cannot both come from standard input; "
+            "pass one of them as a file."
+        )
     history = History(
         opts.train, prepared.columns.target[0], opts.series, opts.time, opts.nan,
         opts.chunk_size, opts.delimiter,

@@ -265,13 +265,14 @@ def _evaluate(
         _ship_plugins(c, prepared)
         workers = max(1, len(c.scheduler_info().get("workers", {})))
         parts = parts_of(prepared, workers)
-        outcomes = _gather(c, [c.submit(_part_task, prepared, p, folder.tmp if folder else None,
+        shared = _shared(c, prepared, len(parts))
+        outcomes = _gather(c, [c.submit(_part_task, shared, p, folder.tmp if folder else None,
                                         pure=False) for p in parts], progress)  # fmt: skip
     evaluation = Evaluation(prepared.losses)
     v = prepared.validator
     nan_labels: list[str] = []
     for o in outcomes:  # part order: deterministic merge
-        evaluation = evaluation.merge(o.evaluation)
+        evaluation.update(o.evaluation)
         v.absorb(o.validator)
         nan_labels += o.nan_labels
     if v.seen_zero and v.seen_minus_one:
@@ -282,6 +283,15 @@ def _evaluate(
     # What only all the parts together tell: NaN rows to report, a --pos-label absent.
     v.finish(nan_labels)
     return evaluation
+
+
+def _shared(c: Any, value: Any, tasks: int) -> Any:
+    """``value`` sent to every worker once (a future the tasks take as their argument),
+    not pickled into each of ``tasks`` tasks: the series scales of a panel of a million
+    series are tens of megabytes."""
+    if tasks < 2:
+        return value
+    return c.scatter(value, broadcast=True, hash=False)
 
 
 def _gather(c: Any, futures: list[Any], progress: Progress | None) -> list[Any]:
@@ -494,7 +504,8 @@ def run_compare(
             _ship_plugins(c, p)
         workers = max(1, len(c.scheduler_info().get("workers", {})))
         parts = parts_of(first, workers)
-        futures = [c.submit(_compare_task, prepareds, names, baseline, p, horizon, pure=False)
+        shared = _shared(c, prepareds, len(parts))
+        futures = [c.submit(_compare_task, shared, names, baseline, p, horizon, pure=False)
                    for p in parts]  # fmt: skip
         outcomes = _gather(c, futures, None)
     n_rows = sum(o.n_rows for o in outcomes)

@@ -58,7 +58,7 @@ def run_parallel(
                 pending.append(
                     pool.submit(evaluate_part, prepared, nxt, progress, writer is not None)
                 )
-            evaluation = evaluation.merge(done.evaluation)
+            evaluation.update(done.evaluation)
             prepared.validator.absorb(done.validator, 0 if prepared.is_dataset else offset)
             for rows, table in done.blocks:
                 if not prepared.columns.id and not prepared.is_dataset:

@@ -718,7 +718,11 @@ class BoundLoss:
             )
         plain = replace(self, spec=replace(self.spec, scaled=None))
         values = plain.per_sample(y_true, y_pred, check=check, finite=finite)
-        s = numbers(self.name, "scale", scale)
+        given = np.asarray(scale)
+        one = given.ndim == 0  # one number for every row
+        s = numbers(self.name, "scale", given.reshape(1) if one else given)
+        if one:
+            s = s[0]
         if s.ndim == 2 and s.shape[1] == 1:
             s = s[:, 0]
         if s.ndim > 1 or (s.ndim == 1 and s.shape != values.shape):
