@@ -19,13 +19,13 @@ from lossctl.core.accumulate import Accumulator, Evaluation
 from lossctl.errors import LossctlError
 from lossctl.losses import BoundLoss, LossSpec, builtin_registry
 from lossctl.losses.spec import DISTRIBUTION_KINDS
-from tests.conftest import bind, valid_inputs
+from tests.conftest import OneScale, bind_for_tests, valid_inputs
 
 SPECS = list(builtin_registry())
 
 
-def _bound(spec: LossSpec) -> BoundLoss:
-    return bind(spec)
+def _bound(spec: LossSpec) -> BoundLoss | OneScale:
+    return bind_for_tests(spec)
 
 
 def _columns(spec: LossSpec) -> bool:
@@ -61,7 +61,11 @@ def test_every_loss_squeezes_a_trailing_singleton_axis(spec: LossSpec) -> None:
         got = loss.cost(y, p.reshape(-1, 1))
         assert loss.cost(y.reshape(-1, 1), p.reshape(-1, 1)) == pytest.approx(expected)
     assert got == pytest.approx(expected)
-    assert loss.per_sample(y.reshape(-1, 1), p).shape == (20,)
+    if spec.binned:  # no per-sample value: refused, as the loss says
+        with pytest.raises(LossctlError, match="per-sample"):
+            loss.per_sample(y.reshape(-1, 1), p)
+    else:
+        assert loss.per_sample(y.reshape(-1, 1), p).shape == (20,)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.task}-{s.name}-{s.prediction_kind}")

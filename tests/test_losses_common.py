@@ -13,7 +13,7 @@ import pytest
 
 from lossctl.errors import DomainError, PluginError, UsageError
 from lossctl.losses import BUILTIN, LossSpec, Param, builtin_registry, parse_spec, split_specs
-from tests.conftest import bind, perfect_prediction, spec_id, valid_inputs
+from tests.conftest import bind, bind_for_tests, perfect_prediction, spec_id, valid_inputs
 
 SPECS = {spec_id(s): s for s in BUILTIN}
 ids = list(SPECS)
@@ -30,9 +30,6 @@ def bound(spec: LossSpec):
     return bind(spec)
 
 
-#: The scale a scaled forecast error (mase) divides by in these tests: one number for
-#: every row (the history's seasonal-naive error is tested in test_forecast.py).
-SCALE = 2.0
 #: Losses with a per-sample value: every loss but the binned calibration errors (ece),
 #: whose cost comes from the bins of all rows (tested in test_calibration_reference.py).
 PER_SAMPLE = [s for s in specs if not s.binned]
@@ -40,14 +37,12 @@ PER_SAMPLE_IDS = [spec_id(s) for s in PER_SAMPLE]
 
 
 def values(spec: LossSpec, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """The per-sample losses (a scaled loss divided by :data:`SCALE`)."""
-    extra = {"scale": SCALE} if spec.scaled else {}
-    return bound(spec).per_sample(y, p, **extra)
+    """The per-sample losses (a scaled loss with one scale for every row)."""
+    return bind_for_tests(spec).per_sample(y, p)
 
 
-def cost(spec: LossSpec, y: np.ndarray, p: np.ndarray, **kw: object) -> float:
-    extra = {"scale": SCALE} if spec.scaled else {}
-    return bound(spec).cost(y, p, **kw, **extra)
+def cost(spec: LossSpec, y: np.ndarray, p: np.ndarray, weight: object = None) -> float:
+    return bind_for_tests(spec).cost(y, p, weight)
 
 
 def test_catalogue_is_complete():

@@ -88,14 +88,17 @@ class HistoryScales:
             return
         m = self.season
         slots = self._slots_of(labels)[codes]
-        order = np.argsort(slots, kind="stable") if time is None else np.lexsort((time, slots))
-        s, v = slots[order], y[order]
+        if _in_order(slots, time):  # the usual layout: each series' rows together, in time
+            order, s, v = np.arange(slots.shape[0]), slots, y
+        else:
+            order = np.argsort(slots, kind="stable") if time is None else np.lexsort((time, slots))
+            s, v = slots[order], y[order]
         first = np.concatenate(([True], s[1:] != s[:-1]))
         starts = np.flatnonzero(first)
         seg_slot = s[starts]
         seg_len = np.diff(np.append(starts, s.shape[0]))
         if time is not None:
-            t = time[order]
+            t = time if v is y else time[order]
             self._check_times(s, t, first, starts, seg_slot, order, rows)
         k = self.fill[seg_slot]
         ext_len = seg_len + k
@@ -167,6 +170,18 @@ class HistoryScales:
             mean_sq = np.where(count > 0, self.sum_sq[:n] / np.maximum(count, 1), np.nan)
         return SeriesScales(self.season, self.source, list(self.labels), mean_abs, mean_sq,
                             self.nobs[:n].copy())  # fmt: skip
+
+
+def _in_order(slots: np.ndarray, time: np.ndarray | None) -> bool:
+    """Each series' rows form one run, in strictly increasing time (then no sort is
+    needed: the sort would be stable and change nothing)."""
+    change = slots[1:] != slots[:-1]
+    runs = int(np.count_nonzero(change)) + 1
+    if runs != int(np.count_nonzero(np.bincount(slots))):
+        return False
+    if time is None or time.dtype.kind == "O":
+        return time is None
+    return bool(np.all(change | (time[1:] > time[:-1])))
 
 
 @dataclass
