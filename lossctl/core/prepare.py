@@ -44,6 +44,19 @@ class Prepared:
     scales: SeriesScales | None = None
     #: The series, time, history and season the scales came from.
     forecast: ForecastSetup | None = None
+    #: --train, --series, --season given with no scaled loss to use them.
+    unused_forecast_options: list[str] = field(default_factory=list)
+
+    def unused_note(self) -> tuple[str, ...]:
+        """The warning for forecast options no loss uses (eval and compare print it;
+        recommend uses --series itself)."""
+        unused = self.unused_forecast_options
+        if not unused:
+            return ()
+        return (
+            f"{' and '.join(unused)} only matter{'s' if len(unused) == 1 else ''} for the "
+            "scaled losses (mase, msse, rmsse), and none is evaluated; ignored.",
+        )
 
     def series_of(self, arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
         """The series codes and labels of a block (one series without --series), or None
@@ -198,11 +211,7 @@ def _read_history(prepared: Prepared, opts: EvalOptions) -> None:
     unused = [o for o, v in (("--train", opts.train), ("--series", opts.series),
                              ("--season", season != 1)) if v]  # fmt: skip
     if not scaled:
-        if unused:
-            prepared.validator.notes.append(
-                f"{' and '.join(unused)} only matter{'s' if len(unused) == 1 else ''} for the "
-                "scaled losses (mase, msse, rmsse), and none is evaluated; ignored."
-            )
+        prepared.unused_forecast_options = unused
         return
     if not opts.train:
         raise UsageError(

@@ -225,6 +225,7 @@ def run_compare(opts: CompareOptions) -> CompareReport:
             *dict.fromkeys(w for p in prepareds for w in p.validator.warnings()),
             *dropped_warning(n_rows - n_used, n_rows, ALL_MODELS),
             *_test_notes(opts),
+            *prepareds[0].unused_note(),
         ),
         forecast=prepareds[0].forecast,
     )

@@ -137,6 +137,7 @@ def build_report(
             *prepared.validator.warnings(),
             *dropped_warning(prepared.validator.n_dropped, prepared.validator.n_rows),
             *_report_notes(prepared, evaluation, per_sample),
+            *prepared.unused_note(),
         ),
         diagnostics=diagnostics.report(cm, evaluation.extra),
         forecast=prepared.forecast,

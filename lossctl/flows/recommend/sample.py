@@ -117,8 +117,6 @@ def read_sample(opts: EvalOptions) -> Sample:
     if opts.series:
         base = replace(base, train=None, season=1)  # the history is read below
     prepared = prepare(base)
-    if opts.series:
-        _drop_series_note(prepared.validator.notes)
     if opts.progress is not None:
         opts.progress.start(prepared.source.total_rows)
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]] = []
@@ -151,6 +149,8 @@ def read_sample(opts: EvalOptions) -> Sample:
     check_rows_left(prepared, n_used, None if weight is None else float(weight.sum()))
     cm = prepared.columns
     warnings = list(v.warnings())
+    if not opts.series:  # with --series, recommend uses them itself
+        warnings.extend(prepared.unused_note())
     panel = None
     if opts.series:
         codes = np.concatenate(series_codes) if series_codes else np.zeros(0, np.intp)
@@ -174,12 +174,6 @@ def read_sample(opts: EvalOptions) -> Sample:
         panel=panel,
         series_hint=None if opts.series else _series_hint(prepared, v.n_rows),
     )
-
-
-def _drop_series_note(notes: list[str]) -> None:
-    """Remove prepare's note that --series is ignored: recommend uses it (prepare, asked
-    for no loss, cannot know that)."""
-    notes[:] = [n for n in notes if not (n.startswith("--series ") and "ignored" in n)]
 
 
 def panel_applies(task: str, kind: str, targets: int) -> bool:
