@@ -101,29 +101,36 @@ class HistoryScales:
             t = time if v is y else time[order]
             self._check_times(s, t, first, starts, seg_slot, order, rows)
         k = self.fill[seg_slot]
-        ext_len = seg_len + k
-        ext_off = np.concatenate(([0], np.cumsum(ext_len)[:-1]))
-        seg_of = np.repeat(np.arange(seg_slot.shape[0]), ext_len)
-        pos = np.arange(seg_of.shape[0]) - ext_off[seg_of]
-        tail = pos < k[seg_of]
-        ext = np.empty(seg_of.shape[0])
-        ts = seg_of[tail]
-        ext[tail] = self.tails[seg_slot[ts], m - k[ts] + pos[tail]]
-        ext[~tail] = v
-        lagged = np.flatnonzero(pos >= m)
-        d = ext[lagged] - ext[lagged - m]
-        groups = seg_of[lagged]
-        n_seg = seg_slot.shape[0]
-        self.sum_abs[seg_slot] += np.bincount(groups, np.abs(d), n_seg)
-        self.sum_sq[seg_slot] += np.bincount(groups, d * d, n_seg)
-        self.count[seg_slot] += np.bincount(groups, minlength=n_seg)
+        size = self.count.shape[0]
+        # Within the chunk: each row against the row m before it in the same series (the
+        # rows of a series are one run, so that is the row m places up, if in the run).
+        if s.shape[0] > m:
+            same = np.flatnonzero(s[m:] == s[:-m]) + m
+            d = v[same] - v[same - m]
+            g = s[same]
+            self.sum_abs += np.bincount(g, np.abs(d), size)
+            self.sum_sq += np.bincount(g, d * d, size)
+            self.count += np.bincount(g, minlength=size)
+        # Across chunks: a run's first m rows against the series' last m values so far
+        # (right-aligned in ``tails``: the value m rows before run row j is tails[j]).
+        for jj in range(m):
+            ok = np.flatnonzero((seg_len > jj) & (k >= m - jj))
+            if ok.size:
+                d = v[starts[ok] + jj] - self.tails[seg_slot[ok], jj]
+                np.add.at(self.sum_abs, seg_slot[ok], np.abs(d))
+                np.add.at(self.sum_sq, seg_slot[ok], d * d)
+                np.add.at(self.count, seg_slot[ok], 1)
         self.nobs[seg_slot] += seg_len
-        ends = ext_off + ext_len
-        for j in range(m):  # the new tails: the last m values of each extended segment
-            p = ends - m + j
-            ok = p >= ext_off
-            self.tails[seg_slot[ok], j] = ext[p[ok]]
-        self.fill[seg_slot] = np.minimum(ext_len, m)
+        # The new tails: the last m values of (old tail, run).
+        new = self.tails[seg_slot].copy()
+        for jj in range(m):
+            p = seg_len - m + jj  # position in the run of the new tail's value jj
+            inside = p >= 0
+            new[inside, jj] = v[starts[inside] + p[inside]]
+            back = ~inside & (m + p >= 0)  # still from the old tail, shifted left
+            new[back, jj] = self.tails[seg_slot[back], (m + p[back])]
+        self.tails[seg_slot] = new
+        self.fill[seg_slot] = np.minimum(k + seg_len, m)
 
     def _check_times(
         self,
