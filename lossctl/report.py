@@ -47,6 +47,30 @@ class ForecastSetup:
 
 
 @dataclass(frozen=True)
+class DataPrint:
+    """The rows a result was computed on: how many, and their fingerprint (16 hex digits,
+    independent of chunking and row order; None where the engine does not compute it)."""
+
+    rows: int
+    fingerprint: str | None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a result was computed with, so that two results can be told comparable: the
+    losses with their resolved parameters, task, layout, columns, --nan policy, the data
+    (per model for compare) and, for compare, the test. The renderers add the version."""
+
+    task: str
+    kind: str
+    losses: dict[str, tuple[str, dict[str, float | str | None]]]
+    columns: dict[str, object]
+    nan: str
+    data: dict[str, DataPrint]
+    test: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
 class GroupStats:
     name: str
     n_used: int
@@ -135,6 +159,7 @@ class EvalReport:
     config: str | None = None
     diagnostics: Diagnostics | None = None
     forecast: ForecastSetup | None = None
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +228,7 @@ class CompareReport:
     plugins: tuple[PluginFile, ...] = ()
     config: str | None = None
     forecast: ForecastSetup | None = None
+    signature: Signature | None = None
 
 
 #: The value of a recommend :class:`Fact` (None: not measured, or not finite).

@@ -421,6 +421,8 @@ class Evaluation:
     #: scaled losses (mase): their cost is a mean over series.
     series: GroupTable | None = None
     group_series: GroupTable | None = None
+    #: The fingerprint of the rows used (:mod:`lossctl.core.fingerprint`), a sum mod 2**64.
+    fingerprint: int = 0
 
     def __post_init__(self) -> None:
         for loss in self.losses:
@@ -513,6 +515,7 @@ class Evaluation:
             if pairs is not None and other.group_series is not None:
                 pairs.merge(other.group_series)
         self.n_used += other.n_used
+        self.fingerprint = (self.fingerprint + other.fingerprint) & ((1 << 64) - 1)
 
     @property
     def weight_sum(self) -> float:

@@ -41,6 +41,8 @@ class Collected:
     #: Each row's series (scaled losses) and time key (``--time``), None where dropped.
     series: np.ndarray | None = None
     times: np.ndarray | None = None
+    #: The fingerprint of the rows read (:mod:`lossctl.core.fingerprint`).
+    fingerprint: int | None = None
 
     @property
     def n(self) -> int:
@@ -55,6 +57,7 @@ class Collected:
             None if self.ids is None else self.ids[order],
             None if self.series is None else self.series[order],
             None if self.times is None else self.times[order],
+            self.fingerprint,
         )  # fmt: skip
 
 

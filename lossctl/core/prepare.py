@@ -15,7 +15,7 @@ from lossctl.core.gates import MaxGate, parse_max
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss, parse_spec, split_specs
 from lossctl.options import EvalOptions
-from lossctl.report import Columns, ForecastSetup
+from lossctl.report import Columns, DataPrint, ForecastSetup, Signature
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,6 +46,25 @@ class Prepared:
     forecast: ForecastSetup | None = None
     #: --train, --series, --season given with no scaled loss to use them.
     unused_forecast_options: list[str] = field(default_factory=list)
+
+    def signature(
+        self, data: dict[str, DataPrint], test: dict[str, object] | None = None
+    ) -> Signature:
+        """The signature of a result computed from this preparation (see
+        :class:`~lossctl.report.Signature`)."""
+        cm = self.columns
+        columns: dict[str, object] = {
+            "target": list(cm.target), "pred": list(cm.predictions), "weight": cm.weight,
+        }  # fmt: skip
+        for name, value in (("levels", list(cm.levels)), ("series", cm.series),
+                            ("time", cm.time), ("by", cm.by)):  # fmt: skip
+            if value:
+                columns[name] = value
+        if self.forecast is not None:
+            columns["train"] = self.forecast.train
+            columns["season"] = self.forecast.season
+        losses = {loss.key: (loss.name, dict(loss.params)) for loss in self.losses}
+        return Signature(self.task, self.kind, losses, columns, self.validator.nan, data, test)
 
     def unused_note(self) -> tuple[str, ...]:
         """The warning for forecast options no loss uses (eval and compare print it;

@@ -170,9 +170,13 @@ def add_block(
     prepared: Prepared, evaluation: Evaluation, arrays: Arrays, values: dict[str, np.ndarray]
 ) -> None:
     """Add a block's per-sample losses (overall and per group) and its diagnostics."""
-    from lossctl.core import diagnostics
+    from lossctl.core import diagnostics, fingerprint
 
     evaluation.add(values, arrays.weight, _groups(arrays), prepared.series_of(arrays))
+    evaluation.fingerprint = fingerprint.combine(
+        evaluation.fingerprint,
+        fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
+    )
     extra = diagnostics.sums(prepared.columns, arrays.y_true, arrays.y_pred, arrays.weight)
     if extra:
         evaluation.add_extra(extra)
@@ -209,6 +213,9 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
     series_parts: list[np.ndarray] = []
     time_parts: list[np.ndarray] = []
     cm = prepared.columns
+    from lossctl.core import fingerprint
+
+    data_print = 0
     for arrays, chunk in prepared.arrays(part, None, offset):
         n = len(chunk)
         keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
@@ -234,6 +241,10 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
             times[keep] = arrays.times
             time_parts.append(times)
         values = compute_block(prepared, arrays) if len(arrays) else {}
+        data_print = fingerprint.combine(
+            data_print,
+            fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
+        )
         for key in chunks:
             full = np.full(n, np.nan)
             if values:
@@ -255,4 +266,5 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
         ids=np.concatenate(id_parts) if cm.id else None,
         series=series_rows,
         times=np.concatenate(time_parts) if time_parts else None,
+        fingerprint=data_print,
     )

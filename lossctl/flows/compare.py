@@ -16,7 +16,7 @@ from lossctl.errors import InputError, UsageError
 from lossctl.flows.eval import dropped_warning
 from lossctl.losses import split_specs
 from lossctl.options import CompareOptions, EvalOptions, ReadingOptions
-from lossctl.report import CompareReport
+from lossctl.report import CompareReport, DataPrint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -188,6 +188,7 @@ def run_compare(opts: CompareOptions) -> CompareReport:
         )  # fmt: skip
         columns = {name: p.columns.pred for name, p in zip(names, prepareds, strict=True)}
         sources = {name: p.source.name for name, p in zip(names, prepareds, strict=True)}
+        prints = {name: DataPrint(n_used, None) for name in names}
     else:
         models, keep = paired_rows(prepareds, names, opts.id)
         comparisons = compare_losses(
@@ -197,6 +198,7 @@ def run_compare(opts: CompareOptions) -> CompareReport:
         n_rows, n_used = models[0].n, int(keep.sum())
         columns = {m.name: m.columns for m in models}
         sources = {m.name: m.source for m in models}
+        prints = {m.name: _data_print(m, keep) for m in models}
     failures = []
     if opts.fail_if_worse:
         failures += worse_than_baseline(comparisons, baseline, opts.tolerance)
@@ -228,7 +230,27 @@ def run_compare(opts: CompareOptions) -> CompareReport:
             *prepareds[0].unused_note(),
         ),
         forecast=prepareds[0].forecast,
+        signature=prepareds[0].signature(prints, _test_setup(opts)),
     )
+
+
+def _test_setup(opts: CompareOptions) -> dict[str, object]:
+    return {
+        "method": opts.test,
+        "resamples": opts.resamples,
+        "seed": opts.seed,
+        "confidence": opts.confidence,
+        "horizon": opts.horizon,
+    }
+
+
+def _data_print(model: Collected, keep: np.ndarray) -> DataPrint:
+    """A model's rows and fingerprint (of the rows it read; the compared rows are
+    ``keep``, the same for every model)."""
+    from lossctl.core.fingerprint import text
+
+    fp = None if model.fingerprint is None else text(model.fingerprint)
+    return DataPrint(int(keep.sum()), fp)
 
 
 def _test_notes(opts: CompareOptions) -> tuple[str, ...]:

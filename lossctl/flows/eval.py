@@ -17,7 +17,7 @@ from lossctl.core.prepare import Prepared, prepare
 from lossctl.engines.local import check_result, input_files, run_parallel, run_sequential
 from lossctl.errors import UsageError
 from lossctl.options import EvalOptions
-from lossctl.report import EvalReport
+from lossctl.report import DataPrint, EvalReport
 
 #: More --by groups than this is rarely the column meant: a warning says so.
 MANY_GROUPS = 10_000
@@ -118,7 +118,7 @@ def build_report(
 ) -> EvalReport:
     losses = evaluation.loss_stats()
     gate = result(check_max(gates, losses)) if gates else None
-    from lossctl.core import diagnostics
+    from lossctl.core import diagnostics, fingerprint
 
     cm = prepared.columns
     return EvalReport(
@@ -141,4 +141,7 @@ def build_report(
         ),
         diagnostics=diagnostics.report(cm, evaluation.extra),
         forecast=prepared.forecast,
+        signature=prepared.signature(
+            {"": DataPrint(evaluation.n_used, fingerprint.text(evaluation.fingerprint))}
+        ),
     )

@@ -15,6 +15,7 @@ from lossctl.report import (
     GateResult,
     LossStats,
     RecommendReport,
+    Signature,
 )
 
 SCHEMA_VERSION = 1
@@ -36,6 +37,24 @@ def loss_data(s: LossStats) -> dict[str, Any]:
         doc["outputs"] = dict(s.outputs)
     if s.series is not None:
         doc["series"] = s.series
+    return doc
+
+
+def signature_data(sig: Signature, models: bool = False) -> dict[str, Any]:
+    """The signature: version, task, layout, losses with their parameters, columns, --nan,
+    the data (rows and fingerprint; per model for compare) and compare's test."""
+    data = {name: {"rows": d.rows, "fingerprint": d.fingerprint} for name, d in sig.data.items()}
+    doc: dict[str, Any] = {
+        "lossctl_version": __version__,
+        "task": sig.task,
+        "prediction_kind": sig.kind,
+        "losses": {k: {"name": name, "params": params} for k, (name, params) in sig.losses.items()},
+        "columns": sig.columns,
+        "nan": sig.nan,
+        "data": data if models else next(iter(data.values())),
+    }
+    if sig.test is not None:
+        doc["test"] = sig.test
     return doc
 
 
@@ -118,6 +137,8 @@ def eval_data(report: EvalReport) -> dict[str, Any]:
         doc["diagnostics"] = diagnostics_data(report.diagnostics)
     if report.forecast is not None:
         doc["forecast"] = forecast_data(report.forecast)
+    if report.signature is not None:
+        doc["signature"] = signature_data(report.signature)
     return doc
 
 
@@ -190,6 +211,8 @@ def compare_data(report: CompareReport) -> dict[str, Any]:
         doc["gate"] = gate_data(report.gate)
     if report.forecast is not None:
         doc["forecast"] = forecast_data(report.forecast)
+    if report.signature is not None:
+        doc["signature"] = signature_data(report.signature, models=True)
     return doc
 
 

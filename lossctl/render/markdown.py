@@ -77,6 +77,10 @@ def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] =
             lines.append(
                 f"Gate: ❌ `{f.loss}` = {fmt(f.cost, precision)} > max {fmt(f.max, precision)}"
             )
+    if report.signature is not None:
+        from lossctl.render.verdict import signature_line
+
+        lines += ["", f"<sub>{signature_line(report.signature)}</sub>"]
     if embed:
         lines += ["", *images(embed)]
     return "\n".join(lines) + "\n"
@@ -129,6 +133,10 @@ def compare_markdown(report: CompareReport, precision: int = 6, embed: Sequence[
                 f"Gate: ❌ `{f.loss}` of {f.model} is {what}: {fmt(f.cost, precision)} > "
                 f"{fmt(f.max, precision)}"
             )
+    if report.signature is not None:
+        from lossctl.render.verdict import signature_line
+
+        lines += ["", f"<sub>{signature_line(report.signature)}</sub>"]
     if embed:
         lines += ["", *images(embed)]
     return "\n".join(lines) + "\n"

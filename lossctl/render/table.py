@@ -134,6 +134,10 @@ def eval_table(report: EvalReport, precision: int = 6) -> RenderableType:
         parts.append(per_output)
     if report.diagnostics is not None:
         parts.append(diagnostics_table(report.diagnostics, precision))
+    if report.signature is not None:
+        from lossctl.render.verdict import signature_line
+
+        parts.append(Text(signature_line(report.signature), style="dim"))
     if report.gate is not None and report.gate.passed:
         parts.append(Text("gates passed", style="green"))
     return Group(*parts)
@@ -211,4 +215,6 @@ def compare_table(report: CompareReport, precision: int = 6) -> RenderableType:
         title.append(f"\n{extra}", style="")
     parts: list[RenderableType] = [title, table, Text(verdict.legend(report), style="dim")]
     parts += [Text(line) for line in verdict.verdicts(report)]
+    if report.signature is not None:
+        parts.append(Text(verdict.signature_line(report.signature), style="dim"))
     return Group(*parts)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from lossctl import __version__
 from lossctl.render.numbers import fmt
-from lossctl.report import CompareReport, Versus
+from lossctl.report import CompareReport, Signature, Versus
 
 TEST_NAMES = {
     "bootstrap": "paired bootstrap",
@@ -95,4 +96,36 @@ def verdicts(report: CompareReport) -> list[str]:
             if v.n_series is not None and v.series_won is not None:
                 bits.append(f"lower {key} on {v.series_won:g} of {v.n_series} series")
         out.append(f"{name} vs {report.baseline}: " + "; ".join(bits) + ".")
+    return out
+
+
+def signature_line(sig: Signature) -> str:
+    """The signature in one short line: version, task/layout, losses with their parameters,
+    --nan, rows and the data's fingerprint (per model for compare), compare's test."""
+    losses = ", ".join(name + _params_text(params) for name, params in sig.losses.values())
+    parts = [f"lossctl {__version__}", f"{sig.task}/{sig.kind}", losses, f"nan={sig.nan}"]
+    if sig.test is not None:
+        t = sig.test
+        test = str(t["method"])
+        if t["method"] in ("bootstrap", "permutation"):
+            test += f" {t['resamples']} seed {t['seed']}"
+        parts.append(test)
+    rows = {d.rows for d in sig.data.values()}
+    parts.append(f"{next(iter(rows)):,} rows" if len(rows) == 1 else "rows differ")
+    prints = [
+        f"{name} {d.fingerprint}" if name else str(d.fingerprint)
+        for name, d in sig.data.items()
+        if d.fingerprint is not None
+    ]
+    if prints:
+        parts.append("data " + ", ".join(prints))
+    return "signature: " + " · ".join(parts)
+
+
+def _params_text(params: dict[str, float | str | None]) -> str:
+    """``:delta=2:alpha=0.5`` (settings that are unset left out)."""
+    out = ""
+    for k, v in params.items():
+        if v is not None:
+            out += f":{k}={v:g}" if isinstance(v, float) else f":{k}={v}"
     return out

@@ -1,0 +1,57 @@
+"""A fingerprint of the evaluated data: the same for the same rows, whatever the chunks.
+
+Each used row gets a 64-bit hash of the float64 bits of its target, prediction(s) and
+weight (splitmix64's finalizer over a multiply-add of the words); the fingerprint is
+their sum modulo 2**64. A sum does not depend on how the rows were cut into chunks,
+parts, files or Dask partitions (whose row numbers are local), so blocks add up like
+the accumulators do. A changed, added or dropped row changes it; the order of the rows
+does not (no loss depends on it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MASK = (1 << 64) - 1
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+#: Odd multipliers, one per column word (cycled), so swapping two columns changes the hash.
+_WORDS = tuple(np.uint64(c) for c in (0xD6E8FEB86659FD93, 0xA0761D6478BD642F,
+                                      0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3))  # fmt: skip
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    z ^= z >> np.uint64(30)
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def block_sum(*columns: np.ndarray | None) -> int:
+    """The sum (mod 2**64) of the row hashes of one block: ``columns`` are its float64
+    arrays, (n,) or (n, K) each; None is skipped."""
+    used = [c for c in columns if c is not None]
+    n = used[0].shape[0] if used else 0
+    if n == 0:
+        return 0
+    with np.errstate(over="ignore"):
+        h = np.full(n, _GOLDEN, dtype=np.uint64)
+        j = 0
+        for col in used:
+            words = np.ascontiguousarray(col, dtype=np.float64).view(np.uint64).reshape(n, -1)
+            for k in range(words.shape[1]):
+                h += words[:, k] * _WORDS[j % len(_WORDS)]
+                j += 1
+        return int(_mix(h).sum(dtype=np.uint64))
+
+
+def combine(a: int, b: int) -> int:
+    return (a + b) & MASK
+
+
+def text(value: int) -> str:
+    """The fingerprint as 16 hex digits."""
+    return f"{value & MASK:016x}"
