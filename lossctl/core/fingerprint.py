@@ -15,19 +15,11 @@ import numpy as np
 MASK = (1 << 64) - 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+_S1 = np.uint64(31)
+_S2 = np.uint64(29)
 #: Odd multipliers, one per column word (cycled), so swapping two columns changes the hash.
 _WORDS = tuple(np.uint64(c) for c in (0xD6E8FEB86659FD93, 0xA0761D6478BD642F,
                                       0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3))  # fmt: skip
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    z ^= z >> np.uint64(30)
-    z *= _M1
-    z ^= z >> np.uint64(27)
-    z *= _M2
-    z ^= z >> np.uint64(31)
-    return z
 
 
 def block_sum(*columns: np.ndarray | None) -> int:
@@ -37,15 +29,24 @@ def block_sum(*columns: np.ndarray | None) -> int:
     n = used[0].shape[0] if used else 0
     if n == 0:
         return 0
+    h = np.full(n, _GOLDEN, dtype=np.uint64)
+    tmp = np.empty(n, dtype=np.uint64)
+    j = 0
     with np.errstate(over="ignore"):
-        h = np.full(n, _GOLDEN, dtype=np.uint64)
-        j = 0
         for col in used:
             words = np.ascontiguousarray(col, dtype=np.float64).view(np.uint64).reshape(n, -1)
             for k in range(words.shape[1]):
-                h += words[:, k] * _WORDS[j % len(_WORDS)]
+                np.multiply(words[:, k], _WORDS[j % len(_WORDS)], out=tmp)
+                h += tmp
                 j += 1
-        return int(_mix(h).sum(dtype=np.uint64))
+        # A finalizer (xor-shift, multiply, xor-shift) spreads every input bit over the
+        # word before the sum, so that two changes cannot cancel out in the low bits.
+        np.right_shift(h, _S1, out=tmp)
+        h ^= tmp
+        h *= _M1
+        np.right_shift(h, _S2, out=tmp)
+        h ^= tmp
+        return int(h.sum(dtype=np.uint64))
 
 
 def combine(a: int, b: int) -> int:
