@@ -34,6 +34,7 @@ _TYPES = {
     "str": "str",
     "int": "int",
     "float": "float",
+    "bool": "bool",
 }
 
 
@@ -42,7 +43,13 @@ def _keys() -> dict[str, str]:
     and compare, less :data:`~lossctl.options.NOT_IN_CONFIG`, and :data:`CLI_KEYS`."""
     from dataclasses import fields
 
-    from lossctl.options import CONFIG_NAMES, NOT_IN_CONFIG, CompareOptions, EvalOptions
+    from lossctl.options import (
+        CONFIG_NAMES,
+        CONFIG_TYPES,
+        NOT_IN_CONFIG,
+        CompareOptions,
+        EvalOptions,
+    )
 
     keys: dict[str, str] = {}
     for cls in (EvalOptions, CompareOptions):
@@ -51,7 +58,7 @@ def _keys() -> dict[str, str]:
                 continue
             annotation = str(f.type).removesuffix(" | None")
             keys[CONFIG_NAMES.get(f.name, f.name)] = _TYPES[annotation]
-    return {**keys, **CLI_KEYS}
+    return {**keys, **CONFIG_TYPES, **CLI_KEYS}
 
 
 #: Keys a config file may set, and the type each holds.
@@ -101,10 +108,26 @@ def _normalise(raw: dict[str, Any], path: Path) -> dict[str, Any]:
                     f"key '{key}' in {path} must be a list of numbers or a comma-separated "
                     f"string, got {value!r}."
                 )
+        elif key_type == "tolerances":
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                value = [value]
+            if isinstance(value, dict):
+                value = [f"{mk}={mv}" for mk, mv in value.items()]
+            if not isinstance(value, list) or not all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+            ):
+                raise UsageError(
+                    f"key '{key}' in {path} must be N% or N, or a list of them (KEY=N% for "
+                    f"one loss), got {value!r}."
+                )
+            value = [str(v) for v in value]
+        elif key_type == "bool":
+            if not isinstance(value, bool):
+                raise UsageError(f"key '{key}' in {path} must be true or false, got {value!r}.")
         elif key_type == "list":
             if isinstance(value, str):
                 value = [value]
-            if isinstance(value, dict) and k == "max":
+            if isinstance(value, dict) and k in ("max", "max_group"):
                 value = [f"{mk}={mv}" for mk, mv in value.items()]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UsageError(f"key '{key}' in {path} must be a string or a list of strings.")

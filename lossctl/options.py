@@ -34,6 +34,9 @@ NOT_IN_CONFIG = frozenset({
 })  # fmt: skip
 #: Option fields whose config key is another name (the long option's).
 CONFIG_NAMES = {"losses": "loss"}
+#: Config keys whose type is not their field's: ``tolerance`` is eval's list of N% / N /
+#: KEY=... and compare's one number (a number, a string or a list of them in a config).
+CONFIG_TYPES = {"tolerance": "tolerances"}
 
 
 class Progress:
@@ -91,6 +94,13 @@ class EvalOptions(ReadingOptions):
     losses: Sequence[str] = ()
     by: str | None = None
     max: Sequence[str] = ()
+    #: --max-group KEY=VALUE: fail if any --by group's cost exceeds VALUE.
+    max_group: Sequence[str] = ()
+    #: --baseline FILE (a saved ``eval --json``), --tolerance (N%, N, KEY=N%, KEY=N) and
+    #: --allow-missing (a baseline key missing from this run does not fail).
+    baseline: str | None = None
+    tolerance: Sequence[str] = ()
+    allow_missing: bool = False
     per_sample: str | None = None
     #: Replace an existing --per-sample file (or a per-sample folder lossctl wrote).
     force: bool = False

@@ -79,14 +79,57 @@ class GroupStats:
 
 @dataclass(frozen=True)
 class GateFailure:
-    """A failed gate: ``kind`` "max" (--max) or "worse" (--fail-if-worse, where ``max``
-    is the baseline cost times 1 + tolerance)."""
+    """A failed gate: ``kind`` "max" (--max), "worse" (--fail-if-worse, where ``max``
+    is the baseline cost times 1 + tolerance), "max_group" (--max-group: ``cost`` is the
+    worst group's, ``groups`` every group above ``max``, worst first) or "baseline"
+    (--baseline, diff: ``max`` is the baseline's cost plus the allowed increase; in
+    ``group`` when it is a group's cost; ``missing`` when the key is not in this run)."""
 
     loss: str
     cost: float
     max: float
     model: str | None = None
     kind: str = "max"
+    group: str | None = None
+    groups: tuple[tuple[str, float], ...] = ()
+    baseline: float | None = None
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class BaselineDelta:
+    """One loss key against the saved baseline. ``relative`` is None when the baseline's
+    cost is 0 or unknown; ``allowed`` is the increase the tolerance allows, in cost units;
+    a cost that is unknown (NaN in the run, null in JSON) has no delta."""
+
+    baseline: float | None
+    current: float | None
+    delta: float | None
+    relative: float | None
+    allowed: float | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """A run against a saved ``eval --json`` result (--baseline, diff).
+
+    ``missing``: keys of the baseline not in this run; ``new``: keys only in this run;
+    ``groups``: per group in both runs (None unless both have groups), with the groups
+    of one run only in ``groups_missing`` / ``groups_new``. ``tolerances``: key ("*"
+    for every key) -> the tolerance as given (``2%``, ``0.5``).
+    """
+
+    source: str
+    losses: dict[str, BaselineDelta]
+    groups: dict[str, dict[str, BaselineDelta]] | None
+    missing: tuple[str, ...] = ()
+    new: tuple[str, ...] = ()
+    groups_missing: tuple[str, ...] = ()
+    groups_new: tuple[str, ...] = ()
+    by: str | None = None
+    tolerances: dict[str, str] | None = None
+    allow_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +203,19 @@ class EvalReport:
     diagnostics: Diagnostics | None = None
     forecast: ForecastSetup | None = None
     signature: Signature | None = None
+    #: --baseline: this run against the saved result.
+    baseline: BaselineComparison | None = None
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """The result of ``lossctl diff OLD NEW``: two saved eval results compared."""
+
+    old: str
+    new: str
+    comparison: BaselineComparison
+    gate: GateResult
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -453,7 +453,7 @@ def test_max_gate_exit_1_with_report(runner):
     doc = json.loads(res.stdout)
     assert doc["gate"]["passed"] is False
     assert doc["gate"]["failures"] == [
-        {"loss": "rmse", "cost": doc["losses"]["rmse"]["cost"], "max": 50.0}
+        {"loss": "rmse", "cost": doc["losses"]["rmse"]["cost"], "max": 50.0, "kind": "max"}
     ]
     assert res.stderr == "Gate failed: rmse = 54.6903 > max 50\n"
     ok = ev(runner, REG, "--max", "rmse=60")

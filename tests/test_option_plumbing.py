@@ -166,7 +166,9 @@ def test_config_keys_are_the_option_fields_and_long_options() -> None:
         "by": "str", "task": "str", "nan": "str", "format": "str", "precision": "int",
         "max": "list", "plugin": "list", "input_format": "str", "delimiter": "str",
         "classes": "names", "chunk_size": "int", "test": "str", "resamples": "int",
-        "seed": "int", "confidence": "float", "baseline": "str", "tolerance": "float",
+        "seed": "int", "confidence": "float", "baseline": "str",
+        # Baselines: tolerance is eval's N% / N / KEY=... list and compare's one number.
+        "tolerance": "tolerances", "allow_missing": "bool", "max_group": "list",
         "horizon": "int", "pos_label": "str", "engine": "str", "scheduler": "str",
         "kind": "str", "levels": "numbers", "std": "str", "var": "str",
         # Forecasts (--train is an input of one run: not a config key).

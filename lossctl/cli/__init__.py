@@ -276,10 +276,11 @@ def _root(
 
 
 def _register() -> None:
-    from lossctl.cli import catalog, compare, evaluate, plot, recommend
+    from lossctl.cli import catalog, compare, diff, evaluate, plot, recommend
 
     app.command("eval")(evaluate.eval_command)
     app.command("compare")(compare.compare_command)
+    app.command("diff")(diff.diff_command)
     app.command("losses")(catalog.losses)
     app.command("explain")(catalog.explain)
     app.command("recommend")(recommend.recommend_command)

@@ -139,12 +139,13 @@ def compare_command(
         ),
     ] = False,
     tolerance: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--tolerance",
+            metavar="N%|FRACTION",
             show_default="0",
             rich_help_panel=GATES,
-            help="Relative worsening allowed by --fail-if-worse (0.01 = 1%).",
+            help="Relative worsening allowed by --fail-if-worse: N% or a fraction (1% = 0.01).",
         ),
     ] = None,
     max_: MaxOpt = None,
@@ -157,6 +158,7 @@ def compare_command(
     no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Compare models on the same rows, with paired significance tests against a baseline."""
+    from lossctl.core.baseline import parse_compare_tolerance
     from lossctl.errors import ExitCode
     from lossctl.flows.compare import run_compare
     from lossctl.options import CompareOptions
@@ -200,7 +202,7 @@ def compare_command(
         confidence=float(settings("confidence", confidence, defaults.CONFIDENCE)),
         horizon=int(settings("horizon", horizon, defaults.HORIZON)),
         fail_if_worse=fail_if_worse,
-        tolerance=float(settings("tolerance", tolerance, 0.0)),
+        tolerance=parse_compare_tolerance(settings("tolerance", tolerance, "0")),
         max=settings("max", max_, []),
         registry=registry(plugin, conf),
         engine=str(settings("engine", engine, "local")),

@@ -38,10 +38,12 @@ from lossctl.cli.common import (
 from lossctl.cli.options import (
     DATA,
     OUTPUT,
+    AllowMissingOpt,
     ChunkOpt,
     EmbedOpt,
     InputFormatOpt,
     LossOpt,
+    MaxGroupOpt,
     MaxOpt,
     NanOpt,
     PosLabelOpt,
@@ -50,6 +52,7 @@ from lossctl.cli.options import (
     QuietOpt,
     TargetOpt,
     TaskOpt,
+    ToleranceOpt,
     WeightOpt,
 )
 
@@ -123,6 +126,20 @@ def eval_command(
         ),
     ] = False,
     max_: MaxOpt = None,
+    max_group: MaxGroupOpt = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            show_default=False,
+            rich_help_panel="Gates",
+            help="A saved 'lossctl eval --json' result: fail (exit 1) if a loss got worse "
+            "than it by more than --tolerance (overall, and per --by group).",
+        ),
+    ] = None,
+    tolerance: ToleranceOpt = None,
+    allow_missing: AllowMissingOpt = False,
     embed: EmbedOpt = None,
     engine: EngineOpt = None,
     scheduler: SchedulerOpt = None,
@@ -132,10 +149,11 @@ def eval_command(
     no_plugins: NoPluginsOpt = False,
 ) -> int:
     """Evaluate one prediction file: per-sample losses and the aggregate cost of each loss."""
+    from lossctl import __version__
     from lossctl.errors import ExitCode, UsageError
     from lossctl.flows.eval import run_eval
     from lossctl.options import EvalOptions
-    from lossctl.render.numbers import fmt as fmt_num
+    from lossctl.render.baseline import failure_line
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
@@ -170,16 +188,34 @@ def eval_command(
             chunk_size=chunk_size,
         ),
         max=settings("max", max_, []),
+        max_group=settings("max_group", max_group, []),
+        baseline=settings("baseline", baseline),
+        tolerance=settings("tolerance", tolerance, []),
+        allow_missing=allow_missing or bool(settings("allow_missing", None, False)),
         per_sample=per_sample,
         force=force,
         registry=registry(plugin, conf),
         engine=str(settings("engine", engine, "local")),
         scheduler=settings.scheduler(scheduler),
     )
+    saved = None
+    if opts.baseline is not None:  # a bad baseline or tolerance costs no read of the data
+        from lossctl.core.baseline import parse_tolerances
+        from lossctl.flows.baseline import check_eval, read_saved
+
+        parse_tolerances(opts.tolerance)
+        saved = read_saved(opts.baseline, "--baseline")
+    elif opts.tolerance or opts.allow_missing:
+        raise UsageError(
+            "--tolerance and --allow-missing are for --baseline FILE (a saved "
+            "'lossctl eval --json'); add it, or drop them."
+        )
     from lossctl.cli.progress import progress_for
 
     with progress_for(file, quiet, output) as opts.progress:
         report = run_eval(opts)
+    if saved is not None:
+        report = check_eval(report, saved, opts.tolerance, opts.allow_missing, __version__)
     report = replace(report, **provenance(plugin, conf))
     if per_sample == "-":
         quiet = True  # stdout carries the per-sample rows
@@ -189,9 +225,7 @@ def eval_command(
         _print(report, output, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
         for f in report.gate.failures:
-            state.gate_failed(
-                f"{f.loss} = {fmt_num(f.cost, digits)} > max {fmt_num(f.max, digits)}"
-            )
+            state.gate_failed(failure_line(f, digits, report.by))
         return int(ExitCode.GATE_FAILED)
     return 0
 
@@ -210,6 +244,10 @@ def _print(report: EvalReport, output: str, digits: int, embed: Sequence[str] = 
         state.write(rcsv.eval_delimited(report, "," if output == "csv" else "\t", digits))
     else:
         state.out().print(rtable.eval_table(report, digits))
+        if report.baseline is not None:
+            from lossctl.render.baseline import baseline_table
+
+            state.out().print(baseline_table(report.baseline, digits))
 
 
 __all__ = ["Path", "eval_command"]

@@ -161,7 +161,37 @@ MaxOpt = Annotated[
         show_default=False,
         rich_help_panel=GATES,
         help="Fail (exit 1) if the overall cost of loss KEY exceeds VALUE (with --by, groups "
-        "are not gated); repeatable.",
+        "are gated by --max-group); repeatable.",
+    ),
+]
+MaxGroupOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--max-group",
+        metavar="KEY=VALUE",
+        show_default=False,
+        rich_help_panel=GATES,
+        help="Fail (exit 1) if the cost of loss KEY in any --by group exceeds VALUE; the "
+        "failure lists those groups; repeatable.",
+    ),
+]
+ToleranceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tolerance",
+        metavar="[KEY=]N%|N",
+        show_default="0",
+        rich_help_panel=GATES,
+        help="Increase over the baseline allowed: N% of its cost, or N cost units; "
+        "KEY=N% or KEY=N for one loss; repeatable.",
+    ),
+]
+AllowMissingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing",
+        rich_help_panel=GATES,
+        help="A loss key of the baseline missing from this run does not fail.",
     ),
 ]
 

@@ -1,4 +1,5 @@
-"""Quality gates: ``--max KEY=VALUE`` (fail if a cost exceeds VALUE)."""
+"""Quality gates: ``--max KEY=VALUE`` (fail if a cost exceeds VALUE) and
+``--max-group KEY=VALUE`` (fail if any group's cost exceeds VALUE)."""
 
 from __future__ import annotations
 
@@ -16,20 +17,20 @@ class MaxGate:
     value: float
 
 
-def parse_max(items: Sequence[str]) -> list[MaxGate]:
+def parse_max(items: Sequence[str], option: str = "--max") -> list[MaxGate]:
     """``["mse=0.5", "huber:delta=2=0.3"]`` -> gates (the value follows the last '=')."""
     gates = []
     for item in items:
         key, sep, value = item.rpartition("=")
         key = key.strip()
         if not sep or not key:
-            raise UsageError(f"bad --max '{item}'; expected KEY=VALUE, e.g. --max mse=0.5.")
+            raise UsageError(f"bad {option} '{item}'; expected KEY=VALUE, e.g. {option} mse=0.5.")
         try:
             v = float(value)
         except ValueError:
-            raise UsageError(f"bad --max '{item}': '{value}' is not a number.") from None
+            raise UsageError(f"bad {option} '{item}': '{value}' is not a number.") from None
         if math.isnan(v):
-            raise UsageError(f"bad --max '{item}': the limit must be a number, not NaN.")
+            raise UsageError(f"bad {option} '{item}': the limit must be a number, not NaN.")
         gates.append(MaxGate(key, v))
     return gates
 
@@ -43,6 +44,27 @@ def check_max(
         stats = losses[gate.key]
         if not stats.cost <= gate.value:
             failures.append(GateFailure(gate.key, stats.cost, gate.value, model))
+    return failures
+
+
+def check_max_group(
+    gates: Sequence[MaxGate], groups: Mapping[str, Mapping[str, float | None]]
+) -> list[GateFailure]:
+    """--max-group: per gate, the groups whose cost is above the limit (a NaN or unknown
+    cost fails too), worst first; one failure per gate, its cost the worst group's."""
+    failures = []
+    for gate in gates:
+        above = []
+        for name, costs in groups.items():
+            c = costs.get(gate.key)
+            if c is None or not c <= gate.value:
+                above.append((name, math.nan if c is None else float(c)))
+        if above:
+            above.sort(key=lambda g: -math.inf if math.isnan(g[1]) else -g[1])
+            worst = above[0][1]
+            failures.append(
+                GateFailure(gate.key, worst, gate.value, kind="max_group", groups=tuple(above))
+            )
     return failures
 
 

@@ -40,6 +40,8 @@ class Prepared:
     validator: Validator
     #: The --max gates, parsed once.
     gates: list[MaxGate] = field(default_factory=list)
+    #: The --max-group gates.
+    group_gates: list[MaxGate] = field(default_factory=list)
     #: Each series' scale from the --train history (when a scaled loss is evaluated).
     scales: SeriesScales | None = None
     #: The series, time, history and season the scales came from.
@@ -173,6 +175,12 @@ def prepare(opts: EvalOptions) -> Prepared:
     registry = opts.registry or load_registry()
     specs = split_specs(opts.losses)
     gates = parse_max(opts.max)
+    group_gates = parse_max(getattr(opts, "max_group", ()), "--max-group")
+    if group_gates and not opts.by:
+        raise UsageError(
+            "--max-group gates the cost of each group: add --by COL (or use --max for the "
+            "overall cost)."
+        )
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
     chunk = DEFAULT_CHUNK_SIZE if opts.chunk_size is None else opts.chunk_size
@@ -197,7 +205,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     if not specs:
         specs = default_losses(task, kind, columns.levels)
     # Losses named only in a gate are evaluated too.
-    specs = [*specs, *(g.key for g in gates if g.key not in specs)]
+    specs = [*specs, *(g.key for g in [*gates, *group_gates] if g.key not in specs)]
     outputs = columns.outputs if task in ("regression", "multilabel") else ()
     losses = [
         registry.bind(parse_spec(s), task, kind, columns.levels, outputs)
@@ -214,7 +222,7 @@ def prepare(opts: EvalOptions) -> Prepared:
             validator.notes.append(note)
     if opts.classes and task != "multiclass":
         raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
-    prepared = Prepared(source, columns, task, kind, losses, validator, gates)
+    prepared = Prepared(source, columns, task, kind, losses, validator, gates, group_gates)
     _read_history(prepared, opts)
     return prepared
 

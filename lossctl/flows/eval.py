@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lossctl.core.accumulate import Evaluation
-from lossctl.core.gates import MaxGate, check_max, result
+from lossctl.core.gates import MaxGate, check_max, check_max_group, result
 from lossctl.core.prepare import Prepared, prepare
 from lossctl.engines.local import check_result, input_files, run_parallel, run_sequential
 from lossctl.errors import UsageError
@@ -117,10 +117,15 @@ def build_report(
     per_sample: str | None = None,
 ) -> EvalReport:
     losses = evaluation.loss_stats()
-    gate = result(check_max(gates, losses)) if gates else None
+    cm = prepared.columns
+    groups = evaluation.group_stats() if cm.by else None
+    failures = check_max(gates, losses)
+    if prepared.group_gates and groups is not None:
+        costs = {g: {k: s.cost for k, s in gs.losses.items()} for g, gs in groups.items()}
+        failures += check_max_group(prepared.group_gates, costs)
+    gate = result(failures) if gates or prepared.group_gates else None
     from lossctl.core import diagnostics, fingerprint
 
-    cm = prepared.columns
     return EvalReport(
         source=prepared.source.name,
         task=prepared.task,
@@ -130,7 +135,7 @@ def build_report(
         n_used=evaluation.n_used,
         n_dropped=prepared.validator.n_dropped,
         losses=losses,
-        groups=evaluation.group_stats() if cm.by else None,
+        groups=groups,
         by=cm.by,
         gate=gate,
         warnings=(

@@ -10,6 +10,7 @@ from lossctl.render.numbers import json_safe
 from lossctl.report import (
     CompareReport,
     Diagnostics,
+    DiffReport,
     EvalReport,
     ForecastSetup,
     GateResult,
@@ -65,10 +66,15 @@ def forecast_data(f: ForecastSetup) -> dict[str, Any]:
 def gate_data(gate: GateResult) -> dict[str, Any]:
     failures = []
     for f in gate.failures:
-        item: dict[str, Any] = {"loss": f.loss, "cost": f.cost, "max": f.max}
+        item: dict[str, Any] = {"loss": f.loss, "cost": f.cost, "max": f.max, "kind": f.kind}
         if f.model is not None:
             item["model"] = f.model
-            item["kind"] = f.kind
+        if f.kind == "max_group":
+            item["groups"] = {g: c for g, c in f.groups}
+        if f.kind == "baseline":
+            item["baseline"] = f.baseline
+            item["group"] = f.group
+            item["missing"] = f.missing
         failures.append(item)
     return {"passed": gate.passed, "failures": failures}
 
@@ -139,7 +145,31 @@ def eval_data(report: EvalReport) -> dict[str, Any]:
         doc["forecast"] = forecast_data(report.forecast)
     if report.signature is not None:
         doc["signature"] = signature_data(report.signature)
+    if report.baseline is not None:
+        from lossctl.render.baseline import baseline_data
+
+        doc["baseline"] = baseline_data(report.baseline)
     return doc
+
+
+def diff_data(report: DiffReport) -> dict[str, Any]:
+    """``lossctl diff``: the ``baseline`` block eval --baseline writes, with the gate."""
+    from lossctl.render.baseline import baseline_data
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lossctl_version": __version__,
+        "command": "diff",
+        "old": report.old,
+        "new": report.new,
+        "baseline": baseline_data(report.comparison),
+        "gate": gate_data(report.gate),
+        "warnings": list(report.warnings),
+    }
+
+
+def diff_json(report: DiffReport) -> str:
+    return dumps(diff_data(report))
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -21,6 +21,11 @@ def _row(cells: list[str]) -> str:
 
 def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] = ()) -> str:
     lines = [f"**lossctl eval** · {eval_title(report).replace(chr(10), ' · ')}", ""]
+    if report.baseline is not None:  # the PR comment's point first
+        from lossctl.render.baseline import baseline_markdown
+
+        heading = f"Against the baseline `{report.baseline.source}`:"
+        lines += [baseline_markdown(report.baseline, precision, heading), ""]
     lines.append(_row(["loss", "cost", "std", "min", "max"]))
     lines.append("|---|---:|---:|---:|---:|")
     failed = {f.loss for f in report.gate.failures} if report.gate else set()
@@ -73,10 +78,10 @@ def eval_markdown(report: EvalReport, precision: int = 6, embed: Sequence[str] =
         lines.append("")
         if report.gate.passed:
             lines.append("Gate: ✅ passed")
+        from lossctl.render.baseline import failure_line
+
         for f in report.gate.failures:
-            lines.append(
-                f"Gate: ❌ `{f.loss}` = {fmt(f.cost, precision)} > max {fmt(f.max, precision)}"
-            )
+            lines.append(f"Gate: ❌ {failure_line(f, precision, report.by)}")
     if report.signature is not None:
         from lossctl.render.verdict import signature_line
 
