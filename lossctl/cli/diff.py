@@ -57,7 +57,8 @@ def diff_command(
         new,
         settings("tolerance", tolerance, []),
         allow_missing or bool(settings("allow_missing", None, False)),
-        settings("max_group", max_group, []),
+        max_group or settings("max_group", None, []),
+        require_groups=bool(max_group),
     )
     if not quiet:
         for w in report.warnings:

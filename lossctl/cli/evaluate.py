@@ -188,7 +188,6 @@ def eval_command(
             chunk_size=chunk_size,
         ),
         max=settings("max", max_, []),
-        max_group=settings("max_group", max_group, []),
         baseline=settings("baseline", baseline),
         tolerance=settings("tolerance", tolerance, []),
         allow_missing=allow_missing or bool(settings("allow_missing", None, False)),
@@ -198,6 +197,8 @@ def eval_command(
         engine=str(settings("engine", engine, "local")),
         scheduler=settings.scheduler(scheduler),
     )
+    # --max-group needs --by; from a config file it applies to the runs that have groups.
+    opts.max_group = max_group or (settings("max_group", None, []) if opts.by else [])
     saved = None
     if opts.baseline is not None:  # a bad baseline or tolerance costs no read of the data
         from lossctl.core.baseline import parse_tolerances

@@ -70,7 +70,7 @@ def gate_data(gate: GateResult) -> dict[str, Any]:
         if f.model is not None:
             item["model"] = f.model
         if f.kind == "max_group":
-            item["groups"] = {g: c for g, c in f.groups}
+            item["groups"] = [{"group": g, "cost": c} for g, c in f.groups]
         if f.kind == "baseline":
             item["baseline"] = f.baseline
             item["group"] = f.group
