@@ -53,6 +53,9 @@ class DataPrint:
 
     rows: int
     fingerprint: str | None
+    #: The fingerprint of the targets and weights alone: equal for two models scored on
+    #: the same data.
+    targets: str | None = None
 
 
 @dataclass(frozen=True)

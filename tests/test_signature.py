@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,23 @@ def test_human_formats_print_the_signature_in_one_line(tmp_path: Path, fmt: str)
     fp = _print(ok_json(tmp_path, "eval", REG))["fingerprint"]
     assert "signature: lossctl" in flat and "mse, huber:delta=2" in flat and fp in flat
     assert "regression/value" in flat and "nan=raise" in flat and "442 rows" in flat
+
+
+def test_targets_fingerprint_tells_the_same_data_from_other_data(tmp_path: Path) -> None:
+    ridge = _print(ok_json(tmp_path, "eval", SAMPLE_DATA / "diabetes_ridge.csv"))
+    gbr = _print(ok_json(tmp_path, "eval", SAMPLE_DATA / "diabetes_gbr.csv"))
+    # Two models on the same rows: the same targets, other predictions.
+    assert ridge["targets"] == gbr["targets"] and ridge["fingerprint"] != gbr["fingerprint"]
+    base = tmp_path / "base.json"
+    base.write_text(run_lossctl(tmp_path, "eval", SAMPLE_DATA / "diabetes_ridge.csv",
+                                "--json").stdout)  # fmt: skip
+    same = run_lossctl(tmp_path, "eval", SAMPLE_DATA / "diabetes_gbr.csv", "--baseline", base,
+                       "--tolerance", "50%")  # fmt: skip
+    assert same.returncode == 0 and "different data" not in same.stderr
+    df = pd.read_csv(SAMPLE_DATA / "diabetes_gbr.csv")
+    df.loc[0, "y_true"] += 1.0
+    df.to_csv(tmp_path / "other.csv", index=False)
+    other = run_lossctl(tmp_path, "eval", tmp_path / "other.csv", "--baseline", base,
+                        "--tolerance", "50%", "--json")  # fmt: skip
+    warning = [w for w in json.loads(other.stdout)["warnings"] if "different data" in w]
+    assert len(warning) == 1 and ridge["targets"] in warning[0]

@@ -421,8 +421,10 @@ class Evaluation:
     #: scaled losses (mase): their cost is a mean over series.
     series: GroupTable | None = None
     group_series: GroupTable | None = None
-    #: The fingerprint of the rows used (:mod:`lossctl.core.fingerprint`), a sum mod 2**64.
+    #: The fingerprint of the rows used (:mod:`lossctl.core.fingerprint`), a sum mod 2**64,
+    #: and that of their targets and weights alone (the data, without the predictions).
     fingerprint: int = 0
+    targets_print: int = 0
 
     def __post_init__(self) -> None:
         for loss in self.losses:
@@ -516,6 +518,7 @@ class Evaluation:
                 pairs.merge(other.group_series)
         self.n_used += other.n_used
         self.fingerprint = (self.fingerprint + other.fingerprint) & ((1 << 64) - 1)
+        self.targets_print = (self.targets_print + other.targets_print) & ((1 << 64) - 1)
 
     @property
     def weight_sum(self) -> float:

@@ -133,6 +133,8 @@ class Saved:
     by: str | None = None
     #: group -> key -> cost (None: the run had no groups).
     groups: dict[str, dict[str, float | None]] | None = None
+    #: The fingerprint of the targets and weights evaluated (the signature's), if known.
+    targets: str | None = None
 
 
 def _cost(value: Any) -> float | None:
@@ -199,6 +201,9 @@ def saved_from_doc(doc: Any, source: str, what: str) -> Saved:
             weight if isinstance(weight, str) else None,
         )
     n_rows = doc.get("n_rows")
+    signature = doc.get("signature")
+    data = signature.get("data") if isinstance(signature, dict) else None
+    targets = data.get("targets") if isinstance(data, dict) else None
     return Saved(
         source=source,
         task=doc.get("task") if isinstance(doc.get("task"), str) else None,
@@ -208,6 +213,7 @@ def saved_from_doc(doc: Any, source: str, what: str) -> Saved:
         losses=out,
         by=doc.get("by") if isinstance(doc.get("by"), str) else None,
         groups=groups,
+        targets=targets if isinstance(targets, str) else None,
     )
 
 
@@ -227,6 +233,7 @@ def saved_from_report(report: EvalReport, version: str) -> Saved:
             if report.groups is not None
             else None
         ),
+        targets=None if report.signature is None else report.signature.data[""].targets,
     )
 
 
@@ -255,6 +262,11 @@ def compatibility(old: Saved, new: Saved) -> list[str]:
         out.append(
             f"the baseline {old.source} was made by lossctl {old.version}, {new.source} by "
             f"{new.version} (another major version): costs may be computed differently."
+        )
+    if old.targets and new.targets and old.targets != new.targets:
+        out.append(
+            f"{what} were evaluated on different data: the fingerprints of their targets and "
+            f"weights differ ({old.targets} vs {new.targets})."
         )
     if old.groups is not None and new.groups is not None and old.by != new.by:
         out.append(f"the baseline's groups are by {old.by}, this run's by {new.by}.")

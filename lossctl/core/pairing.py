@@ -41,8 +41,10 @@ class Collected:
     #: Each row's series (scaled losses) and time key (``--time``), None where dropped.
     series: np.ndarray | None = None
     times: np.ndarray | None = None
-    #: The fingerprint of the rows read (:mod:`lossctl.core.fingerprint`).
+    #: The fingerprint of the rows read (:mod:`lossctl.core.fingerprint`), and of their
+    #: targets and weights alone.
     fingerprint: int | None = None
+    targets_print: int | None = None
 
     @property
     def n(self) -> int:
@@ -58,6 +60,7 @@ class Collected:
             None if self.series is None else self.series[order],
             None if self.times is None else self.times[order],
             self.fingerprint,
+            self.targets_print,
         )  # fmt: skip
 
 

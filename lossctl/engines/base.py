@@ -177,6 +177,9 @@ def add_block(
         evaluation.fingerprint,
         fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
     )
+    evaluation.targets_print = fingerprint.combine(
+        evaluation.targets_print, fingerprint.block_sum(arrays.y_true, arrays.weight)
+    )
     extra = diagnostics.sums(prepared.columns, arrays.y_true, arrays.y_pred, arrays.weight)
     if extra:
         evaluation.add_extra(extra)
@@ -215,7 +218,7 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
     cm = prepared.columns
     from lossctl.core import fingerprint
 
-    data_print = 0
+    data_print = targets_print = 0
     for arrays, chunk in prepared.arrays(part, None, offset):
         n = len(chunk)
         keep = np.ones(n, dtype=bool) if arrays.keep is None else arrays.keep
@@ -245,6 +248,9 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
             data_print,
             fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
         )
+        targets_print = fingerprint.combine(
+            targets_print, fingerprint.block_sum(arrays.y_true, arrays.weight)
+        )
         for key in chunks:
             full = np.full(n, np.nan)
             if values:
@@ -267,4 +273,5 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
         series=series_rows,
         times=np.concatenate(time_parts) if time_parts else None,
         fingerprint=data_print,
+        targets_print=targets_print,
     )

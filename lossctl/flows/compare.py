@@ -250,7 +250,8 @@ def _data_print(model: Collected, keep: np.ndarray) -> DataPrint:
     from lossctl.core.fingerprint import text
 
     fp = None if model.fingerprint is None else text(model.fingerprint)
-    return DataPrint(int(keep.sum()), fp)
+    targets = None if model.targets_print is None else text(model.targets_print)
+    return DataPrint(int(keep.sum()), fp, targets)
 
 
 def _test_notes(opts: CompareOptions) -> tuple[str, ...]:

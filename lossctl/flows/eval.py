@@ -147,6 +147,12 @@ def build_report(
         diagnostics=diagnostics.report(cm, evaluation.extra),
         forecast=prepared.forecast,
         signature=prepared.signature(
-            {"": DataPrint(evaluation.n_used, fingerprint.text(evaluation.fingerprint))}
+            {
+                "": DataPrint(
+                    evaluation.n_used,
+                    fingerprint.text(evaluation.fingerprint),
+                    fingerprint.text(evaluation.targets_print),
+                )
+            }
         ),
     )

@@ -44,7 +44,10 @@ def loss_data(s: LossStats) -> dict[str, Any]:
 def signature_data(sig: Signature, models: bool = False) -> dict[str, Any]:
     """The signature: version, task, layout, losses with their parameters, columns, --nan,
     the data (rows and fingerprint; per model for compare) and compare's test."""
-    data = {name: {"rows": d.rows, "fingerprint": d.fingerprint} for name, d in sig.data.items()}
+    data = {
+        name: {"rows": d.rows, "fingerprint": d.fingerprint, "targets": d.targets}
+        for name, d in sig.data.items()
+    }
     doc: dict[str, Any] = {
         "lossctl_version": __version__,
         "task": sig.task,
