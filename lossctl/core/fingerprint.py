@@ -49,6 +49,14 @@ def block_sum(*columns: np.ndarray | None) -> int:
         return int(h.sum(dtype=np.uint64))
 
 
+def add(prints: tuple[int, int], y_true: np.ndarray, y_pred: np.ndarray,
+        weight: np.ndarray | None) -> tuple[int, int]:  # fmt: skip
+    """``prints`` (of the targets, predictions and weights; of the targets and weights
+    alone) with one block added: the one step of eval's and compare's reads."""
+    data = block_sum(y_true, y_pred, weight)
+    return combine(prints[0], data), combine(prints[1], block_sum(y_true, weight))
+
+
 def combine(a: int, b: int) -> int:
     return (a + b) & MASK
 

@@ -173,13 +173,10 @@ def add_block(
     from lossctl.core import diagnostics, fingerprint
 
     evaluation.add(values, arrays.weight, _groups(arrays), prepared.series_of(arrays))
-    evaluation.fingerprint = fingerprint.combine(
-        evaluation.fingerprint,
-        fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
-    )
-    evaluation.targets_print = fingerprint.combine(
-        evaluation.targets_print, fingerprint.block_sum(arrays.y_true, arrays.weight)
-    )
+    evaluation.fingerprint, evaluation.targets_print = fingerprint.add(
+        (evaluation.fingerprint, evaluation.targets_print),
+        arrays.y_true, arrays.y_pred, arrays.weight,
+    )  # fmt: skip
     extra = diagnostics.sums(prepared.columns, arrays.y_true, arrays.y_pred, arrays.weight)
     if extra:
         evaluation.add_extra(extra)
@@ -244,12 +241,8 @@ def collect(prepared: Prepared, name: str, part: Part | None = None, offset: int
             times[keep] = arrays.times
             time_parts.append(times)
         values = compute_block(prepared, arrays) if len(arrays) else {}
-        data_print = fingerprint.combine(
-            data_print,
-            fingerprint.block_sum(arrays.y_true, arrays.y_pred, arrays.weight),
-        )
-        targets_print = fingerprint.combine(
-            targets_print, fingerprint.block_sum(arrays.y_true, arrays.weight)
+        data_print, targets_print = fingerprint.add(
+            (data_print, targets_print), arrays.y_true, arrays.y_pred, arrays.weight
         )
         for key in chunks:
             full = np.full(n, np.nan)
