@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,54 @@ def load_config(
         found = find_config(start)
         conf = read_config(found) if found else Config()
     return replace(conf, plugins_off=True) if plugins_off else conf
+
+
+def parse_levels(
+    value: str | Sequence[str | float] | None, where: str = "--levels"
+) -> tuple[float, ...]:
+    """The quantile levels of ``--levels 0.1,0.5,0.9`` (from a config file also a list)."""
+    if value is None or value == () or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        try:
+            level = float(str(item).strip())
+        except ValueError:
+            raise UsageError(
+                f"{where}: '{str(item).strip()}' is not a number; give the levels as fractions "
+                "separated by commas, e.g. --levels 0.1,0.5,0.9."
+            ) from None
+        if not 0 < level < 1:
+            raise UsageError(
+                f"{where}: level {level:g} is outside (0, 1); give fractions, e.g. 0.9 for "
+                "the 90th percentile."
+            )
+        out.append(level)
+    return tuple(out)
+
+
+def parse_classes(value: str | Sequence[str] | None, where: str = "--classes") -> tuple[str, ...]:
+    """The class names of ``--classes A,B,C`` (a comma list; from a config file also a
+    list), blanks around each name stripped. An empty name or a name given twice is a
+    usage error naming ``where`` (the option, or the config key and file).
+    """
+    if value is None or (not isinstance(value, str) and not value):
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(str(item).strip() for item in items)
+    shown = value if isinstance(value, str) else ",".join(str(v) for v in value)
+    if not names or any(not name for name in names):
+        raise UsageError(
+            f"{where} has an empty class name ({shown!r}); give the K class names in label "
+            "order, separated by commas, e.g. --classes cat,dog,bird."
+        )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(
+                f"{where} names class '{name}' twice ({shown!r}); each of the K class "
+                "columns needs its own name."
+            )
+        seen.add(name)
+    return names

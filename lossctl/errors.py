@@ -22,8 +22,11 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-class LossctlError(Exception):
-    """Base class of all errors caused by the user's input or options."""
+class LossctlError(ValueError):
+    """Base class of all errors caused by the user's input or options.
+
+    A :class:`ValueError` too, so code that catches bad values catches these.
+    """
 
     exit_code: ExitCode = ExitCode.USAGE_OR_INPUT
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from lossctl.inputs.frames import Frame
     from lossctl.losses import Registry
 
 #: --test
@@ -82,7 +83,7 @@ class ReadingOptions:
     series: str | None = None
     time: str | None = None
     #: The in-sample history the scaled losses scale by (``--train``), and the season m.
-    train: str | None = None
+    train: str | Frame | None = None
     season: int = 1
 
 
@@ -90,7 +91,8 @@ class ReadingOptions:
 class EvalOptions(ReadingOptions):
     """Everything ``lossctl eval`` takes, with the contract's defaults."""
 
-    path: str
+    #: A file, ``-``, a dataset, or in-memory data (the Python API).
+    path: str | Frame
     losses: Sequence[str] = ()
     by: str | None = None
     max: Sequence[str] = ()
@@ -117,7 +119,7 @@ class EvalOptions(ReadingOptions):
 class CompareOptions(ReadingOptions):
     """Everything ``lossctl compare`` takes, with the contract's defaults."""
 
-    files: Sequence[str]
+    files: Sequence[str | Frame]
     names: Sequence[str] = ()
     baseline: str | None = None
     losses: Sequence[str] = ()

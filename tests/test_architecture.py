@@ -38,7 +38,18 @@ RULES: dict[str, tuple[str, ...]] = {
     # The chunk step: what every engine runs, importing no other engine and no flow.
     "lossctl.engines.base": ("lossctl.core", *BASICS),
     "lossctl.flows": ("lossctl.engines", "lossctl.core", *BASICS),
-    "lossctl.render": ("lossctl.report", "lossctl.losses", "lossctl"),
+    "lossctl.render": ("lossctl.report", "lossctl.losses", "lossctl.version"),
+    "lossctl.version": (),
+    # The Python API: the flows, their renderers and the option parsers, never the CLI.
+    "lossctl.api": (
+        "lossctl.flows",
+        "lossctl.engines",
+        "lossctl.core",
+        "lossctl.render",
+        "lossctl.config",
+        "lossctl.version",
+        *BASICS,
+    ),
     # plot computes its numbers through the flows (same reading, same checks).
     "lossctl.plot": (
         "lossctl.flows",

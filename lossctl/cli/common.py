@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from lossctl.config import parse_classes, parse_levels
 
 if TYPE_CHECKING:
     from lossctl.config import Config
@@ -240,61 +241,6 @@ def _reading_defaults() -> dict[str, Any]:
 
 #: Defaults of the reading options: EvalOptions' own.
 READING_DEFAULTS: dict[str, Any] = _reading_defaults()
-
-
-def parse_levels(
-    value: str | Sequence[str | float] | None, where: str = "--levels"
-) -> tuple[float, ...]:
-    """The quantile levels of ``--levels 0.1,0.5,0.9`` (from a config file also a list)."""
-    from lossctl.errors import UsageError
-
-    if value is None or value == () or value == "":
-        return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    out = []
-    for item in items:
-        try:
-            level = float(str(item).strip())
-        except ValueError:
-            raise UsageError(
-                f"{where}: '{str(item).strip()}' is not a number; give the levels as fractions "
-                "separated by commas, e.g. --levels 0.1,0.5,0.9."
-            ) from None
-        if not 0 < level < 1:
-            raise UsageError(
-                f"{where}: level {level:g} is outside (0, 1); give fractions, e.g. 0.9 for "
-                "the 90th percentile."
-            )
-        out.append(level)
-    return tuple(out)
-
-
-def parse_classes(value: str | Sequence[str] | None, where: str = "--classes") -> tuple[str, ...]:
-    """The class names of ``--classes A,B,C`` (a comma list; from a config file also a
-    list), blanks around each name stripped. An empty name or a name given twice is a
-    usage error naming ``where`` (the option, or the config key and file).
-    """
-    from lossctl.errors import UsageError
-
-    if value is None or (not isinstance(value, str) and not value):
-        return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    names = tuple(str(item).strip() for item in items)
-    shown = value if isinstance(value, str) else ",".join(str(v) for v in value)
-    if not names or any(not name for name in names):
-        raise UsageError(
-            f"{where} has an empty class name ({shown!r}); give the K class names in label "
-            "order, separated by commas, e.g. --classes cat,dog,bird."
-        )
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise UsageError(
-                f"{where} names class '{name}' twice ({shown!r}); each of the K class "
-                "columns needs its own name."
-            )
-        seen.add(name)
-    return names
 
 
 def load_config(config: Path | None, no_config: bool, no_plugins: bool = False) -> Config:

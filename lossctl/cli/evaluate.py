@@ -151,7 +151,7 @@ def eval_command(
     """Evaluate one prediction file: per-sample losses and the aggregate cost of each loss."""
     from lossctl import __version__
     from lossctl.errors import ExitCode, UsageError
-    from lossctl.flows.eval import run_eval
+    from lossctl.flows.eval import evaluate
     from lossctl.options import EvalOptions
     from lossctl.render.baseline import failure_line
 
@@ -199,24 +199,10 @@ def eval_command(
     )
     # --max-group needs --by; from a config file it applies to the runs that have groups.
     opts.max_group = max_group or (settings("max_group", None, []) if opts.by else [])
-    saved = None
-    if opts.baseline is not None:  # a bad baseline or tolerance costs no read of the data
-        from lossctl.core.baseline import parse_tolerances
-        from lossctl.flows.baseline import check_eval, read_saved
-
-        parse_tolerances(opts.tolerance)
-        saved = read_saved(opts.baseline, "--baseline")
-    elif opts.tolerance or opts.allow_missing:
-        raise UsageError(
-            "--tolerance and --allow-missing are for --baseline FILE (a saved "
-            "'lossctl eval --json'); add it, or drop them."
-        )
     from lossctl.cli.progress import progress_for
 
     with progress_for(file, quiet, output) as opts.progress:
-        report = run_eval(opts)
-    if saved is not None:
-        report = check_eval(report, saved, opts.tolerance, opts.allow_missing, __version__)
+        report = evaluate(opts, __version__)
     report = replace(report, **provenance(plugin, conf))
     if per_sample == "-":
         quiet = True  # stdout carries the per-sample rows

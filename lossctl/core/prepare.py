@@ -211,8 +211,10 @@ def prepare(opts: EvalOptions) -> Prepared:
         registry.bind(parse_spec(s), task, kind, columns.levels, outputs)
         for s in dict.fromkeys(specs)
     ]
+    # In-memory data: messages say that rows are counted from 1 (as in a file).
+    rows_name = getattr(source, "rows_name", source.name)
     validator = Validator(
-        columns, task, source.name, opts.nan, opts.pos_label, kind=kind,
+        columns, task, rows_name, opts.nan, opts.pos_label, kind=kind,
         divides_by_target=tuple(s.key for s in losses if s.spec.divides_by_target),
     )  # fmt: skip
     if opts.task == "auto":

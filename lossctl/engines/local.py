@@ -74,22 +74,11 @@ def run_parallel(
     return evaluation
 
 
-def run_sequential(
-    prepared: Prepared,
-    per_sample: str | None,
-    path: str,
-    progress: Progress | None,
-    force: bool = False,
-) -> Evaluation:
+def run_sequential(prepared: Prepared, writer: Any, progress: Progress | None) -> Evaluation:
+    """One pass over the input; ``writer`` (None, a --per-sample file or the API's sink)
+    receives the per-sample blocks, and is committed after the checks or aborted."""
     evaluation = Evaluation(prepared.losses)
-    writer = None
     try:
-        if per_sample:
-            from lossctl.inputs.writers import PerSampleWriter
-
-            writer = PerSampleWriter(
-                per_sample, path, force, input_files(prepared), prepared.columns.id
-            )
         for arrays, chunk in valid_blocks(prepared, progress):
             values = compute_block(prepared, arrays)
             add_block(prepared, evaluation, arrays, values)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from lossctl.core.pairing import Collected
+    from lossctl.inputs.frames import Frame
     from lossctl.losses import Registry
 
 #: How compare drops rows with --nan omit.
@@ -35,7 +36,7 @@ MAX_RESAMPLES = 1_000_000
 @dataclass
 class _ModelSpec:
     name: str
-    path: str
+    path: str | Frame
     pred: list[str]
 
 
@@ -62,9 +63,12 @@ def model_specs(opts: CompareOptions) -> list[_ModelSpec]:
             )
         specs = [_ModelSpec(_model_name(p), files[0], [p]) for p in opts.pred]
     else:
-        stems = [Path(f).name.split(".")[0] if f != "-" else "stdin" for f in files]
+        stems = [
+            "stdin" if f == "-" else Path(f).name.split(".")[0] if isinstance(f, str) else str(f)
+            for f in files
+        ]
         if len(set(stems)) < len(stems):
-            stems = [f for f in files]
+            stems = [str(f) for f in files]
         specs = [_ModelSpec(s, f, list(opts.pred)) for s, f in zip(stems, files, strict=True)]
         if files.count("-") > 1:
             raise UsageError("standard input (-) can be only one of the compared files.")

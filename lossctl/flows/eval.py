@@ -10,6 +10,7 @@ error messages always carry exact row numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lossctl.core.accumulate import Evaluation
 from lossctl.core.gates import MaxGate, check_max, check_max_group, result
@@ -23,15 +24,49 @@ from lossctl.report import DataPrint, EvalReport
 MANY_GROUPS = 10_000
 
 
-def run_eval(opts: EvalOptions) -> EvalReport:
-    """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing."""
+def evaluate(opts: EvalOptions, version: str) -> EvalReport:
+    """``lossctl eval`` with ``--baseline``: a bad baseline or tolerance costs no read of
+    the data; the report carries the comparison with the saved result."""
+    saved = None
+    if opts.baseline is not None:
+        from lossctl.core.baseline import parse_tolerances
+        from lossctl.flows.baseline import read_saved
+
+        parse_tolerances(opts.tolerance)
+        saved = read_saved(opts.baseline, "--baseline")
+    elif opts.tolerance or opts.allow_missing:
+        raise UsageError(
+            "--tolerance and --allow-missing are for --baseline FILE (a saved "
+            "'lossctl eval --json'); add it, or drop them."
+        )
+    report = run_eval(opts)
+    if saved is None:
+        return report
+    from lossctl.flows.baseline import check_eval
+
+    return check_eval(report, saved, opts.tolerance, opts.allow_missing, version)
+
+
+def run_eval(opts: EvalOptions, sink: Any = None) -> EvalReport:
+    """Evaluate one prediction file: the whole of ``lossctl eval`` minus printing.
+
+    ``sink`` (the Python API's ``per_sample``) receives the per-sample blocks instead of
+    a ``--per-sample`` file: an object with ``write(table)``, ``commit()`` and ``abort()``.
+    """
     from lossctl.inputs.readers import cpu_workers
 
+    if sink is not None and opts.engine != "local":
+        raise UsageError("per-sample values in memory need the local engine (engine='local').")
+    if opts.per_sample and not isinstance(opts.path, str):
+        raise UsageError(
+            "per_sample= writes a file from a file's rows; for in-memory data call "
+            "lossctl.per_sample(data, ...), which returns them."
+        )
     if opts.per_sample:  # before reading: a refused target costs nothing
         from lossctl.inputs import writers
 
         check = writers.check_folder_target if opts.engine == "dask" else writers.check_file_target
-        check(opts.per_sample, opts.path, (), opts.force)
+        check(opts.per_sample, str(opts.path), (), opts.force)
     prepared = prepare(opts)
     if opts.progress is not None:
         opts.progress.start(prepared.source.total_rows)
@@ -53,16 +88,7 @@ def run_eval(opts: EvalOptions) -> EvalReport:
     if parts:
         writer = None
         try:
-            if opts.per_sample:
-                from lossctl.inputs.writers import PerSampleWriter
-
-                writer = PerSampleWriter(
-                    opts.per_sample,
-                    opts.path,
-                    opts.force,
-                    input_files(prepared),
-                    prepared.columns.id,
-                )
+            writer = sink if sink is not None else _writer(opts, prepared)
             evaluation = run_parallel(prepared, parts, workers, opts.progress, writer)
             if evaluation is not None:
                 check_result(prepared, evaluation)
@@ -75,8 +101,25 @@ def run_eval(opts: EvalOptions) -> EvalReport:
             if writer is not None:
                 writer.abort()
     if evaluation is None:
-        evaluation = run_sequential(prepared, opts.per_sample, opts.path, opts.progress, opts.force)
-    return build_report(prepared, evaluation, prepared.gates, opts.per_sample)
+        if sink is not None:
+            sink.reset()
+        writer = sink if sink is not None else _writer(opts, prepared)
+        evaluation = run_sequential(prepared, writer, opts.progress)
+    # The per-sample notes (losses without a column) hold for the API's sink too.
+    per_sample = opts.per_sample or ("memory" if sink is not None else None)
+    return build_report(prepared, evaluation, prepared.gates, per_sample)
+
+
+def _writer(opts: EvalOptions, prepared: Prepared) -> Any:
+    """The --per-sample file writer (None without --per-sample)."""
+    if not opts.per_sample:
+        return None
+    from lossctl.inputs.writers import PerSampleWriter
+
+    path = opts.path if isinstance(opts.path, str) else ""
+    return PerSampleWriter(
+        opts.per_sample, path, opts.force, input_files(prepared), prepared.columns.id
+    )
 
 
 def dropped_warning(dropped: int, rows: int, note: str = "") -> tuple[str, ...]:

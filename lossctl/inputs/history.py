@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from lossctl.errors import InputError, UsageError
 from lossctl.inputs.columns import missing_column
 from lossctl.inputs.sources import open_source
 from lossctl.inputs.validate import group_codes, time_key, time_text_note, to_float
+
+if TYPE_CHECKING:
+    from lossctl.inputs.frames import Frame
 
 #: The series label of a history read without --series: the whole file is one series.
 ONE_SERIES = "(all rows)"
@@ -31,7 +34,8 @@ class HistoryChunk:
 class History:
     """The history file and what reading it found (rows dropped, notes)."""
 
-    path: str
+    #: A file, ``-``, a dataset, or in-memory data (a Frame, from the Python API).
+    path: str | Frame
     target: str
     series: str | None = None
     time: str | None = None

@@ -273,6 +273,11 @@ class Source:
         return "<stdin>" if self.path == "-" else self.path
 
     @property
+    def rows_name(self) -> str:
+        """The name in messages that give row numbers."""
+        return self.name
+
+    @property
     def rereadable(self) -> bool:
         """False for a stream, which is read once."""
         return self.stream is None

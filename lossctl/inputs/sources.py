@@ -6,13 +6,18 @@ that neither imports the other's caller.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lossctl.errors import UsageError
 from lossctl.inputs.datasets import Dataset, is_dataset, open_dataset
 from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE, Source, open_file, parse_delimiter
 
+if TYPE_CHECKING:
+    from lossctl.inputs.frames import Frame
+
 
 def open_source(
-    path: str,
+    path: str | Frame,
     input_format: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     delimiter: str | None = None,
@@ -20,11 +25,14 @@ def open_source(
     """Open a file (``-`` for stdin), or a dataset (a folder, a glob or a URL of parts).
 
     Returns a :class:`Source`, or a :class:`~lossctl.inputs.datasets.Dataset` with
-    the same reading interface. ``delimiter`` (``--delimiter``) separates the fields
-    of CSV/TSV input.
+    the same reading interface; in-memory data (a :class:`~lossctl.inputs.frames.Frame`)
+    opens as a :class:`~lossctl.inputs.frames.FrameSource`. ``delimiter``
+    (``--delimiter``) separates the fields of CSV/TSV input.
     """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
+    if not isinstance(path, str):
+        return path.open(chunk_size)
     delimiter = parse_delimiter(delimiter)
     if is_dataset(path):
         return open_dataset(path, input_format, chunk_size, delimiter)

@@ -446,3 +446,10 @@ def write_parquet_part(folder: str, index: int, tables: Sequence[pa.Table]) -> i
     table = pa.concat_tables(tables)
     pq.write_table(table, os.path.join(folder, f"part-{index:05d}.parquet"))
     return int(table.num_rows)
+
+
+def concat(tables: Sequence[pa.Table]) -> pa.Table:
+    """The blocks as one table (an empty table for none)."""
+    import pyarrow as pa
+
+    return pa.concat_tables(tables) if tables else pa.table({})

@@ -25,6 +25,7 @@ from lossctl.losses.binary import sigmoid
 if TYPE_CHECKING:
     from lossctl.core.accumulate import BinTable
     from lossctl.core.prepare import Prepared
+    from lossctl.inputs.frames import Frame
     from lossctl.inputs.validate import Arrays
     from lossctl.options import CompareOptions, EvalOptions
 
@@ -840,7 +841,7 @@ class ReliabilityInput:
     """One model of a reliability diagram: its name, file and prediction column(s)."""
 
     name: str
-    path: str
+    path: str | Frame
     pred: tuple[str, ...]
 
 
@@ -965,7 +966,10 @@ def reliability_inputs(opts: CompareOptions) -> list[ReliabilityInput]:
     if pred and not any(ch in pred[0] for ch in "*?["):
         name = pred[0]
     else:
-        name = "stdin" if path == "-" else Path(path).name.split(".")[0]
+        name = (
+            "stdin" if path == "-" else Path(path).name.split(".")[0]
+            if isinstance(path, str) else str(path)
+        )  # fmt: skip
     names = [n.strip() for item in opts.names for n in item.split(",") if n.strip()]
     if names:
         if len(names) != 1:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lossctl import __version__
 from lossctl.render.numbers import json_safe
 from lossctl.report import (
     CompareReport,
@@ -18,6 +17,7 @@ from lossctl.report import (
     RecommendReport,
     Signature,
 )
+from lossctl.version import __version__
 
 SCHEMA_VERSION = 1
 

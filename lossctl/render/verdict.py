@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lossctl import __version__
 from lossctl.render.numbers import fmt
 from lossctl.report import CompareReport, Signature, Versus
+from lossctl.version import __version__
 
 TEST_NAMES = {
     "bootstrap": "paired bootstrap",
