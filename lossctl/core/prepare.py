@@ -194,7 +194,9 @@ def prepare(opts: EvalOptions) -> Prepared:
     )  # fmt: skip
     probe = source.probe(columns.needed, columns.text)
     if probe is None:
-        raise InputError(f"{source.name} has a header but no data rows.")
+        raise InputError(
+            getattr(source, "no_rows", f"{source.name} has a header but no data rows.")
+        )
     task = infer_task(probe.table, columns, loss_tasks, opts.task, opts.pos_label, source.name)
     if task == "multiclass" and not columns.multiclass:
         raise InputError(

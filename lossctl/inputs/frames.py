@@ -162,6 +162,16 @@ class FrameSource(Source):
         return self.name + ROWS_FROM_ONE
 
     @property
+    def no_rows(self) -> str:
+        """The message for data without rows."""
+        if self.frame is not None and self.frame.stream is not None:
+            return (
+                f"{self.name} has no rows: a stream of record batches is read once; was it "
+                "read already? Pass a pyarrow Table to evaluate the same data twice."
+            )
+        return f"{self.name} has columns but no rows."
+
+    @property
     def native(self) -> bool:
         return True
 
@@ -189,7 +199,8 @@ class FrameSource(Source):
             if batch is None:
                 return None
             return Chunk(pa.Table.from_batches([_normal(batch.select(list(columns)), ())]), 0)
-        for batch in self._blocks(list(columns), 0, size, ()):
+        rows = self.frame.rows if self.frame is not None else 0
+        for batch in self._blocks(list(columns), 0, min(size, rows or 0), ()):
             return Chunk(pa.Table.from_batches([batch]), 0)
         return None
 
