@@ -419,3 +419,11 @@ def test_import_lossctl_is_cheap() -> None:
 
 def test_py_typed_marker_is_shipped() -> None:
     assert (Path(lossctl.__file__).parent / "py.typed").is_file()
+
+
+def test_the_dask_engine_refuses_in_memory_data() -> None:
+    df = pd.DataFrame({"y_true": [1.0, 2.0], "y_pred": [1.0, 2.5]})
+    with pytest.raises(lossctl.UsageError, match="local engine"):
+        lossctl.evaluate(df, "mse", engine="dask")
+    with pytest.raises(lossctl.UsageError, match="local engine"):
+        lossctl.compare({"a": df, "b": df}, "mse", engine="dask")

@@ -69,8 +69,12 @@ def client(scheduler: str | None) -> Iterator[Any]:
         return
     import logging
 
+    from distributed.deploy.spec import SpecCluster
+
     from lossctl.inputs.readers import cpu_workers
 
+    # Clusters of the caller's own (a notebook's LocalCluster) are left alone on failure.
+    before = set(SpecCluster._instances)
     with _workers_without_stderr():
         try:
             cluster = distributed.LocalCluster(
@@ -79,7 +83,7 @@ def client(scheduler: str | None) -> Iterator[Any]:
                 preload=[_IGNORE_CTRL_C],
             )  # fmt: skip
         except BaseException:
-            _drop_half_started_clusters()
+            _drop_half_started_clusters(before)
             raise
     c = distributed.Client(cluster)
     try:
@@ -114,12 +118,15 @@ def _check_address(address: str) -> None:
 _IGNORE_CTRL_C = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
-def _drop_half_started_clusters() -> None:
-    """Close a LocalCluster whose start was interrupted, quietly: else Dask's exit hook
-    closes it, with an assertion error about workers still starting."""
+def _drop_half_started_clusters(before: set[Any]) -> None:
+    """Close the LocalCluster whose start was interrupted (any cluster not in ``before``),
+    quietly: else Dask's exit hook closes it, with an assertion error about workers still
+    starting."""
     from distributed.deploy.spec import SpecCluster
 
     for cluster in list(SpecCluster._instances):
+        if cluster in before:
+            continue
         with contextlib.suppress(BaseException):
             cluster.close(timeout=2)
         SpecCluster._instances.discard(cluster)

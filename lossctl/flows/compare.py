@@ -173,6 +173,11 @@ def run_compare(opts: CompareOptions) -> CompareReport:
     if opts.engine == "dask":
         from lossctl.engines import dask_engine
 
+        if not all(isinstance(spec.path, str) for spec in specs):
+            raise UsageError(
+                "the Dask engine reads files (paths or datasets); in-memory data run on the "
+                "local engine (engine='local')."
+            )
         special = [s.key for s in losses if s.spec.binned or s.spec.scaled is not None]
         if special:
             raise UsageError(

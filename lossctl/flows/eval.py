@@ -55,6 +55,11 @@ def run_eval(opts: EvalOptions, sink: Any = None) -> EvalReport:
     """
     from lossctl.inputs.readers import cpu_workers
 
+    if opts.engine == "dask" and not isinstance(opts.path, str):
+        raise UsageError(
+            "the Dask engine reads files (a path or a dataset); in-memory data run on the "
+            "local engine (engine='local')."
+        )
     if sink is not None and opts.engine != "local":
         raise UsageError("per-sample values in memory need the local engine (engine='local').")
     if opts.per_sample and not isinstance(opts.path, str):
