@@ -88,7 +88,10 @@ class _Report:
         from rich.console import Console
 
         out = io.StringIO()
-        console = Console(file=out, width=width, color_system=None, force_terminal=False)
+        # _environ={}: the rendering does not depend on COLUMNS, NO_COLOR, TERM, ...
+        console = Console(
+            file=out, width=width, color_system=None, force_terminal=False, _environ={}
+        )
         console.print(self._renderable(precision))
         for w in self._warnings():
             console.print(f"warning: {w}", markup=False, highlight=False)
@@ -108,7 +111,7 @@ class _Report:
 
         console = Console(
             file=io.StringIO(), width=110, record=True, force_terminal=True,
-            color_system="truecolor",
+            color_system="truecolor", _environ={},
         )  # fmt: skip
         console.print(self._renderable(6))
         for w in self._warnings():
