@@ -427,3 +427,58 @@ def test_the_dask_engine_refuses_in_memory_data() -> None:
         lossctl.evaluate(df, "mse", engine="dask")
     with pytest.raises(lossctl.UsageError, match="local engine"):
         lossctl.compare({"a": df, "b": df}, "mse", engine="dask")
+
+
+def _series_kinds() -> list[Callable[[list[float]], object]]:
+    kinds: list[Callable[[list[float]], object]] = [
+        list, tuple, np.array, pd.Series,
+        lambda v: np.asarray(v, dtype=np.float32),
+        lambda v: pd.Series(v, dtype="Float64"),
+        lambda v: pa.array(v),
+        lambda v: np.asarray(v).reshape(-1, 1),  # Keras' predict: (n, 1)
+    ]  # fmt: skip
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a test dependency
+        return kinds
+    return [*kinds, pl.Series]
+
+
+@pytest.mark.parametrize("make", _series_kinds())
+def test_get_loss_takes_array_likes(make: Callable[[list[float]], object]) -> None:
+    y, p = [1.0, 2.0, 4.0], [1.5, 2.0, 3.0]
+    mse = lossctl.get_loss("mse")
+    # By hand: (0.25 + 0 + 1) / 3; float32 holds these values exactly.
+    assert mse.cost(make(y), make(p)) == pytest.approx(1.25 / 3, rel=1e-15)
+    assert mse.per_sample(make(y), make(p)).tolist() == [0.25, 0.0, 1.0]
+
+
+def test_get_loss_integer_and_bool_labels() -> None:
+    bce = lossctl.get_loss("bce")
+    labels = [True, False, True]
+    probs = [0.9, 0.2, 0.6]
+    expected = -np.mean(np.log([0.9, 0.8, 0.6]))
+    for y in (labels, np.array(labels, dtype=np.int8), np.array(labels, dtype=np.uint64),
+              pd.Series(labels)):  # fmt: skip
+        assert bce.cost(y, probs) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "y, p, match",
+    [
+        ([1.0, 2.0], [1.0, 2.0, 3.0], "shape"),
+        (np.ones((3, 2)), np.ones(3), "shape"),
+        (["a", "b"], [1.0, 2.0], "must be numbers"),
+        (pd.Series(["a", "b"]), [1.0, 2.0], "must be numbers"),
+    ],
+)
+def test_get_loss_refuses_mismatches_and_text(y: object, p: object, match: str) -> None:
+    with pytest.raises(lossctl.LossctlError, match=match) as info:
+        lossctl.get_loss("mse").cost(y, p)
+    assert isinstance(info.value, ValueError)
+
+
+def test_get_loss_domain_errors_are_the_clis() -> None:
+    with pytest.raises(lossctl.DomainError, match=r"probability in \[0, 1\]; 1 bad row") as info:
+        lossctl.get_loss("bce").cost(pd.Series([0, 1]), pd.Series([0.5, 1.5]))
+    assert isinstance(info.value, ValueError)

@@ -84,6 +84,8 @@ class Frame:
     #: The pandas DataFrame and, per column name, its position in ``df.columns``.
     df: Any = field(default=None, repr=False)
     positions: dict[str, int] = field(default_factory=dict, repr=False)
+    #: numpy views of the DataFrame's numeric columns (made on first read, never copies).
+    numeric: dict[str, Any] = field(default_factory=dict, repr=False)
     #: A pyarrow RecordBatchReader (read once).
     stream: Any = field(default=None, repr=False)
     #: The name messages and reports use (``name=`` overrides the default).
@@ -272,6 +274,10 @@ def _pandas_block(
 
     arrays = []
     for c in columns:
+        view = _numeric_view(frame, c)
+        if view is not None:  # zero-copy: Arrow wraps the numpy slice (NaN stays NaN)
+            arrays.append(pa.array(view[start:end]))
+            continue
         series = frame.df.iloc[start:end, frame.positions[c]]
         try:
             arrays.append(pa.Array.from_pandas(series))
@@ -282,6 +288,22 @@ def _pandas_block(
                 f"df['{c}'].astype(float) (or .astype(str) for labels)."
             ) from None
     return _normal(pa.RecordBatch.from_arrays(arrays, names=list(columns)), categories)
+
+
+def _numeric_view(frame: Frame, column: str) -> Any:
+    """The numpy array of a float or integer column of plain numpy dtype (a view of the
+    DataFrame's own memory), or None for other columns (text, categorical, nullable)."""
+    if column in frame.numeric:
+        return frame.numeric[column]
+    import numpy as np
+
+    series = frame.df.iloc[:, frame.positions[column]]
+    dtype = series.dtype
+    view = None
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu" and dtype.itemsize >= 4:
+        view = series.to_numpy(copy=False)
+    frame.numeric[column] = view
+    return view
 
 
 def _normal(batch: pa.RecordBatch, categories: Sequence[str]) -> pa.RecordBatch:
