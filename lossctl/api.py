@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lossctl import report as results
     from lossctl.inputs.frames import Frame
     from lossctl.losses import Registry
+    from lossctl.options import Progress
 
 #: What a data argument may be: a path (str or os.PathLike, ``-`` for stdin), a pandas
 #: or polars DataFrame, a pyarrow Table, RecordBatch or RecordBatchReader, an object with
@@ -448,6 +449,7 @@ def evaluate(
     engine: Literal["local", "dask"] = "local",
     scheduler: str | None = None,
     registry: Registry | None = None,
+    progress: Progress | None = None,
     name: str | None = None,
 ) -> EvalReport:
     """Evaluate predictions, as ``lossctl eval`` does, and return the report.
@@ -456,6 +458,7 @@ def evaluate(
     the CLI's options (``max={"mse": 0.5}`` or ``["mse=0.5"]``; ``baseline`` is a saved
     ``eval --json`` file, ``tolerance`` "2%", an absolute number, or per key
     ``{"mae": "5%"}``). ``name`` is what messages and the report call in-memory data.
+    ``progress`` (a :class:`lossctl.options.Progress`) hears of the rows read.
     """
     from lossctl.flows.eval import evaluate as run
     from lossctl.options import EvalOptions
@@ -477,6 +480,7 @@ def evaluate(
         workers=workers,
         engine=engine,
         scheduler=scheduler,
+        progress=progress,
     )
     report = EvalReport(run(opts, __version__))
     _warn(report.warnings)
@@ -509,6 +513,7 @@ def per_sample(
     chunk_size: int | None = None,
     workers: int | None = None,
     registry: Registry | None = None,
+    progress: Progress | None = None,
     name: str | None = None,
     as_numpy: bool = False,
 ) -> pd.DataFrame | dict[str, np.ndarray]:
@@ -533,6 +538,7 @@ def per_sample(
         per_sample=None,
         registry=registry,
         workers=workers,
+        progress=progress,
     )
     sink = _Collected()
     report = run_eval(opts, sink=sink)
@@ -726,6 +732,7 @@ def recommend(
     delimiter: str | None = None,
     chunk_size: int | None = None,
     registry: Registry | None = None,
+    progress: Progress | None = None,
     name: str | None = None,
 ) -> RecommendReport:
     """Suggest losses for the predictions, with the measured reasons, as ``lossctl
@@ -737,6 +744,7 @@ def recommend(
         path=_data(data, name),
         **_reading(locals()),
         registry=registry,
+        progress=progress,
     )
     report = RecommendReport(run_recommend(opts))
     _warn(_recommend_warnings(report.result))

@@ -391,7 +391,7 @@ def test_api_keywords_are_the_options_fields() -> None:
 
     from lossctl.options import CompareOptions, EvalOptions
 
-    internal = {"path", "files", "progress", "registry"}
+    internal = {"path", "files"}
     # per_sample returns the values: no gates, no file, the local engine.
     returned = {"max", "max_group", "baseline", "tolerance", "allow_missing", "per_sample",
                 "force", "engine", "scheduler"}  # fmt: skip
