@@ -482,3 +482,21 @@ def test_get_loss_domain_errors_are_the_clis() -> None:
     with pytest.raises(lossctl.DomainError, match=r"probability in \[0, 1\]; 1 bad row") as info:
         lossctl.get_loss("bce").cost(pd.Series([0, 1]), pd.Series([0.5, 1.5]))
     assert isinstance(info.value, ValueError)
+
+
+def test_a_named_index_is_a_column_as_to_csv_writes_it(tmp_path: Path) -> None:
+    df = pd.read_csv(SAMPLE_DATA / "diabetes_regression.csv", index_col="id")
+    ridge = df[["y_true", "y_pred"]]
+    gbr = df[["y_true", "y_pred_gbr"]].rename(columns={"y_pred_gbr": "y_pred"})
+    gbr = gbr.sample(frac=1.0, random_state=0)  # another row order: aligned by the id
+    ridge.to_csv(tmp_path / "ridge.csv")
+    gbr.to_csv(tmp_path / "gbr.csv")
+    args = ("compare", "ridge.csv", "gbr.csv", "--id", "id", "-l", "mse", "--resamples", "300")
+    expected = ok_json(tmp_path, *args, "--no-config")
+    report = lossctl.compare({"ridge": ridge, "gbr": gbr}, "mse", id="id", resamples=300)
+    assert report.to_dict()["losses"] == expected["losses"]
+    assert report.cost("mse", "gbr") == pytest.approx(
+        float(((df.y_pred_gbr - df.y_true) ** 2).mean()), rel=1e-13
+    )
+    rows = lossctl.per_sample(gbr, "mae", id="id")
+    assert rows.index.name == "id" and rows.index.tolist() == gbr.index.tolist()

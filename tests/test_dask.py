@@ -288,8 +288,8 @@ def test_scheduler_from_the_environment_is_read_by_the_cli(runner, monkeypatch):
 
     fake = types.SimpleNamespace(LocalCluster=local_cluster, Client=None)
     monkeypatch.setattr(dask_engine, "_require_dask", lambda: fake)
-    # (A failed start closes the process's half-started clusters: keep the module's own.)
-    monkeypatch.setattr(dask_engine, "_drop_half_started_clusters", lambda: None)
+    # (A failed start closes the cluster it half-started: here there is none.)
+    monkeypatch.setattr(dask_engine, "_drop_half_started_clusters", lambda before: None)
     with pytest.raises(Started, match="local"), dask_engine.client(None):
         pass
 

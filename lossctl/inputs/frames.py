@@ -278,7 +278,7 @@ def _pandas_block(
         if view is not None:  # zero-copy: Arrow wraps the numpy slice (NaN stays NaN)
             arrays.append(pa.array(view[start:end]))
             continue
-        series = frame.df.iloc[start:end, frame.positions[c]]
+        series = _column(frame, c)[start:end]
         try:
             arrays.append(pa.Array.from_pandas(series))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
@@ -290,6 +290,15 @@ def _pandas_block(
     return _normal(pa.RecordBatch.from_arrays(arrays, names=list(columns)), categories)
 
 
+def _column(frame: Frame, column: str) -> Any:
+    """A column of the DataFrame as a pandas Series or Index: a level of its index when
+    ``positions`` gives it as -(level + 1)."""
+    pos = frame.positions[column]
+    if pos < 0:
+        return frame.df.index.get_level_values(-pos - 1)
+    return frame.df.iloc[:, pos]
+
+
 def _numeric_view(frame: Frame, column: str) -> Any:
     """The numpy array of a float or integer column of plain numpy dtype (a view of the
     DataFrame's own memory), or None for other columns (text, categorical, nullable)."""
@@ -297,7 +306,7 @@ def _numeric_view(frame: Frame, column: str) -> Any:
         return frame.numeric[column]
     import numpy as np
 
-    series = frame.df.iloc[:, frame.positions[column]]
+    series = _column(frame, column)
     dtype = series.dtype
     view = None
     if isinstance(dtype, np.dtype) and dtype.kind in "fiu" and dtype.itemsize >= 4:
@@ -417,6 +426,11 @@ def _pandas_frame(df: Any, name: str | None) -> Frame:
         )
     names = _column_names(labels, name or NAMES["pandas"])
     positions = {n: i for i, n in enumerate(names)}
+    # A named index is a column too, as pandas' to_csv writes it (df.set_index("id")).
+    for level, index_name in enumerate(df.index.names):
+        if index_name is not None and str(index_name) not in positions:
+            positions[str(index_name)] = -(level + 1)
+            names.append(str(index_name))
     return Frame("pandas", names, df=df, positions=positions, label=name or "")
 
 
