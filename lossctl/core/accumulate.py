@@ -36,6 +36,11 @@ def _scales(x: np.ndarray) -> np.ndarray:
     return np.where(big, np.ldexp(1.0, np.frexp(x)[1] - 1), 1.0)
 
 
+def _weighted_sum(weight: np.ndarray, values: np.ndarray) -> float:
+    """Σ w·v by a pairwise sum (no BLAS)."""
+    return float(np.multiply(weight, values).sum())
+
+
 def _combine(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, Any, Any, Any, Any, Any]:
     """Chan et al.'s update of (weight_sum, weighted_sum, mean, m2, wscale, vscale),
     elementwise on floats or arrays, bringing both sides to the larger scales first."""
@@ -93,16 +98,21 @@ class Accumulator:
             if wsc != 1.0:
                 weight = weight / wsc
             ws = float(weight.sum())
-            s = float(np.dot(weight, values))
+            s = _weighted_sum(weight, values)
         if vsc == 1.0:
             mean = s / ws if ws > 0 else 0.0
             d = values - mean
         else:
             scaled = values / vsc
-            total = float(scaled.sum() if weight is None else np.dot(weight, scaled))
+            total = float(scaled.sum() if weight is None else _weighted_sum(weight, scaled))
             mean = total / ws * vsc if ws > 0 else 0.0
             d = scaled - mean / vsc
-        m2 = float(np.dot(d, d) if weight is None else np.dot(weight, d * d))
+        # In place, and numpy's pairwise sums rather than BLAS dot products: no BLAS
+        # threads competing with the reading threads, and more accurate sums.
+        np.multiply(d, d, out=d)
+        if weight is not None:
+            d *= weight
+        m2 = float(d.sum())
         return cls(n, ws, s, mean, m2, lo, hi, wsc, vsc)
 
     def __add__(self, other: Accumulator) -> Accumulator:
@@ -467,9 +477,13 @@ class Evaluation:
                 conf = per_sample.pop(key + CONFIDENCE_KEY)
                 bins.add(conf, per_sample.pop(key + ACCURACY_KEY), weight, groups)
                 n = conf.shape[0]
+        # Losses that share their per-sample values (mse and rmse) share one pass.
+        done: dict[int, Accumulator] = {}
         for key, values in per_sample.items():
             n = values.shape[0]
-            acc = Accumulator.of(values, weight)
+            acc = done.get(id(values))
+            if acc is None:
+                acc = done[id(values)] = Accumulator.of(values, weight)
             self.overall[key] = self.overall.get(key, Accumulator()) + acc
         grouped = groups is not None and len(groups[0]) > 0
         if grouped:

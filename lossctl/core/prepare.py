@@ -158,7 +158,6 @@ class Prepared:
 def prepare(opts: EvalOptions) -> Prepared:
     """Open the file, resolve columns, decide the task (from the first rows), bind losses."""
     from lossctl.inputs.columns import resolve_columns
-    from lossctl.inputs.readers import DEFAULT_CHUNK_SIZE
     from lossctl.inputs.sources import open_source
     from lossctl.inputs.validate import (
         Validator,
@@ -183,8 +182,7 @@ def prepare(opts: EvalOptions) -> Prepared:
         )
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
-    chunk = DEFAULT_CHUNK_SIZE if opts.chunk_size is None else opts.chunk_size
-    source = open_source(opts.path, opts.input_format, chunk, delimiter=opts.delimiter)
+    source = open_source(opts.path, opts.input_format, opts.chunk_size, delimiter=opts.delimiter)
     columns = resolve_columns(
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,

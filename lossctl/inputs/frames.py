@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 MEMORY = "memory"
 #: Rows per part when an in-memory table is evaluated on several threads.
 PART_ROWS = 1 << 20
+#: Rows per block of in-memory data (``chunk_size`` unset): a block's per-sample arrays
+#: (512 KB each) stay in the CPU's cache, and no more than a few blocks are in memory.
+FRAME_CHUNK_SIZE = 1 << 16
 
 #: What each kind of input is called in messages; rows are counted from 1 as in a file.
 NAMES = {

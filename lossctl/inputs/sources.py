@@ -19,20 +19,26 @@ if TYPE_CHECKING:
 def open_source(
     path: str | Frame,
     input_format: str | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     delimiter: str | None = None,
 ) -> Source | Dataset:
     """Open a file (``-`` for stdin), or a dataset (a folder, a glob or a URL of parts).
 
     Returns a :class:`Source`, or a :class:`~lossctl.inputs.datasets.Dataset` with
-    the same reading interface; in-memory data (a :class:`~lossctl.inputs.frames.Frame`)
+    the same reading interface (``chunk_size`` None: the default of the kind of input);
+    in-memory data (a :class:`~lossctl.inputs.frames.Frame`)
     opens as a :class:`~lossctl.inputs.frames.FrameSource`. ``delimiter``
     (``--delimiter``) separates the fields of CSV/TSV input.
     """
-    if chunk_size < 1:
+    if chunk_size is not None and chunk_size < 1:
         raise UsageError(f"--chunk-size must be >= 1, got {chunk_size}.")
     if not isinstance(path, str):
-        return path.open(chunk_size)
+        from lossctl.inputs.frames import FRAME_CHUNK_SIZE
+
+        # In-memory blocks are small: their per-sample arrays stay in the CPU's cache.
+        return path.open(FRAME_CHUNK_SIZE if chunk_size is None else chunk_size)
+    if chunk_size is None:
+        chunk_size = DEFAULT_CHUNK_SIZE
     delimiter = parse_delimiter(delimiter)
     if is_dataset(path):
         return open_dataset(path, input_format, chunk_size, delimiter)

@@ -89,15 +89,30 @@ def log_cosh(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 
 def msle(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """(log1p(y_pred) - log1p(y_true))². Ref: sklearn ``mean_squared_log_error``."""
-    d = np.log1p(y_pred) - np.log1p(y_true)
+    """(log1p(y_pred) - log1p(y_true))². Ref: sklearn ``mean_squared_log_error``.
+
+    Computed as log1p((y_pred - y_true) / (1 + y_true)): one logarithm instead of two,
+    and no cancellation between two nearly equal logarithms. Rows where that quotient
+    overflows (y_true near -1, a huge prediction) take the two logarithms.
+    """
+    d = np.subtract(y_pred, y_true)
+    d /= np.add(y_true, 1.0)
+    np.log1p(d, out=d)
+    bad = ~np.isfinite(d)
+    if bad.any():
+        d[bad] = np.log1p(y_pred[bad]) - np.log1p(y_true[bad])
     return np.square(d, out=d)
 
 
 def mape(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """|r| / max(|y_true|, eps), a fraction. Ref: sklearn ``mean_absolute_percentage_error``."""
     # eps = float64 machine epsilon, sklearn's guard against division by zero.
-    return np.abs(np.subtract(y_pred, y_true)) / np.maximum(np.abs(y_true), MACHINE_EPS)
+    r = np.subtract(y_pred, y_true)
+    np.abs(r, out=r)
+    scale = np.abs(y_true)
+    np.maximum(scale, MACHINE_EPS, out=scale)
+    r /= scale
+    return r
 
 
 def smape(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
