@@ -389,6 +389,13 @@ def _reading(given: Mapping[str, Any]) -> dict[str, Any]:
         from lossctl.inputs.readers import parse_delimiter
 
         out["delimiter"] = parse_delimiter(out["delimiter"])
+    sheet = out.get("sheet")
+    if sheet is not None:
+        if isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or sheet == "":
+            raise UsageError(f"sheet must be a sheet's name or its 0-based index, got {sheet!r}.")
+        if isinstance(sheet, int) and sheet < 0:
+            raise UsageError(f"sheet must be a 0-based index (>= 0) or a name, got {sheet}.")
+        out["sheet"] = str(sheet)
     chunk = out.get("chunk_size")
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)):
         raise UsageError(f"chunk_size must be a whole number of rows, got {chunk!r}.")
@@ -443,6 +450,7 @@ def evaluate(
     per_sample: str | os.PathLike[str] | None = None,
     force: bool = False,
     input_format: str | None = None,
+    sheet: str | int | None = None,
     delimiter: str | None = None,
     chunk_size: int | None = None,
     workers: int | None = None,
@@ -459,6 +467,8 @@ def evaluate(
     ``eval --json`` file, ``tolerance`` "2%", an absolute number, or per key
     ``{"mae": "5%"}``). ``name`` is what messages and the report call in-memory data.
     ``progress`` (a :class:`lossctl.options.Progress`) hears of the rows read.
+    ``sheet`` is the sheet of an Excel workbook: a name, or a 0-based index when no sheet
+    has that name (default: the first sheet).
     """
     from lossctl.flows.eval import evaluate as run
     from lossctl.options import EvalOptions
@@ -509,6 +519,7 @@ def per_sample(
     train: Data | None = None,
     season: int = 1,
     input_format: str | None = None,
+    sheet: str | int | None = None,
     delimiter: str | None = None,
     chunk_size: int | None = None,
     workers: int | None = None,
@@ -559,7 +570,7 @@ def per_sample(
     if id is not None:
         index = pd.Index(table.column(id).to_pandas(), name=id)
     else:
-        frame_index = getattr(source, "index", None)
+        frame_index = None if isinstance(source, str) else source.index  # a path: positions
         assert rows is not None
         index = frame_index[rows] if frame_index is not None else pd.Index(rows)
     return pd.DataFrame(values, index=index)
@@ -623,6 +634,7 @@ def compare(
     tolerance: float | str = 0.0,
     max: Gates = None,
     input_format: str | None = None,
+    sheet: str | int | None = None,
     delimiter: str | None = None,
     chunk_size: int | None = None,
     engine: Literal["local", "dask"] = "local",
@@ -729,6 +741,7 @@ def recommend(
     train: Data | None = None,
     season: int = 1,
     input_format: str | None = None,
+    sheet: str | int | None = None,
     delimiter: str | None = None,
     chunk_size: int | None = None,
     registry: Registry | None = None,

@@ -27,11 +27,11 @@ CONFIDENCE = 0.95
 HORIZON = 1
 
 
-#: Fields that a config file cannot set: the inputs and outputs of one run, its
-#: switches, and the objects only the Python API passes.
+#: Fields that a config file cannot set: the inputs and outputs of one run (a sheet
+#: belongs to one workbook), its switches, and the objects only the Python API passes.
 NOT_IN_CONFIG = frozenset({
     "path", "files", "names", "per_sample", "force", "fail_if_worse", "workers",
-    "registry", "progress", "train",
+    "registry", "progress", "train", "sheet",
 })  # fmt: skip
 #: Option fields whose config key is another name (the long option's).
 CONFIG_NAMES = {"losses": "loss"}
@@ -70,6 +70,9 @@ class ReadingOptions:
     input_format: str | None = None
     #: CSV/TSV field separator (``--delimiter``); None: ',' for CSV, tab for TSV.
     delimiter: str | None = None
+    #: The sheet of an Excel workbook (``--sheet``): a name, or a 0-based index when no
+    #: sheet has that name; None: the first sheet.
+    sheet: str | None = None
     chunk_size: int | None = None
     #: What the prediction columns hold (``--kind``): auto, value, probability, logit,
     #: quantiles, gaussian or ensemble.

@@ -187,11 +187,19 @@ class Settings:
         """How to read the input (the fields of EvalOptions every data command shares).
 
         Keys are option names without dashes: target, pred, weight, id, by, task,
-        nan, pos_label, input_format, delimiter, classes, chunk_size; absent ones keep
-        their default. ``delimiter`` is checked and normalised (``tab`` is a tab),
-        ``classes`` split into a tuple of names.
+        nan, pos_label, input_format, delimiter, sheet, classes, chunk_size; absent ones
+        keep their default. ``delimiter`` is checked and normalised (``tab`` is a tab),
+        ``classes`` split into a tuple of names. A config file cannot make pickle the
+        input format: loading a pickle runs its code, so only the command line says so.
         """
         out = {key: self(key, value, READING_DEFAULTS[key]) for key, value in cli.items()}
+        if out.get("input_format") == "pickle" and cli.get("input_format") is None:
+            from lossctl.errors import UsageError
+
+            raise UsageError(
+                f"input_format = 'pickle' in {self.conf.path} is refused: pickle runs code "
+                "when loaded, so only --input-format pickle on the command line reads one."
+            )
         if out.get("delimiter") is not None:
             from lossctl.inputs.readers import parse_delimiter
 
@@ -224,8 +232,8 @@ class Settings:
 #: The options every data command shares to read its input.
 READING_KEYS = (
     "target", "pred", "weight", "id", "by", "task", "nan", "pos_label", "input_format",
-    "delimiter", "classes", "chunk_size", "kind", "levels", "std", "var", "series", "time",
-    "train", "season",
+    "delimiter", "sheet", "classes", "chunk_size", "kind", "levels", "std", "var", "series",
+    "time", "train", "season",
 )  # fmt: skip
 
 

@@ -54,6 +54,7 @@ from lossctl.cli.options import (
     QuietOpt,
     ResamplesOpt,
     SeedOpt,
+    SheetOpt,
     TargetOpt,
     TaskOpt,
     TestChoice,
@@ -103,6 +104,7 @@ def compare_command(
     season: SeasonOpt = None,
     input_format: InputFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     chunk_size: ChunkOpt = None,
     test: Annotated[
         TestChoice | None,
@@ -194,6 +196,7 @@ def compare_command(
             season=season,
             input_format=input_format,
             delimiter=delimiter,
+            sheet=sheet,
             chunk_size=chunk_size,
         ),
         test=str(settings("test", test, defaults.TEST)),

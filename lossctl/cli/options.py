@@ -29,6 +29,11 @@ class InputFormat(StrEnum):
     parquet = "parquet"
     jsonl = "jsonl"
     feather = "feather"
+    excel = "excel"
+    stata = "stata"
+    sas = "sas"
+    spss = "spss"
+    pickle = "pickle"
 
 
 LossOpt = Annotated[
@@ -110,7 +115,21 @@ InputFormatOpt = Annotated[
         show_default=False,
         rich_help_panel=DATA,
         help="Override the format from the suffix (stdin and pipes are sniffed: Parquet, "
-        "Feather and compressed bytes are recognised; plain text is CSV).",
+        "Feather and compressed bytes are recognised; plain text is CSV). excel (.xlsx, "
+        ".xls), stata (.dta), sas (.sas7bdat, .xpt), spss (.sav) and pickle are read whole "
+        "into memory, from a file only; pickle runs code when loaded, so only this option "
+        "reads one (never a .pkl suffix): pass it only for a file you trust.",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        metavar="NAME",
+        show_default="the first sheet",
+        rich_help_panel=DATA,
+        help="The sheet of an Excel workbook to read: a name, or a 0-based index when no "
+        "sheet has that name. The sheet is read whole into memory.",
     ),
 ]
 ChunkOpt = Annotated[

@@ -182,7 +182,10 @@ def prepare(opts: EvalOptions) -> Prepared:
         )
     parsed = [parse_spec(s) for s in specs]
     loss_tasks = registry.tasks_of(parsed) if parsed else set()
-    source = open_source(opts.path, opts.input_format, opts.chunk_size, delimiter=opts.delimiter)
+    source = open_source(
+        opts.path, opts.input_format, opts.chunk_size, delimiter=opts.delimiter,
+        sheet=opts.sheet,
+    )  # fmt: skip
     columns = resolve_columns(
         source.columns, source.name, target=opts.target, pred=opts.pred,
         weight=opts.weight, id=opts.id, by=opts.by, class_order=opts.classes,
@@ -217,6 +220,8 @@ def prepare(opts: EvalOptions) -> Prepared:
         columns, task, rows_name, opts.nan, opts.pos_label, kind=kind,
         divides_by_target=tuple(s.key for s in losses if s.spec.divides_by_target),
     )  # fmt: skip
+    # Warnings of opening the input (a workbook's other sheets, a pickle read) come first.
+    validator.notes.extend(getattr(source, "warnings", ()))
     if opts.task == "auto":
         read = {"regression": class_label_note, "multiclass": one_hot_note}.get(task)
         note = read(probe.table, columns) if read else None

@@ -22,6 +22,8 @@ from lossctl.errors import InputError, UsageError
 from lossctl.inputs.readers import (
     COMPRESSIONS,
     FORMATS,
+    PANDAS_FORMATS,
+    PANDAS_INPUT_FORMATS,
     Chunk,
     Part,
     Source,
@@ -51,12 +53,26 @@ def is_dataset(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
-def _known(name: str) -> bool:
+def _suffix(name: str) -> str:
+    """The format suffix of a file name, after any compression suffix."""
     low = name.lower()
     for suffix in COMPRESSIONS:
         if low.endswith(suffix):
             low = low[: -len(suffix)]
-    return Path(low).suffix in FORMATS
+    return Path(low).suffix
+
+
+def _known(name: str) -> bool:
+    return _suffix(name) in FORMATS
+
+
+def _whole_files_refused(path: str, what: str) -> UsageError:
+    """A dataset of files that are read whole through pandas (Excel, Stata, ...)."""
+    return UsageError(
+        f"a dataset of {what} files is not supported ({path}); lossctl reads such a file "
+        "whole, one at a time: pass each file as FILE (compare takes several), or save "
+        "them as CSV or Parquet to read them as one dataset."
+    )
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
@@ -233,6 +249,8 @@ def open_dataset(
 ) -> Dataset:
     """List the files of a dataset and read the first one's schema (``delimiter``: the
     field separator of its CSV/TSV files)."""
+    if input_format in PANDAS_INPUT_FORMATS:
+        raise _whole_files_refused(path, input_format)
     fs = None
     if _URL.match(path) and not path.startswith("file://"):
         fs, target = _filesystem(path)
@@ -248,6 +266,9 @@ def open_dataset(
     if input_format:
         files = [f for f in found if not hidden.search(os.path.relpath(f, root or "."))]
     if not files:
+        whole = sorted({_suffix(f) for f in found if _suffix(f) in PANDAS_FORMATS})
+        if whole:
+            raise _whole_files_refused(path, ", ".join(whole))
         literal = "" if _URL.match(path) else " (a path that exists is always read as a path)"
         raise InputError(
             f"no data files found at {path}; a dataset is a folder or glob of "

@@ -93,6 +93,9 @@ class Frame:
     stream: Any = field(default=None, repr=False)
     #: The name messages and reports use (``name=`` overrides the default).
     label: str = ""
+    #: A file read whole into this DataFrame (:mod:`lossctl.inputs.pandas_formats`):
+    #: ``label`` is its path, and messages name it as a file's (rows counted from 1).
+    file: bool = False
     _opened: bool = field(default=False, repr=False)
 
     @property
@@ -164,6 +167,8 @@ class FrameSource(Source):
 
     @property
     def rows_name(self) -> str:
+        if self.frame is not None and self.frame.file:
+            return self.name  # a file's data rows are counted from 1 in every message
         return self.name + ROWS_FROM_ONE
 
     @property
@@ -285,10 +290,14 @@ def _pandas_block(
         try:
             arrays.append(pa.Array.from_pandas(series))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            fix = (
+                "give the column one type of value (numbers, or text for labels)"
+                if frame.file
+                else f"convert it with df['{c}'].astype(float) (or .astype(str) for labels)"
+            )
             raise InputError(
                 f"column '{c}' of {frame.name} holds values Arrow cannot read as one type "
-                f"(rows {start + 1}-{end}: {str(exc).splitlines()[0]}); convert it with "
-                f"df['{c}'].astype(float) (or .astype(str) for labels)."
+                f"(rows {start + 1}-{end}: {str(exc).splitlines()[0]}); {fix}."
             ) from None
     return _normal(pa.RecordBatch.from_arrays(arrays, names=list(columns)), categories)
 

@@ -62,6 +62,7 @@ class History:
         size = DEFAULT_CHUNK_SIZE if self.chunk_size is None else self.chunk_size
         source = open_source(self.path, None, size, delimiter=self.delimiter)
         self.name = source.name
+        self.notes.extend(getattr(source, "warnings", ()))
         self.rereadable = getattr(source, "rereadable", True)  # a dataset: files, re-read
         self.files, self.time_type = [], None
         for opt, col in (

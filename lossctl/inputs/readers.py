@@ -18,6 +18,10 @@ stream of batches ends, fails or is abandoned.
 
 Chunks are ``pyarrow.Table`` objects; numeric columns go to numpy without pandas
 (:func:`lossctl.inputs.validate.numpy_view`).
+
+The formats of :data:`PANDAS_FORMATS` (Excel, Stata, SAS, SPSS) and pickles are not
+read here: :func:`lossctl.inputs.sources.open_source` reads them whole through pandas
+(:mod:`lossctl.inputs.pandas_formats`); this module only names them.
 """
 
 from __future__ import annotations
@@ -52,6 +56,20 @@ FORMATS: dict[str, str] = {
     ".ipc": "feather",
 }
 COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+#: Formats pyarrow does not read, by suffix: read whole into memory through pandas
+#: (:mod:`lossctl.inputs.pandas_formats`), never compressed, never from a stream.
+PANDAS_FORMATS: dict[str, str] = {
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".dta": "stata",
+    ".sas7bdat": "sas",
+    ".xpt": "sas",
+    ".sav": "spss",
+}
+#: The --input-format values read through pandas: pickle only when named, never by suffix.
+PANDAS_INPUT_FORMATS: tuple[str, ...] = ("excel", "stata", "sas", "spss", "pickle")
+#: Suffixes of pickles, which are refused unless --input-format pickle names the format.
+PICKLE_SUFFIXES: tuple[str, ...] = (".pkl", ".pickle")
 DEFAULT_CHUNK_SIZE = 1_000_000
 #: Bytes pyarrow's CSV/JSON readers parse per block (batches are then re-chunked).
 BLOCK_SIZE = 4 << 20
@@ -90,6 +108,7 @@ KINDS: dict[str | None, str] = {
     "zstd": "zstd-compressed",
     "zip": "a zip archive",
     "xlsx": "an Excel workbook",
+    "xls": "an Excel .xls workbook (or another OLE2 compound file)",
     "utf-16": "UTF-16 text",
     "binary": "binary",
     None: "text",
@@ -132,8 +151,8 @@ def _split(lines: list[str], delimiter: str) -> list[list[str]]:
 
 def sniff(head: bytes) -> str | None:
     """What the first bytes of an input are: a compression (``gzip``, ``bz2``, ``xz``,
-    ``zstd``), ``parquet``, ``feather``, ``zip``, ``xlsx``, ``utf-16``, ``binary``, or
-    None for (UTF-8 or 8-bit) text.
+    ``zstd``), ``parquet``, ``feather``, ``zip``, ``xlsx``, ``xls`` (an OLE2 compound
+    file), ``utf-16``, ``binary``, or None for (UTF-8 or 8-bit) text.
 
     Every magic number is one that text cannot start with (a byte that is not
     valid UTF-8, or a control byte right after an ASCII tag).
@@ -148,6 +167,8 @@ def sniff(head: bytes) -> str | None:
         return "bz2"
     if head.startswith(b"PK\x03\x04"):
         return "xlsx" if b"xl/" in head else "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
     if head.startswith(b"PAR1") and _CONTROL.match(head, 4):
         return "parquet"
     if head.startswith(b"ARROW1\x00"):
@@ -188,8 +209,25 @@ def parse_delimiter(value: str | None) -> str | None:
     return text
 
 
+def input_formats() -> list[str]:
+    """Every --input-format value, sorted."""
+    return sorted({*FORMATS.values(), *PANDAS_INPUT_FORMATS})
+
+
+def pickle_refused(path: str) -> UsageError:
+    """The error for a pickle named by its suffix only (loading a pickle runs its code)."""
+    return UsageError(
+        f"{path} looks like a pickle, and pickle runs code when loaded: lossctl reads one "
+        "only with --input-format pickle, which you should pass only for a file you trust."
+    )
+
+
 def detect_format(path: str, override: str | None = None) -> SourceFormat:
-    """Format and compression from the suffix, or from ``override`` (``--input-format``)."""
+    """Format and compression from the suffix, or from ``override`` (``--input-format``).
+
+    A pickle's suffix (``.pkl``, ``.pickle``) alone is refused: only ``--input-format
+    pickle`` reads one.
+    """
     name = path.lower()
     compression = None
     for suffix, codec in COMPRESSIONS.items():
@@ -198,20 +236,24 @@ def detect_format(path: str, override: str | None = None) -> SourceFormat:
             name = name[: -len(suffix)]
             break
     if override:
-        if override not in set(FORMATS.values()):
+        if override not in input_formats():
             raise UsageError(
                 f"unknown --input-format '{override}'; expected one of "
-                f"{', '.join(sorted(set(FORMATS.values())))}."
+                f"{', '.join(input_formats())}."
             )
         return SourceFormat(override, compression)
     if path == "-":
         return SourceFormat("csv", None)
     suffix = Path(name).suffix
+    if suffix in PICKLE_SUFFIXES:
+        raise pickle_refused(path)
+    if suffix in PANDAS_FORMATS:
+        return SourceFormat(PANDAS_FORMATS[suffix], compression)
     if suffix not in FORMATS:
         raise InputError(
             f"cannot tell the format of {path} from its suffix '{suffix or '(none)'}'; "
-            f"use one of {', '.join(FORMATS)} (optionally + {', '.join(COMPRESSIONS)}) "
-            "or pass --input-format."
+            f"use one of {', '.join([*FORMATS, *PANDAS_FORMATS])} (the streamed ones "
+            f"optionally + {', '.join(COMPRESSIONS)}) or pass --input-format."
         )
     return SourceFormat(FORMATS[suffix], compression)
 
@@ -264,6 +306,8 @@ class Source:
     head_is_all: bool = False
     #: Bytes per CSV/JSON block (larger than the default for a very long first line).
     block_size: int = BLOCK_SIZE
+    #: Warnings of opening the input (a workbook's other sheets, a pickle), for the report.
+    warnings: list[str] = field(default_factory=list)
     _streamed: bool = field(default=False, repr=False)
 
     @property
@@ -959,6 +1003,11 @@ def open_file(
                     f"cannot read {label or path}: {exc.strerror}; check its permissions."
                 ) from None
     fmt = dataclasses.replace(detect_format(path, input_format), delimiter=delimiter)
+    if fmt.format in PANDAS_INPUT_FORMATS:  # open_source reads these through pandas
+        raise UsageError(
+            f"{label or path} is {fmt.format}, which is read whole through pandas, one file "
+            "at a time: pass it as FILE (not in a dataset, nor as a stream)."
+        )
     source = Source(path, fmt, [], chunk_size, size=size, fs=fs, label=label)
     try:
         if stream is not None:
@@ -1072,21 +1121,21 @@ def _settle_compression(source: Source, raw: str | None, origin: str) -> None:
     )
 
 
-def _settle_format(source: Source, inner: str | None, head: bytes, origin: str) -> None:
+def _settle_format(
+    source: Source, inner: str | None, head: bytes, origin: str, stream: bool = False
+) -> None:
     """Check the format against the first (decompressed) bytes (``inner``: :func:`sniff`).
 
     On a stream whose format comes from nowhere (stdin without --input-format),
     Parquet and Feather bytes switch the format; anywhere else, bytes that are not
-    what the suffix or --input-format says are an error that names both and the fix.
+    what the suffix or --input-format says are an error that names both and the fix
+    (``stream``: the input is standard input or a pipe, which a workbook cannot be).
     """
     fmt = source.fmt.format
     what = _what(source)
-    if inner in ("zip", "xlsx"):
-        if inner == "xlsx":
-            raise InputError(
-                f"{what} is an Excel workbook (.xlsx, a zip archive), which lossctl does not "
-                "read; save the sheet as CSV (UTF-8) and pass that file."
-            )
+    if inner in ("xlsx", "xls"):
+        raise _workbook_error(source, inner, origin, stream)
+    if inner == "zip":
         raise InputError(
             f"{what} is a zip archive, which lossctl does not read; unzip it and pass the "
             "file inside."
@@ -1133,6 +1182,33 @@ def _settle_format(source: Source, inner: str | None, head: bytes, origin: str) 
         )
 
 
+def _workbook_error(source: Source, inner: str, origin: str, stream: bool) -> InputError:
+    """An Excel workbook read as another format: the fix is the name or --input-format
+    (a stream cannot be read as a workbook: its path can)."""
+    ext = "." + inner
+    if stream:
+        return InputError(
+            f"{_what(source)} is an Excel workbook ({ext}), which lossctl reads from a file, "
+            "not a stream: pass the workbook's path (or save the sheet as CSV and pipe that)."
+        )
+    if source.fmt.compression is not None:
+        return InputError(
+            f"{source.name} holds an Excel workbook ({ext}) inside its "
+            f"{KINDS[source.fmt.compression]} compression, which lossctl does not read: "
+            f"decompress it and pass the {ext} file."
+        )
+    if origin == "suffix":
+        return InputError(
+            f"{source.name} is an Excel workbook ({ext}) despite its suffix "
+            f"'{_suffix_of(source.path)}'; rename it to {Path(source.path).stem}{ext}, or "
+            "pass --input-format excel."
+        )
+    return InputError(
+        f"{source.name} is an Excel workbook ({ext}), not {source.fmt.format} as "
+        "--input-format says; pass --input-format excel."
+    )
+
+
 def _sniff_file(source: Source, origin: str) -> None:
     """Look at the first bytes of a local file (and, when compressed, at its first
     decompressed bytes) before reading it."""
@@ -1177,7 +1253,7 @@ def _open_stream(source: Source, raw: Any, origin: str = "default") -> None:
             first, stream = _peek(stream, SNIFF_BYTES)
         except Exception as exc:
             raise _read_error(exc, name, source.fmt.format) from None
-    _settle_format(source, sniff(first), first, origin)
+    _settle_format(source, sniff(first), first, origin, stream=True)
     source.stream = stream
     if source.fmt.format in ("parquet", "feather"):
         source.head = _read_capped(stream.read, name, source.fmt.format)

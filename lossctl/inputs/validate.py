@@ -314,10 +314,11 @@ class Validator:
     time_text: bool = False
 
     def fresh(self) -> Validator:
-        """A validator with the same settings and no state (for a parallel part)."""
+        """A validator with the same settings and no state (for a parallel part, or a
+        sequential pass again); the notes decided before reading are kept."""
         return Validator(
             self.columns, self.task, self.source, self.nan, self.pos_label, kind=self.kind,
-            divides_by_target=self.divides_by_target,
+            divides_by_target=self.divides_by_target, notes=list(self.notes),
         )  # fmt: skip
 
     def reading(self, source: str) -> None:

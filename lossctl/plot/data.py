@@ -1137,7 +1137,7 @@ def read_reliability(
         prepared = prepare(EvalOptions(
             path=m.path, losses=[], target=opts.target, pred=list(m.pred), weight=opts.weight,
             by=by, task=task, nan=opts.nan, pos_label=opts.pos_label, classes=opts.classes,
-            input_format=opts.input_format, delimiter=opts.delimiter,
+            input_format=opts.input_format, delimiter=opts.delimiter, sheet=opts.sheet,
             chunk_size=opts.chunk_size, registry=registry,
         ))  # fmt: skip
         _check_classifier(prepared, m.name)
