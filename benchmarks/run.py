@@ -197,6 +197,13 @@ def main() -> None:
         f"peak RSS {float(e['... --per-sample out.parquet']['rss']):.0f} MB",
     )
 
+    # The Python API on a pandas DataFrame (benchmarks/api.py)
+    from api import api_lines
+
+    print(f"\nAPI: lossctl.evaluate(df) on {args.rows:,} rows vs scikit-learn")
+    for line in api_lines(args.rows, args.repeats):
+        print(f"  {line}")
+
 
 if __name__ == "__main__":
     main()
