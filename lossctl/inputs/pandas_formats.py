@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import re
 import stat
 import warnings
@@ -43,6 +42,7 @@ from lossctl.inputs.readers import (
     detect_format,
     pickle_refused,
     sniff,
+    stat_path,
 )
 
 #: What each format is called in messages.
@@ -146,14 +146,7 @@ def open_pandas(
 
 def _first_bytes(path: str, label: str) -> tuple[int, bytes]:
     """The size and first bytes of a regular, non-empty file."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"file {path} not found; check the path.") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}; check the path.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path} is a directory; pass a file.")
+    info = stat_path(path)
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(
             f"{path} is not a regular file (a pipe?); lossctl reads {label} from a file "

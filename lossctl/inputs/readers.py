@@ -976,14 +976,7 @@ def open_file(
         if size == 0:
             raise InputError(f"file {label or path} is empty; it needs a header and data rows.")
     else:
-        try:
-            info = os.stat(path)
-        except FileNotFoundError:
-            raise InputError(f"file {path} not found; check the path.") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}; check the path.") from None
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{path} is a directory; pass a file.")
+        info = stat_path(path)
         if not stat.S_ISREG(info.st_mode):  # a pipe, a FIFO, <(...): read it as a stream
             if input_format is None and not _has_format_suffix(path):
                 input_format = "csv"
@@ -1029,6 +1022,20 @@ def open_file(
     if not source.columns:
         raise InputError(f"{source.name} has no columns; it needs a header and data rows.")
     return source
+
+
+def stat_path(path: str) -> os.stat_result:
+    """``os.stat`` of an input that is not a directory; a missing or unreadable path is an
+    error saying so."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"file {path} not found; check the path.") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}; check the path.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path} is a directory; pass a file.")
+    return info
 
 
 def _probe_block(source: Source) -> int:
