@@ -6,6 +6,7 @@ human renderers, and JSON is built from these objects, never from a table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -33,6 +34,21 @@ class LossStats:
     outputs: dict[str, float] | None = None
     #: A scaled loss (mase): how many series its cost is the mean over.
     series: int | None = None
+
+    @classmethod
+    def quick(
+        cls, key: str, name: str, params: dict[str, float | str | None], cost: float,
+        sum: float | None, std: float | None, min: float | None, max: float | None, n: int,
+        weight_sum: float,
+    ) -> LossStats:  # fmt: skip
+        """The same object as the constructor's, made 3-4x faster (no frozen ``__setattr__``
+        per field): the statistics of a million groups are made this way."""
+        made = object.__new__(cls)
+        made.__dict__.update(
+            key=key, name=name, params=params, cost=cost, sum=sum, std=std, min=min, max=max,
+            n=n, weight_sum=weight_sum, outputs=None, series=None,
+        )  # fmt: skip
+        return made
 
 
 @dataclass(frozen=True)
@@ -196,7 +212,7 @@ class EvalReport:
     n_used: int
     n_dropped: int
     losses: dict[str, LossStats]
-    groups: dict[str, GroupStats] | None = None
+    groups: Mapping[str, GroupStats] | None = None
     by: str | None = None
     gate: GateResult | None = None
     warnings: tuple[str, ...] = ()

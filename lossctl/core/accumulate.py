@@ -8,9 +8,8 @@ engines can map chunks and merge.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -590,59 +589,141 @@ class Evaluation:
     def n_groups(self) -> int:
         return 0 if self.groups is None else len(self.groups)
 
-    def group_stats(self) -> dict[str, GroupStats]:
+    def group_stats(self) -> Mapping[str, GroupStats]:
+        """Each group's statistics, in label order, built when a group is read: a million
+        groups cost nothing until a renderer (or a gate) looks at them."""
         table = self.groups
         if table is None:
             return {}
+        return LazyGroups(self, table)
+
+    def _group_of(self, table: GroupTable, g: str, columns: dict[str, list[list[float]]],
+                  rows: list[int], per_group: dict[str, dict[str, tuple[float, int]]],
+                  ) -> GroupStats:  # fmt: skip
+        slot = table.slots[g]
+        accs = {}
+        for key, c in columns.items():
+            accs[key] = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
+                                    c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
+                                    c[_WSC][slot], c[_VSC][slot])  # fmt: skip
+        stats = {}
+        for loss in self.losses:
+            if loss.spec.binned:
+                stats[loss.key] = binned_stats(loss, self.bins[loss.key].of(g), rows[slot])
+                continue
+            stats[loss.key] = loss_stats(loss, accs)
+            if loss.key in per_group:
+                cost, count = per_group[loss.key].get(g, (math.nan, 0))
+                stats[loss.key] = replace(stats[loss.key], cost=cost, series=count)
+        return GroupStats(g, rows[slot], stats)
+
+
+def _plain_columns(loss: BoundLoss, stats: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+    """:meth:`Accumulator.stats` of every group at once (the same arithmetic, in numpy):
+    lists by slot of cost, sum, std, min, max and weight_sum."""
+    ws, s, mean, m2 = stats[_WS], stats[_SUM], stats[_MEAN], stats[_M2]
+    wsc, vsc = stats[_WSC], stats[_VSC]
+    has = ws > 0
+    safe = np.where(has, ws, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        means = s / safe
+        means = np.where(np.isfinite(means), means, mean)  # the sum overflowed
+        std = np.where(has, vsc * np.sqrt(np.maximum(m2, 0.0) / safe), math.nan)
+    means = np.where(has, means, math.nan)
+    fin = loss.finalizer
+    cost = means.tolist() if fin is None else [fin(m) if m == m else m for m in means.tolist()]
+    if fin is not None:  # per-sample values in other units than the cost: no spread
+        std_l: list[Any] = [None] * len(rows)
+        lo: list[Any] = std_l
+        hi: list[Any] = std_l
+    else:
+        seen = rows > 0
+        std_l = std.tolist()
+        lo = np.where(seen, stats[_MIN], math.nan).tolist()
+        hi = np.where(seen, stats[_MAX], math.nan).tolist()
+    return {
+        "params": dict(loss.params), "cost": cost, "sum": (s * wsc).tolist(), "std": std_l,
+        "min": lo, "max": hi, "weight_sum": (ws * wsc).tolist(),
+    }  # fmt: skip
+
+
+class LazyGroups(Mapping[str, GroupStats]):
+    """The groups of an :class:`Evaluation`, in label order; a group's
+    :class:`~lossctl.report.GroupStats` is made when it is first read, and kept."""
+
+    def __init__(self, evaluation: Evaluation, table: GroupTable) -> None:
         n = len(table)
-        rows = table.rows[:n].tolist()
+        self._evaluation = evaluation
+        self._table = table
+        self._labels = sorted(table.labels)
+        self._rows = table.rows[:n].tolist()
         # Plain floats, one list per statistic: indexing numpy scalars one by one would
         # cost more than the whole evaluation for a million groups.
-        columns = {key: table.stats[key][:, :n].tolist() for key in all_keys(self.losses)}
-        out: dict[str, GroupStats] = {}
-        collecting = gc.isenabled()
-        gc.disable()  # millions of new objects, no cycles: the collector would rescan them all
-        try:
-            self._fill(out, table, rows, columns)
-            if self.bins or self.group_series is not None:
-                self._fill_special(out)
-        finally:
-            if collecting:
-                gc.enable()
-        return out
+        self._columns = {
+            key: table.stats[key][:, :n].tolist() for key in all_keys(evaluation.losses)
+        }
+        self._per_group: dict[str, dict[str, tuple[float, int]]] | None = None
+        self._made: dict[str, GroupStats] = {}
+        #: When every loss is plain (no outputs, ratio, bins or series), the statistics of
+        #: every group at once, as lists by slot: no Accumulator per group.
+        plain = all(
+            not loss.outputs and loss.spec.denominator is None and not loss.spec.binned
+            and loss.spec.scaled is None
+            for loss in evaluation.losses
+        )  # fmt: skip
+        self._plain = {
+            loss.key: _plain_columns(loss, table.stats[loss.key][:, :n], table.rows[:n])
+            for loss in evaluation.losses
+        } if plain else None  # fmt: skip
 
-    def _fill(
-        self,
-        out: dict[str, GroupStats],
-        table: GroupTable,
-        rows: list[int],
-        columns: dict[str, list[list[float]]],
-    ) -> None:
-        for g in sorted(table.labels):
-            slot = table.slots[g]
-            accs = {}
-            for key, c in columns.items():
-                accs[key] = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
-                                        c[_M2][slot], c[_MIN][slot], c[_MAX][slot],
-                                        c[_WSC][slot], c[_VSC][slot])  # fmt: skip
-            stats = {
-                loss.key: loss_stats(loss, accs) for loss in self.losses if not loss.spec.binned
-            }
-            out[g] = GroupStats(g, rows[slot], stats)
+    def __getitem__(self, g: str) -> GroupStats:
+        made = self._made.get(g)
+        if made is not None:
+            return made
+        if g not in self._table.slots:
+            raise KeyError(g)
+        if self._plain is not None:
+            made = self._made[g] = self._plain_group(g, self._plain)
+            return made
+        if self._per_group is None:
+            ev = self._evaluation
+            self._per_group = ev._group_series() if ev.group_series is not None else {}
+        made = self._made[g] = self._evaluation._group_of(
+            self._table, g, self._columns, self._rows, self._per_group
+        )
+        return made
 
-    def _fill_special(self, out: dict[str, GroupStats]) -> None:
-        """The binned losses' and the scaled losses' costs of each group."""
-        per_group = self._group_series()
-        for g, group in out.items():
-            stats = dict(group.losses)
-            for loss in self.losses:
-                if loss.spec.binned:
-                    stats[loss.key] = binned_stats(loss, self.bins[loss.key].of(g), group.n_used)
-                elif loss.key in per_group:
-                    cost, count = per_group[loss.key].get(g, (math.nan, 0))
-                    stats[loss.key] = replace(stats[loss.key], cost=cost, series=count)
-            ordered = {loss.key: stats[loss.key] for loss in self.losses}
-            out[g] = GroupStats(g, group.n_used, ordered)
+    def _plain_group(self, g: str, plain: dict[str, dict[str, Any]]) -> GroupStats:
+        slot = self._table.slots[g]
+        n = self._rows[slot]
+        stats = {}
+        for loss in self._evaluation.losses:
+            c = plain[loss.key]
+            stats[loss.key] = LossStats.quick(
+                loss.key,
+                loss.name,
+                c["params"],
+                c["cost"][slot],
+                c["sum"][slot],
+                c["std"][slot],
+                c["min"][slot],
+                c["max"][slot],
+                n,
+                c["weight_sum"][slot],
+            )
+        return GroupStats(g, n, stats)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __contains__(self, g: object) -> bool:
+        return g in self._table.slots
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} groups>"
 
 
 def per_sample_losses(
@@ -728,6 +809,8 @@ def loss_stats(loss: BoundLoss, accumulators: Mapping[str, Accumulator]) -> Loss
     the outputs' costs (each finalized), and ``outputs`` holds them by output name."""
     main = accumulators.get(loss.key, Accumulator()).stats(loss)
     if not loss.outputs:
+        if loss.spec.denominator is None:  # the cost is the accumulator's own
+            return main
         return replace(main, cost=_ratio(loss, loss.key, accumulators, main))
     single = replace(loss, outputs=())
     per = {}
