@@ -262,6 +262,25 @@ def compare_losses(
     base = by_name[baseline]
     w = None if base.weight is None else base.weight[keep]
     out: dict[str, LossComparison] = {}
+    arrays_of: dict[str, dict[str, np.ndarray]] = {}
+    booted: dict[tuple[str, str], stats.TestResult] = {}
+    if test == "bootstrap":  # every loss and candidate from the same draws of the rows
+        pairs, keys = [], []
+        for loss in losses:
+            if loss.spec.binned or loss.spec.scaled is not None:
+                continue
+            arrays_of[loss.key] = {m.name: _values(loss, m, keep, w) for m in models}
+            if loss.outputs and loss.finalizer is not None:
+                continue
+            for m in models:
+                if m.name != baseline:
+                    a, b = arrays_of[loss.key][baseline], arrays_of[loss.key][m.name]
+                    pairs.append((a, b, w, loss.finalizer))
+                    keys.append((loss.key, m.name))
+        results_of = stats.bootstrap_many(
+            pairs, resamples=resamples, seed=seed, confidence=confidence
+        )
+        booted = dict(zip(keys, results_of, strict=True))
     for loss in losses:
         if loss.spec.binned or loss.spec.scaled is not None:
             special = _compare_binned if loss.spec.binned else _compare_scaled
@@ -274,7 +293,7 @@ def compare_losses(
             continue
         finalize = loss.finalizer
         per_output = loss.outputs and finalize is not None
-        arrays = {m.name: _values(loss, m, keep, w) for m in models}
+        arrays = arrays_of.get(loss.key) or {m.name: _values(loss, m, keep, w) for m in models}
         # (n, K) per output for rmse on K outputs: the cost is the mean of their RMSEs.
         costs = {name: stats.cost(v, w, finalize) for name, v in arrays.items()}
         a = arrays[baseline]
@@ -291,7 +310,8 @@ def compare_losses(
                 )  # fmt: skip
                 a1, b1 = a.mean(axis=1), b.mean(axis=1)
             else:
-                results[m.name] = _run_test(
+                done = booted.get((loss.key, m.name))
+                results[m.name] = done or _run_test(
                     test, a, b, w, loss, resamples=resamples, seed=seed,
                     confidence=confidence, horizon=horizon,
                 )  # fmt: skip

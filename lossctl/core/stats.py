@@ -14,6 +14,7 @@ of magnitude slower on millions of rows (see ``benchmarks/bootstrap.py``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -111,7 +112,9 @@ def check_weighted(test: str, weighted: bool, instead: str) -> None:
 # -- paired bootstrap -------------------------------------------------------------------------
 
 
-def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) -> np.ndarray:
+def _resampled_sums(
+    columns: Sequence[np.ndarray], resamples: int, seed: int, starts: Sequence[int] = (0,)
+) -> np.ndarray:
     """Column sums of ``resamples`` bootstrap samples of the rows: a (resamples, k) array.
 
     A bootstrap sample draws n row indices uniformly with replacement. The rows are
@@ -121,6 +124,10 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
     stays inside one cache-sized block. Blocks run on a thread pool, each with its
     own generator derived from ``seed``, so results do not depend on the number of
     threads. Memory: O(PER_CALL) per thread, never an n x resamples matrix.
+
+    ``starts`` are the first columns of independent sets (the pairs of
+    :func:`bootstrap_many`): columns are packed two by two within each set, as a call on
+    that set alone would pack them, so its sums are the same to the last bit.
     """
     n = columns[0].shape[0]
     m = (n + BLOCK - 1) // BLOCK
@@ -131,11 +138,13 @@ def _resampled_sums(columns: Sequence[np.ndarray], resamples: int, seed: int) ->
     counts = np.random.default_rng(count_seq).multinomial(n, sizes / n, size=resamples)
     # Two float columns travel as one complex128 column: one gather instead of two.
     packed: list[np.ndarray] = []
-    for i in range(0, len(columns), 2):
-        if i + 1 < len(columns):
-            packed.append(columns[i] + 1j * columns[i + 1])
-        else:
-            packed.append(np.ascontiguousarray(columns[i], dtype=np.float64))
+    bounds = [*starts, len(columns)]
+    for first, end in itertools.pairwise(bounds):
+        for i in range(first, end, 2):
+            if i + 1 < end:
+                packed.append(columns[i] + 1j * columns[i + 1])
+            else:
+                packed.append(np.ascontiguousarray(columns[i], dtype=np.float64))
 
     stop = threading.Event()
 
@@ -221,6 +230,54 @@ def bootstrap_deltas(
     sums = _resampled_sums(parts, resamples, seed)
     means = sums[:, : 2 * k] / (n if w is None else sums[:, -1:])
     return fin(means[:, k:]).mean(axis=1) - fin(means[:, :k]).mean(axis=1)
+
+
+def _delta_columns(
+    a: np.ndarray, b: np.ndarray, w: np.ndarray | None, finalize: Finalize
+) -> list[np.ndarray]:
+    """The columns whose resampled sums give one pair's bootstrap deltas (1-D a and b)."""
+    if finalize is None:
+        return [b - a] if w is None else [w * (b - a), w]
+    return [a, b] if w is None else [w * a, w * b, w]
+
+
+def _deltas_of(sums: np.ndarray, n: int, weighted: bool, finalize: Finalize) -> np.ndarray:
+    """One pair's deltas from the resampled sums of its :func:`_delta_columns`."""
+    if finalize is None:
+        return sums[:, 0] / (sums[:, 1] if weighted else n)
+    fin = np.vectorize(finalize, otypes=[np.float64])
+    means = sums[:, :2] / (sums[:, 2:3] if weighted else n)
+    return fin(means[:, 1]) - fin(means[:, 0])  # type: ignore[no-any-return]
+
+
+def bootstrap_many(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None, Finalize]],
+    *,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = 0,
+    confidence: float = defaults.CONFIDENCE,
+) -> list[TestResult]:
+    """:func:`bootstrap` of several (a, b, w, finalize) pairs on the same rows (every loss
+    and candidate of a comparison), with each resample's row indices drawn once and
+    gathered for every pair's columns. The results are those of :func:`bootstrap` on each
+    pair, to the last bit: the draws depend only on the rows, resamples and seed, and each
+    pair's columns are summed as a call of its own would sum them."""
+    columns: list[np.ndarray] = []
+    spans = []
+    for a, b, w, finalize in pairs:
+        cols = _delta_columns(a, b, w, finalize)
+        spans.append((len(columns), len(cols)))
+        columns += cols
+    if not pairs:
+        return []
+    n = pairs[0][0].shape[0]
+    sums = _resampled_sums(columns, resamples, seed, [start for start, _ in spans])
+    out = []
+    for (a, b, w, finalize), (start, width) in zip(pairs, spans, strict=True):
+        deltas = _deltas_of(sums[:, start : start + width], n, w is not None, finalize)
+        ci, p = bootstrap_interval(deltas, confidence)
+        out.append(TestResult(cost(b, w, finalize) - cost(a, w, finalize), ci, p))
+    return out
 
 
 def bootstrap(
