@@ -652,29 +652,21 @@ class LazyGroups(Mapping[str, GroupStats]):
     :class:`~lossctl.report.GroupStats` is made when it is first read, and kept."""
 
     def __init__(self, evaluation: Evaluation, table: GroupTable) -> None:
-        n = len(table)
         self._evaluation = evaluation
         self._table = table
         self._labels = sorted(table.labels)
-        self._rows = table.rows[:n].tolist()
-        # Plain floats, one list per statistic: indexing numpy scalars one by one would
-        # cost more than the whole evaluation for a million groups.
-        self._columns = {
-            key: table.stats[key][:, :n].tolist() for key in all_keys(evaluation.losses)
-        }
+        self._rows: list[int] = []
+        self._columns: dict[str, list[list[float]]] | None = None
         self._per_group: dict[str, dict[str, tuple[float, int]]] | None = None
         self._made: dict[str, GroupStats] = {}
         #: When every loss is plain (no outputs, ratio, bins or series), the statistics of
         #: every group at once, as lists by slot: no Accumulator per group.
-        plain = all(
+        self._is_plain = all(
             not loss.outputs and loss.spec.denominator is None and not loss.spec.binned
             and loss.spec.scaled is None
             for loss in evaluation.losses
         )  # fmt: skip
-        self._plain = {
-            loss.key: _plain_columns(loss, table.stats[loss.key][:, :n], table.rows[:n])
-            for loss in evaluation.losses
-        } if plain else None  # fmt: skip
+        self._plain: dict[str, dict[str, Any]] | None = None
 
     def __getitem__(self, g: str) -> GroupStats:
         made = self._made.get(g)
@@ -682,9 +674,25 @@ class LazyGroups(Mapping[str, GroupStats]):
             return made
         if g not in self._table.slots:
             raise KeyError(g)
+        if not self._rows:  # the lists are made on the first read: none if none is read
+            n = len(self._table)
+            self._rows = self._table.rows[:n].tolist()
+            if self._is_plain:
+                self._plain = {
+                    loss.key: _plain_columns(
+                        loss, self._table.stats[loss.key][:, :n], self._table.rows[:n]
+                    )
+                    for loss in self._evaluation.losses
+                }
         if self._plain is not None:
             made = self._made[g] = self._plain_group(g, self._plain)
             return made
+        if self._columns is None:
+            # Plain floats, one list per statistic: indexing numpy scalars one by one
+            # would cost more than the whole evaluation for a million groups.
+            n = len(self._table)
+            keys = all_keys(self._evaluation.losses)
+            self._columns = {key: self._table.stats[key][:, :n].tolist() for key in keys}
         if self._per_group is None:
             ev = self._evaluation
             self._per_group = ev._group_series() if ev.group_series is not None else {}
