@@ -91,15 +91,48 @@ def prepare_models(
 ) -> list[Prepared]:
     """Prepare each model's file as eval does. The first model decides the task and the
     (default) losses, or only the first of them; the other models follow it."""
+    prepareds = _prepare_each(opts, specs, registry, first_loss_only)
+    shared = {spec.path for spec in specs}
+    path = next(iter(shared))
+    if len(specs) < 2 or len(shared) > 1 or not isinstance(path, str) or path == "-":
+        return prepareds
+    if prepareds[0].is_dataset:
+        return prepareds
+    # One file, K prediction columns: read it once (the columns every model needs), and
+    # prepare each model on that in-memory copy, which messages name as the file.
+    from lossctl.inputs.frames import read_whole
+    from lossctl.inputs.readers import Source
+
+    source = prepareds[0].source
+    assert isinstance(source, Source)  # not a dataset
+    needed = [c for p in prepareds for c in p.columns.needed]
+    text = [c for p in prepareds for c in p.columns.text]
+    groups = [c for p in prepareds for c in (p.columns.by, p.columns.series) if c]
+    frame = read_whole(
+        source, list(dict.fromkeys(needed)), list(dict.fromkeys(text)),
+        list(dict.fromkeys(groups)),
+    )  # fmt: skip
+    once = [_ModelSpec(spec.name, frame, spec.pred) for spec in specs]
+    return _prepare_each(opts, once, registry, first_loss_only)
+
+
+def _prepare_each(
+    opts: CompareOptions,
+    specs: Sequence[_ModelSpec],
+    registry: Registry,
+    first_loss_only: bool,
+) -> list[Prepared]:
     task, keys = opts.task, list(split_specs(opts.losses))
     prepareds: list[Prepared] = []
     # Every reading option of compare reaches each model's prepare (--kind, --levels,
     # --series, --train, ...): the fields of ReadingOptions, by name.
     reading = {f.name: getattr(opts, f.name) for f in fields(ReadingOptions)}
     for spec in specs:
+        # A file already read into memory has no sheet to choose any more.
+        sheet = reading["sheet"] if isinstance(spec.path, str) else None
         prepared = prepare(EvalOptions(
             path=spec.path, losses=keys, max=opts.max, registry=registry,
-            **(reading | {"pred": spec.pred, "task": task}),
+            **(reading | {"pred": spec.pred, "task": task, "sheet": sheet}),
         ))  # fmt: skip
         if not prepareds:
             if first_loss_only:

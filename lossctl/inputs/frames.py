@@ -506,3 +506,20 @@ def _dict_column(col: str, value: Any, what: str, np: Any, pa: Any) -> Any:
             f"column '{col}' of {what} mixes types Arrow cannot hold in one column "
             f"({str(exc).splitlines()[0]}); give numbers, or strings for labels."
         ) from None
+
+
+def read_whole(
+    source: Source, columns: Sequence[str], text: Sequence[str], categories: Sequence[str]
+) -> Frame:
+    """The ``columns`` of a file read once, whole, as in-memory data that messages still
+    name as the file (rows counted from 1, as in the file): compare reads a file with K
+    prediction columns once, not once per model."""
+    import pyarrow as pa
+
+    chunks = source.chunks(list(columns), list(text), None, list(categories))
+    try:
+        tables = [chunk.table for chunk in chunks]
+    finally:
+        chunks.close()
+    table = pa.concat_tables(tables) if tables else pa.table({c: [] for c in columns})
+    return Frame("arrow", list(source.columns), table=table, label=source.name, file=True)
