@@ -54,8 +54,6 @@ class _Report:
     """A frozen result of :mod:`lossctl.report` with conversions; its fields (``losses``,
     ``warnings``, ``task``, ...) read through as attributes."""
 
-    _command = ""
-
     def __init__(self, result: Any) -> None:
         self._result = result
 
@@ -128,8 +126,6 @@ class _Report:
 
 class EvalReport(_Report):
     """The result of :func:`evaluate` (``lossctl eval``)."""
-
-    _command = "eval"
 
     def to_json(self) -> str:
         from lossctl.render import json as rjson
@@ -221,8 +217,6 @@ def _listed(items: Iterable[str], most: int = 10) -> str:
 class CompareReport(_Report):
     """The result of :func:`compare` (``lossctl compare``)."""
 
-    _command = "compare"
-
     def to_json(self) -> str:
         from lossctl.render import json as rjson
 
@@ -279,8 +273,6 @@ def _nan(x: float | None) -> float:
 
 class RecommendReport(_Report):
     """The result of :func:`recommend` (``lossctl recommend``)."""
-
-    _command = "recommend"
 
     def to_json(self) -> str:
         from lossctl.render.recommend import recommend_json
@@ -589,9 +581,6 @@ class _Collected:
         pass
 
     def abort(self) -> None:
-        self._tables = []
-
-    def reset(self) -> None:
         self._tables = []
 
     def columns(self) -> list[str]:

@@ -107,7 +107,7 @@ def run_eval(opts: EvalOptions, sink: Any = None) -> EvalReport:
                 writer.abort()
     if evaluation is None:
         if sink is not None:
-            sink.reset()
+            sink.abort()  # the blocks of the parallel attempt, dropped
         writer = sink if sink is not None else _writer(opts, prepared)
         evaluation = run_sequential(prepared, writer, opts.progress)
     # The per-sample notes (losses without a column) hold for the API's sink too.

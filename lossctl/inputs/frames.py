@@ -119,10 +119,7 @@ class Frame:
     def open(self, chunk_size: int) -> FrameSource:
         """A source reading this data; a stream can be opened once."""
         if self.stream is not None and self._opened:
-            raise UsageError(
-                f"{self.name} is a stream of record batches and was already read; pass a "
-                "pyarrow Table (or call .read_all() on the reader) to use it twice."
-            )
+            raise self._read_twice()
         self._opened = True
         types = {}
         schema = self.table.schema if self.table is not None else None
@@ -141,12 +138,18 @@ class Frame:
             frame=self,
         )
 
+    def _read_twice(self) -> UsageError:
+        return UsageError(
+            f"{self.name} is a stream of record batches and was already read; pass a "
+            "pyarrow Table (or call .read_all() on the reader) to use it twice."
+        )
+
     def materialized(self) -> Frame:
         """This data readable many times: a stream is read whole into a table."""
         if self.stream is None:
             return self
         if self._opened:
-            self.open(0)  # the error: already read
+            raise self._read_twice()
         table = self.stream.read_all()
         return Frame("arrow", self.columns, table=table, label=self.label or NAMES["stream"])
 
