@@ -52,6 +52,34 @@ def make(rows: int, out: Path) -> tuple[Path, Path]:
     return csv_path, pq_path
 
 
+def make_paired(rows: int, out: Path) -> Path:
+    """``paired_{rows}.csv``: a target ``y`` and three models' predictions ``a, b, c``
+    (fixed seed), for compare on one file with several --pred columns."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"paired_{rows}.csv"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(1)
+    tmp = path.with_suffix(".tmp")
+    writer = None
+    for start in range(0, rows, BLOCK):
+        n = min(BLOCK, rows - start)
+        y = rng.gamma(2.0, 50.0, n)
+        table = pa.table({
+            "y": y,
+            "a": y + rng.normal(0.0, 10.0, n),
+            "b": y + rng.normal(0.5, 10.0, n),
+            "c": y + rng.standard_t(4, n) * 8.0,
+        })  # fmt: skip
+        if writer is None:
+            writer = pcsv.CSVWriter(str(tmp), table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+    tmp.rename(path)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)

@@ -503,3 +503,46 @@ def test_quantile_level_from_the_column_name(name, level):
     from lossctl.inputs.columns import quantile_level
 
     assert quantile_level(name) == level
+
+
+def test_moments_and_poisson_tail_match_scipy():
+    """recommend's own skewness, excess kurtosis and Poisson tail (it does not import
+    scipy.stats, see the next test) against scipy.stats at 1e-12."""
+    from scipy import stats
+
+    from lossctl.flows.recommend.facts import excess_kurtosis, poisson_tail, skewness
+
+    rng = np.random.default_rng(7)
+    samples = [
+        rng.normal(size=10),
+        rng.gamma(2.0, size=1000),
+        rng.standard_t(3, size=100_000) + 1e6,  # a large mean: the centring matters
+        np.array([1.0, 2.0, 2.0, 9.0]),
+    ]
+    for x in samples:
+        assert skewness(x) == pytest.approx(float(stats.skew(x)), rel=1e-12)
+        assert excess_kurtosis(x) == pytest.approx(float(stats.kurtosis(x)), rel=1e-12)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        flat = np.array([1.0, 1.0, 1.0, 1.0 + 1e-16])
+        assert math.isnan(float(stats.skew(flat))) and math.isnan(skewness(flat))
+    assert math.isnan(excess_kurtosis(np.full(5, 3.0)))
+    for k in (1, 2, 3, 7, 50, 400, 5000):
+        for mu in (1e-3, 0.5, 1.0, 4.5, 9.9, 10.0, 11.0, 30.0, 399.0, 401.0, 5100.0):
+            expected = float(stats.poisson.sf(k - 1, mu))
+            assert poisson_tail(k, mu) == pytest.approx(expected, rel=1e-11, abs=1e-300)
+
+
+@pytest.mark.parametrize("name", ["diabetes_regression.csv", "breast_cancer_binary.csv"])
+def test_recommend_does_not_import_scipy(name):
+    """scipy.stats costs about 0.5 s of import: recommend on a small file needs none."""
+    import subprocess
+    import sys
+
+    path = str(SAMPLE_DATA / name)
+    cmd = [sys.executable, "-X", "importtime", "-m", "lossctl", "recommend", path, "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["recommendations"]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert "numpy" in imported  # the import log is there
+    assert [m for m in imported if m.startswith("scipy")] == []

@@ -17,6 +17,8 @@ from lossctl.flows.recommend.facts import (
     _spearman,
     _top_share,
     _variance_growth,
+    excess_kurtosis,
+    skewness,
     top_k,
 )
 from lossctl.flows.recommend.findings import _Findings
@@ -112,8 +114,6 @@ class _Residuals:
 
     def _spread(self) -> None:
         """Centre, robust SD, outliers, kurtosis and skewness of the residuals."""
-        from scipy.stats import kurtosis, skew
-
         r, p, n = self.r, self.p, self.n
         self.med = float(np.median(r))
         self.mean_r = float(np.mean(r))
@@ -131,20 +131,18 @@ class _Residuals:
         outliers = dev > OUTLIER_SDS * sigma if sigma > 0 else np.zeros(n, dtype=bool)
         self.n_out = int(outliers.sum())
         self.out_share = self.n_out / n
-        self.kurt = float(kurtosis(r)) if n >= 4 and self.sd > 0 else math.nan
-        self.r_skew = float(skew(r)) if n >= 3 and self.sd > 0 else math.nan
+        self.kurt = excess_kurtosis(r) if n >= 4 and self.sd > 0 else math.nan
+        self.r_skew = skewness(r) if n >= 3 and self.sd > 0 else math.nan
         self.rel_kurt = math.nan
         if float(p.min()) > 0 and n >= 4:
             ratio = r / p
             if float(ratio.std()) > 0:
-                self.rel_kurt = float(kurtosis(ratio))
+                self.rel_kurt = excess_kurtosis(ratio)
 
     def _target(self) -> None:
         """The target's range, shape and zeros; the predictions; |residual| against y."""
-        from scipy.stats import skew
-
         y, p, n = self.y, self.p, self.n
-        self.y_skew = float(skew(y)) if n >= 3 and float(np.ptp(y)) > 0 else math.nan
+        self.y_skew = skewness(y) if n >= 3 and float(np.ptp(y)) > 0 else math.nan
         abs_r = np.abs(self.r)
         self.corr = math.nan
         if n >= 3 and np.ptp(abs_r) > 0 and np.ptp(y) > 0:
