@@ -79,8 +79,39 @@ def _refuse_repeated_options(group: Any, ctx: Any, args: list[str]) -> None:
             )
 
 
+class _LazyCommands(dict[str, Any]):
+    """The root's subcommands by name, each built by :func:`_build_command` when first
+    looked up (click and typer read ``commands`` through get, items and [])."""
+
+    def __getitem__(self, name: str) -> Any:
+        command = super().__getitem__(name)
+        if command is None:
+            command = _build_command(name)
+            super().__setitem__(name, command)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        if name not in self:
+            return default
+        return self[name]
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(name, self[name]) for name in list(self.keys())]
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[name] for name in list(self.keys())]
+
+
 class LossctlGroup(TyperGroup):
     """Typer group whose ``main`` is the one place errors become exit codes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.name == "lossctl":  # the root: its commands are built when asked for
+            lazy = _LazyCommands(dict.fromkeys(COMMANDS))
+            for name, command in self.commands.items():
+                dict.__setitem__(lazy, name, command)
+            self.commands = lazy
 
     def invoke(self, ctx: Any) -> Any:
         # click >= 8.2 keeps the subcommand's tokens in _protected_args (protected_args
@@ -247,6 +278,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click suggests a close command name itself: typer's would say it a second time.
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -275,19 +308,41 @@ def _root(
     """lossctl: how good is each model, under the loss that fits the problem."""
 
 
-def _register() -> None:
-    from lossctl.cli import catalog, compare, diff, evaluate, plot, recommend
+#: Each command's module and object, in the order --help lists them. A command is
+#: built (its module imported, its signature read by typer) when it is first looked up,
+#: so `lossctl losses` does not pay for the options of eval, compare and plot.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("evaluate", "eval_command"),
+    "compare": ("compare", "compare_command"),
+    "diff": ("diff", "diff_command"),
+    "losses": ("catalog", "losses"),
+    "explain": ("catalog", "explain"),
+    "recommend": ("recommend", "recommend_command"),
+    "plot": ("plot", "plot_app"),
+}
 
-    app.command("eval")(evaluate.eval_command)
-    app.command("compare")(compare.compare_command)
-    app.command("diff")(diff.diff_command)
-    app.command("losses")(catalog.losses)
-    app.command("explain")(catalog.explain)
-    app.command("recommend")(recommend.recommend_command)
-    app.add_typer(plot.plot_app, name="plot")
 
+def _build_command(name: str) -> Any:
+    """The click command ``name``, made by typer as ``app.command(name)`` would make it."""
+    import importlib
 
-_register()
+    import typer.main
+    from typer.models import CommandInfo, TyperInfo
+
+    module, attr = COMMANDS[name]
+    obj = getattr(importlib.import_module(f"lossctl.cli.{module}"), attr)
+    if isinstance(obj, typer.Typer):  # a group of subcommands: app.add_typer(obj, name=name)
+        return typer.main.get_group_from_info(
+            TyperInfo(obj, name=name),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            suggest_commands=app.suggest_commands,
+            rich_markup_mode=app.rich_markup_mode,
+        )
+    return typer.main.get_command_from_info(
+        CommandInfo(name=name, callback=obj),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
 
 
 def main() -> None:
