@@ -4,6 +4,7 @@ numpy's own warning lines. Each case failed before it was fixed."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 from pathlib import Path
@@ -25,6 +26,46 @@ def test_help_without_a_command_is_printed_once(args: list[str]) -> None:
     res = lossctl(*args)
     assert res.returncode == 2
     assert (res.stdout + res.stderr).count("Usage:") == 1
+
+
+@pytest.mark.parametrize(
+    "args, suggestion",
+    [(["evl", REG], "'eval'"), (["plot", "curvs"], "'curves'"), (["los"], "'losses'")],
+)
+def test_a_mistyped_command_is_suggested_once(args: list[str], suggestion: str) -> None:
+    """click and typer both added "Did you mean ...?" to the same message."""
+    res = lossctl(*args)
+    assert res.returncode == 2
+    assert res.stderr.count("Did you mean") == 1, res.stderr
+    assert f"Did you mean {suggestion}?" in res.stderr
+
+
+def test_commands_are_built_when_looked_up() -> None:
+    """`lossctl losses` builds only its own command: eval's, compare's and plot's modules
+    (and their typer signatures) are not loaded."""
+    import sys
+
+    code = (
+        "import sys, typer.main\n"
+        "from lossctl.cli import app\n"
+        "group = typer.main.get_command(app)\n"
+        "assert list(group.commands) == ['eval', 'compare', 'diff', 'losses', 'explain', "
+        "'recommend', 'plot']\n"
+        "group.commands['losses']\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lossctl.cli.')))\n"
+        "group.commands.items()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lossctl.cli.')))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    first, after = res.stdout.splitlines()
+    assert "lossctl.cli.catalog" in first
+    assert not {"lossctl.cli.evaluate", "lossctl.cli.compare", "lossctl.cli.plot"} & set(
+        ast.literal_eval(first)
+    )
+    assert {"lossctl.cli.evaluate", "lossctl.cli.compare", "lossctl.cli.plot"} <= set(
+        ast.literal_eval(after)
+    )
 
 
 @pytest.mark.parametrize(
