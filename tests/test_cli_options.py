@@ -122,3 +122,19 @@ def test_every_warning_printed_is_in_json(tmp_path: Path) -> None:
     (warning,) = json.loads(res.stdout)["warnings"]
     assert warning.startswith("--nan omit dropped 1 of 4 rows")
     assert res.stderr == f"Warning: {warning}\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["plot", "curves", "-h"], []])
+def test_help_does_not_import_markdown_or_pygments(args: list[str]) -> None:
+    """typer's help renderer imports rich.markdown and rich.traceback (markdown-it,
+    pygments: most of the time of --help) for features lossctl turns off."""
+    import sys
+
+    cmd = [sys.executable, "-X", "importtime", "-m", "lossctl", *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == (2 if not args else 0), res.stderr[-500:]
+    assert "Usage:" in res.stdout + res.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines()}
+    assert "typer.rich_utils" in imported  # the help was rendered by typer's rich renderer
+    assert not {m for m in imported if m.split(".")[0] in ("markdown_it", "pygments")}
+    assert "rich.markdown" not in imported

@@ -8,6 +8,7 @@ reported in one line with exit code 3 (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import sys
@@ -79,6 +80,38 @@ def _refuse_repeated_options(group: Any, ctx: Any, args: list[str]) -> None:
             )
 
 
+def _light_help_renderer() -> None:
+    """Import typer's help renderer without rich.markdown and rich.traceback.
+
+    typer.rich_utils imports both at its top (markdown-it and pygments: most of the
+    time of `lossctl --help`) and uses them only for markup_mode="markdown" and for
+    pretty tracebacks, which lossctl turns off. Placeholders stand in while it is
+    imported and are removed at once, so a later `import rich.markdown` is the real one.
+    """
+    import types
+
+    if "typer.rich_utils" in sys.modules:
+        return
+    placed = []
+    for name, attr in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            setattr(module, attr, None)
+            sys.modules[name] = module
+            placed.append(name)
+    try:
+        import typer.rich_utils  # noqa: F401
+    finally:
+        for name in placed:
+            del sys.modules[name]
+
+
+def _shows_help(argv: Sequence[str]) -> bool:
+    """True when the line asks for help (--help, -h, or a group without its command)."""
+    words = list(itertools.takewhile(lambda a: a != "--", argv))
+    return not words or words == ["plot"] or "--help" in words or "-h" in words
+
+
 class _LazyCommands(dict[str, Any]):
     """The root's subcommands by name, each built by :func:`_build_command` when first
     looked up (click and typer read ``commands`` through get, items and [])."""
@@ -140,6 +173,8 @@ class LossctlGroup(TyperGroup):
         state.debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
         state.no_color = "--no-color" in argv or "NO_COLOR" in os.environ
         argv = [a for a in argv if a not in ("--debug", "--no-color")]
+        if _shows_help(argv) and app.rich_markup_mode != "markdown":
+            _light_help_renderer()
         code: int
         previous = _catch_signals()
         state.guard_streams()

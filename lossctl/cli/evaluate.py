@@ -155,7 +155,6 @@ def eval_command(
     from lossctl.errors import ExitCode, UsageError
     from lossctl.flows.eval import evaluate
     from lossctl.options import EvalOptions
-    from lossctl.render.baseline import failure_line
 
     conf = load_config(config, no_config, no_plugins)
     settings = Settings(conf)
@@ -214,6 +213,8 @@ def eval_command(
             state.warn(w)
         _print(report, output, digits, embed or [])
     if report.gate is not None and not report.gate.passed:
+        from lossctl.render.baseline import failure_line  # rich: only when a gate failed
+
         for f in report.gate.failures:
             state.gate_failed(failure_line(f, digits, report.by))
         return int(ExitCode.GATE_FAILED)
