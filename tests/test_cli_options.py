@@ -138,3 +138,17 @@ def test_help_does_not_import_markdown_or_pygments(args: list[str]) -> None:
     assert "typer.rich_utils" in imported  # the help was rendered by typer's rich renderer
     assert not {m for m in imported if m.split(".")[0] in ("markdown_it", "pygments")}
     assert "rich.markdown" not in imported
+
+
+def test_eval_of_a_small_float_file_imports_only_what_it_needs() -> None:
+    """Start-up of `lossctl eval small.csv -q`: no pandas, scipy, rich (nothing to print),
+    numpy.ma (np.unique imports it) or pyarrow.compute (a float column needs no cast)."""
+    import sys
+
+    cmd = [sys.executable, "-X", "importtime", "-m", "lossctl", "eval", REG, "-q"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-500:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines()}
+    assert {"numpy", "pyarrow", "pyarrow.csv"} <= imported
+    heavy = {"pandas", "scipy", "rich", "numpy.ma", "pyarrow.compute", "pyarrow.dataset"}
+    assert heavy & imported == set()
