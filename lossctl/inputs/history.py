@@ -130,7 +130,10 @@ class History:
                 "every history value: fix them, or pass --nan omit to drop those rows."
             )
         if seen_text and self.time:
-            self.notes.append(time_text_note(self.time, f"the history {source.name}"))
+            # In-memory data is named "the train history" already (not a file name).
+            name = source.name
+            where = name if name.startswith("the ") else f"the history {name}"
+            self.notes.append(time_text_note(self.time, where))
         if self.dropped:
             self.notes.append(
                 f"--nan omit dropped {self.dropped} history row(s) of {source.name} with NaN, "
