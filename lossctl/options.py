@@ -41,9 +41,10 @@ CONFIG_TYPES = {"tolerance": "tolerances"}
 
 
 class Progress:
-    """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``.
+    """Progress of reading: ``start`` once with the (estimated) rows, then ``advance``
+    (compare's bootstrap: the total draws, then the draws done).
 
-    Called from reading threads; implementations must be thread-safe.
+    Called from reading (or bootstrap) threads; implementations must be thread-safe.
     """
 
     def start(self, total_rows: int | None) -> None:  # pragma: no cover - interface
@@ -137,3 +138,5 @@ class CompareOptions(ReadingOptions):
     registry: Registry | None = None
     engine: str = "local"
     scheduler: str | None = None
+    #: Hears of the bootstrap's draws (``--test bootstrap``, local engine).
+    progress: Progress | None = field(default=None, repr=False)

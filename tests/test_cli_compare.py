@@ -277,3 +277,62 @@ def test_bad_input_exit_2(runner, tmp_path, args, message):
     assert res.exit_code == 2, res.output
     assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith("Error: ")
     assert message in res.stderr
+
+
+def test_bootstrap_progress_bar_on_a_terminal(runner, monkeypatch):
+    # A terminal on stderr (faked: the runner captures it) shows the bootstrap's bar, at
+    # once here (no delay); the numbers are those of a run without it; --json and -q
+    # show none, as for eval's reading bar.
+    import io
+    import types
+
+    from rich.console import Console
+
+    from lossctl.cli import progress, state
+
+    screen = io.StringIO()
+    monkeypatch.setattr(state, "err", lambda: Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    base = [RIDGE, GBR, "-l", "mse,rmse,mae", "--resamples", "400"]
+    digits = ["--format", "csv", "--precision", "17"]
+
+    def run(*args, terminal=True):
+        screen.seek(0)
+        screen.truncate()
+        stderr = types.SimpleNamespace(isatty=lambda: terminal)
+        monkeypatch.setattr(progress, "sys", types.SimpleNamespace(stderr=stderr))
+        res = cmp(runner, *args)
+        assert res.exit_code == 0, res.output
+        return res.stdout, screen.getvalue()
+
+    shown, bar = run(*base, *digits)
+    assert "bootstrap" in bar and "%" in bar
+    plain, nothing = run(*base, *digits, terminal=False)
+    assert nothing == "" and plain == shown
+    for extra in (["--json"], ["-q"]):
+        assert run(*base, *extra)[1] == ""
+
+
+def test_bootstrap_progress_hears_of_every_draw():
+    # The total announced is every bootstrap's draws: the shared draws of bce and the
+    # binned ece's own (its statistic is recomputed per resample).
+    from lossctl.flows.compare import run_compare
+    from lossctl.options import CompareOptions, Progress
+
+    class Recorder(Progress):
+        def __init__(self):
+            self.total, self.done = None, 0
+
+        def start(self, total_rows):
+            self.total = total_rows
+
+        def advance(self, rows):
+            self.done += rows
+
+    cal = SAMPLE_DATA / "breast_cancer_calibration.csv"
+    rec = Recorder()
+    report = run_compare(CompareOptions(
+        files=[str(cal)], pred=["naive_bayes", "naive_bayes_isotonic"], losses=["bce", "ece"],
+        resamples=50, progress=rec,
+    ))  # fmt: skip
+    assert rec.total == rec.done == 2 * report.n_used * 50

@@ -199,3 +199,91 @@ def test_bootstrap_memory_is_bounded():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 150 * 2**20
+
+
+def _pairs(n: int, seed: int = 8):
+    rng = np.random.default_rng(seed)
+    a, b, c = rng.gamma(2.0, 1.0, (3, n))
+    w = rng.uniform(0.5, 2.0, n)
+    return [(a, b, None, None), (a, c, w, None), (a, b, None, math.sqrt), (b, c, w, math.sqrt)]
+
+
+@pytest.mark.parametrize("n", [300, 70_000])  # one small block; a full block and a partial
+def test_bootstrap_many_equals_each_pair_alone_to_the_last_bit(n):
+    pairs = _pairs(n)
+    many = stats.bootstrap_many(pairs, resamples=300, seed=4)
+    alone = [stats.bootstrap(a, b, w, f, resamples=300, seed=4) for a, b, w, f in pairs]
+    assert many == alone
+    # Any subset of the columns sums the same: the last pair with the first, or alone.
+    assert stats.bootstrap_many([pairs[3], pairs[0]], resamples=300, seed=4) == [
+        alone[3],
+        alone[0],
+    ]
+
+
+def test_bootstrap_does_not_depend_on_the_threads(monkeypatch):
+    pairs = _pairs(140_000)  # three blocks
+    monkeypatch.setattr(stats.os, "cpu_count", lambda: 1)
+    one = stats.bootstrap_many(pairs, resamples=200, seed=1)
+    monkeypatch.setattr(stats.os, "cpu_count", lambda: 3)
+    assert stats.bootstrap_many(pairs, resamples=200, seed=1) == one
+
+
+def test_bootstrap_does_not_depend_on_the_blas_threads():
+    # The counts' dot products are BLAS calls short enough for OpenBLAS to keep on one
+    # thread: the sums are the same to the last bit whatever OPENBLAS_NUM_THREADS says.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np; from lossctl.core import stats; "
+        "rng = np.random.default_rng(0); cols = list(rng.normal(size=(3, 140_000))); "
+        "print(stats._resampled_sums(cols, 50, 2).tobytes().hex())"
+    )
+
+    def sums(threads: str) -> str:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        return res.stdout
+
+    assert sums("1") == sums("4") != ""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bootstrap_with_a_one_row_last_block(seed):
+    # 65,537 rows: the last block holds one row, so a resample often draws none of it
+    # (the gathering sums once failed on such a resample at the end of a call).
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=65_537)
+    b = a + rng.normal(0.1, 1.0, 65_537)
+    r = stats.bootstrap(a, b, resamples=200, seed=seed)
+    assert r.ci[0] < r.delta < r.ci[1]
+
+
+def test_infinite_values_count_only_where_drawn():
+    # 0 draws of an infinite row must add nothing (not 0 * inf = NaN): such a column is
+    # summed from its drawn values, the others from counts, each as on its own.
+    rng = np.random.default_rng(3)
+    finite = rng.normal(size=1000)
+    odd = finite.copy()
+    odd[5], odd[9] = np.inf, np.nan
+    both = stats._resampled_sums([finite, odd], 400, 2)
+    assert np.array_equal(both[:, 0], stats._resampled_sums([finite], 400, 2)[:, 0])
+    alone = stats._resampled_sums([odd], 400, 2)[:, 0]
+    assert np.array_equal(both[:, 1], alone, equal_nan=True)
+    missed = np.isfinite(alone)  # resamples that drew neither row
+    assert 0.05 < missed.mean() < 0.3  # about (1 - 1/n)^(2n) = e^-2
+    without = finite.copy()
+    without[[5, 9]] = 0.0
+    expected = stats._resampled_sums([without], 400, 2)[:, 0]
+    assert alone[missed] == pytest.approx(expected[missed], rel=1e-12, abs=1e-12)
+
+
+def test_bootstrap_progress_adds_up_to_every_draw():
+    pairs = _pairs(70_000)
+    told: list[int] = []
+    stats.bootstrap_many(pairs, resamples=300, seed=4, progress=told.append)
+    assert sum(told) == 70_000 * 300 and len(told) > 1

@@ -211,7 +211,11 @@ def compare_command(
         engine=str(settings("engine", engine, "local")),
         scheduler=settings.scheduler(scheduler),
     )
-    report = replace(run_compare(opts), **provenance(plugin, conf))
+    from lossctl.cli.progress import progress_bar
+
+    with progress_bar("bootstrap", quiet, output, unit=None) as opts.progress:
+        report = run_compare(opts)
+    report = replace(report, **provenance(plugin, conf))
     if not quiet:
         for w in report.warnings:
             state.warn(w)

@@ -1,4 +1,5 @@
-"""A rich progress bar on stderr for inputs that take more than about a second."""
+"""A rich progress bar on stderr for work that takes more than about a second: reading
+an input, or compare's bootstrap."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ DELAY = 1.0
 
 
 class RichProgress(Progress):
-    """Rows read so far against the (estimated) total; appears only after DELAY seconds."""
+    """Rows read so far against the (estimated) total; appears only after DELAY seconds.
+    Without a ``unit`` it shows the share done (the bootstrap's draws: billions of them)."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, unit: str | None = "rows") -> None:
         self.description = description
+        self.unit = unit
         self.total: int | None = None
         self.done = 0
         self.t0 = time.monotonic()
@@ -45,6 +48,8 @@ class RichProgress(Progress):
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
+            ProgressColumn,
+            TaskProgressColumn,
             TextColumn,
             TimeRemainingColumn,
         )
@@ -54,11 +59,13 @@ class RichProgress(Progress):
 
         from lossctl.cli import state
 
+        done: list[ProgressColumn] = (
+            [MofNCompleteColumn(), TextColumn(self.unit)] if self.unit else [TaskProgressColumn()]
+        )
         self.bar = Bar(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows"),
+            *done,
             TimeRemainingColumn(),
             console=state.err(),
             transient=True,
@@ -76,12 +83,22 @@ class RichProgress(Progress):
 @contextlib.contextmanager
 def progress_for(path: str, quiet: bool, output: str) -> Iterator[RichProgress | None]:
     """A progress bar while reading, when stderr is a terminal and the output is for a person."""
+    from pathlib import Path
+
+    with progress_bar(f"reading {Path(path).name}", quiet, output) as bar:
+        yield bar
+
+
+@contextlib.contextmanager
+def progress_bar(
+    description: str, quiet: bool, output: str, unit: str | None = "rows"
+) -> Iterator[RichProgress | None]:
+    """A progress bar, when stderr is a terminal and the output is for a person (not -q,
+    not --json); None otherwise."""
     if quiet or output == "json" or not sys.stderr.isatty():
         yield None
         return
-    from pathlib import Path
-
-    bar = RichProgress(f"reading {Path(path).name}")
+    bar = RichProgress(description, unit)
     try:
         yield bar
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from lossctl.core import stats
 from lossctl.errors import InputError, UsageError
 from lossctl.losses import BoundLoss
 from lossctl.report import LossComparison, Versus
+
+if TYPE_CHECKING:
+    from lossctl.options import Progress
 
 SHOW_IDS = 5
 
@@ -181,11 +185,12 @@ def _run_test(
     seed: int,
     confidence: float,
     horizon: int,
+    progress: stats.Advance | None = None,
 ) -> stats.TestResult:
     finalize = loss.finalizer
     if test == "bootstrap":
         return stats.bootstrap(a, b, w, finalize, resamples=resamples, seed=seed,
-                               confidence=confidence)  # fmt: skip
+                               confidence=confidence, progress=progress)  # fmt: skip
     if test == "permutation":
         return stats.permutation(a, b, w, finalize, resamples=resamples, seed=seed)
     if test == "none":
@@ -253,8 +258,13 @@ def compare_losses(
     confidence: float = defaults.CONFIDENCE,
     horizon: int = 1,
     rows: np.ndarray | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, LossComparison]:
-    """Per loss key: costs, best model, and each candidate against the baseline."""
+    """Per loss key: costs, best model, and each candidate against the baseline.
+
+    ``progress`` (--test bootstrap) is started with the draws of every bootstrap of the
+    comparison (the rows times the resamples, per bootstrap) and hears of them as they
+    are done."""
     stats.check_test(test)
     keep = common_rows(models) if rows is None else rows
     stats.require_rows(test, int(keep.sum()))
@@ -264,21 +274,29 @@ def compare_losses(
     out: dict[str, LossComparison] = {}
     arrays_of: dict[str, dict[str, np.ndarray]] = {}
     booted: dict[tuple[str, str], stats.TestResult] = {}
+    advance: stats.Advance | None = None
     if test == "bootstrap":  # every loss and candidate from the same draws of the rows
         pairs, keys = [], []
+        apart = 0  # the losses bootstrapped on their own, once per candidate
         for loss in losses:
             if loss.spec.binned or loss.spec.scaled is not None:
+                apart += 1
                 continue
             arrays_of[loss.key] = {m.name: _values(loss, m, keep, w) for m in models}
             if loss.outputs and loss.finalizer is not None:
+                apart += 1
                 continue
             for m in models:
                 if m.name != baseline:
                     a, b = arrays_of[loss.key][baseline], arrays_of[loss.key][m.name]
                     pairs.append((a, b, w, loss.finalizer))
                     keys.append((loss.key, m.name))
+        if progress is not None:
+            runs = (1 if pairs else 0) + apart * (len(models) - 1)
+            progress.start(runs * int(keep.sum()) * resamples)
+            advance = progress.advance
         results_of = stats.bootstrap_many(
-            pairs, resamples=resamples, seed=seed, confidence=confidence
+            pairs, resamples=resamples, seed=seed, confidence=confidence, progress=advance
         )
         booted = dict(zip(keys, results_of, strict=True))
     for loss in losses:
@@ -286,7 +304,7 @@ def compare_losses(
             special = _compare_binned if loss.spec.binned else _compare_scaled
             costs, tested, won, series_wins = special(
                 models, loss, baseline, keep, w, test=test, resamples=resamples, seed=seed,
-                confidence=confidence, horizon=horizon,
+                confidence=confidence, horizon=horizon, progress=advance,
             )  # fmt: skip
             out[loss.key] = assemble(loss, costs, baseline, tested, won, confidence, test,
                                      series_wins)  # fmt: skip
@@ -307,6 +325,7 @@ def compare_losses(
                 results[m.name] = _per_output_test(
                     test, a, b, w, loss, costs[m.name] - costs[baseline],
                     resamples=resamples, seed=seed, confidence=confidence, horizon=horizon,
+                    progress=advance,
                 )  # fmt: skip
                 a1, b1 = a.mean(axis=1), b.mean(axis=1)
             else:
@@ -354,13 +373,14 @@ def _per_output_test(
     seed: int,
     confidence: float,
     horizon: int,
+    progress: stats.Advance | None = None,
 ) -> stats.TestResult:
     """A finalized loss on K outputs: the bootstrap resamples rows and recomputes the mean of
     the K finalized costs; the other tests run on the per-sample mean over the outputs
     (their p-value; no interval, as for any finalized loss)."""
     if test == "bootstrap":
         return stats.bootstrap(a, b, w, loss.finalizer, resamples=resamples, seed=seed,
-                               confidence=confidence)  # fmt: skip
+                               confidence=confidence, progress=progress)  # fmt: skip
     if test == "permutation":
         raise UsageError(
             f"--test permutation on '{loss.key}' over {a.shape[1]} outputs is not defined "
@@ -391,6 +411,7 @@ def _compare_binned(
     seed: int,
     confidence: float,
     horizon: int,
+    progress: stats.Advance | None = None,
 ) -> _SpecialResult:
     """A binned calibration error: its cost from the bins of the compared rows; the paired
     bootstrap resamples rows and recomputes it (no other test: no per-row values)."""
@@ -431,7 +452,7 @@ def _compare_binned(
             continue
         results[name] = stats.bootstrap_statistic(
             n, lambda c, name=name: error(name, c) - error(baseline, c),  # type: ignore[misc]
-            resamples=resamples, seed=seed, confidence=confidence,
+            resamples=resamples, seed=seed, confidence=confidence, progress=progress,
         )  # fmt: skip
     return costs, results, {m.name: None for m in models if m.name != baseline}, None
 
@@ -465,6 +486,7 @@ def _compare_scaled(
     seed: int,
     confidence: float,
     horizon: int,
+    progress: stats.Advance | None = None,
 ) -> _SpecialResult:
     """A scaled loss (mase): the cost is the mean over series of each series' value. Each
     row's value is reweighted by W / (S * W_s) (W all the weight, W_s its series', S the
@@ -506,12 +528,12 @@ def _compare_scaled(
         if rooted and test == "bootstrap":
             results[name] = stats.bootstrap_statistic(
                 int(keep.sum()), lambda c, name=name: cost(name, c) - cost(baseline, c),  # type: ignore[misc]
-                resamples=resamples, seed=seed, confidence=confidence,
+                resamples=resamples, seed=seed, confidence=confidence, progress=progress,
             )  # fmt: skip
         else:
             plain = replace(loss, spec=replace(loss.spec, finalize=None))
             r = _run_test(test, a, b, w, plain, resamples=resamples, seed=seed,
-                          confidence=confidence, horizon=horizon)  # fmt: skip
+                          confidence=confidence, horizon=horizon, progress=progress)  # fmt: skip
             results[name] = stats.TestResult(delta, None, r.p_value) if rooted else r
         wins[name] = stats.win_rate(raw[baseline], raw[name], w)
         mine = per_series(name)

@@ -14,7 +14,6 @@ of magnitude slower on millions of rows (see ``benchmarks/bootstrap.py``).
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
@@ -31,6 +30,8 @@ from lossctl.errors import InputError, UsageError
 MAD_TO_SD = 1.4826
 TESTS = ("bootstrap", "permutation", "ttest", "wilcoxon", "dm", "mcnemar", "none")
 Finalize = Callable[[float], float] | None
+#: Told the number of bootstrap draws done (``n`` rows per resample), from any thread.
+Advance = Callable[[int], None]
 
 
 def unknown_test(test: str) -> UsageError:
@@ -48,6 +49,11 @@ def check_test(test: str) -> None:
 BLOCK = 1 << 16
 #: Random indices drawn per call inside a block (bounds the temporary memory).
 PER_CALL = 1 << 20
+#: Rows x resamples counted at once inside a block: a 256 KB matrix of counts.
+COUNTED = 1 << 15
+#: Values per dot product of counts and a column: well under the 10,000 from which
+#: OpenBLAS splits a dot product across threads (and the split changes the rounding).
+DOT = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -112,22 +118,62 @@ def check_weighted(test: str, weighted: bool, instead: str) -> None:
 # -- paired bootstrap -------------------------------------------------------------------------
 
 
+def _aligned_zeros(rows: int, length: int) -> np.ndarray:
+    """A (rows, length) float64 array of zeros whose rows start on 64-byte boundaries
+    (``length`` a multiple of 8): every dot product then sees its values at the same
+    alignment, whichever array they came from."""
+    flat = np.zeros(rows * length + 8)
+    skip = (-flat.ctypes.data % 64) // 8
+    return flat[skip : skip + rows * length].reshape(rows, length)
+
+
+def _dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products along the last axis, broadcast (``np.vecdot``: numpy >= 2.0)."""
+    vecdot = getattr(np, "vecdot", None)
+    if vecdot is not None:
+        return vecdot(a, b)  # type: ignore[no-any-return]
+    return np.matmul(a[..., None, :], b[..., :, None])[..., 0, 0]  # pragma: no cover
+
+
+def _gathered_sums(values: np.ndarray, idx: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The sum of ``values[idx]`` over each consecutive run of ``group[r]`` draws (0 for a
+    resample without any)."""
+    sums = np.zeros(group.size)
+    drew = group > 0
+    if drew.any():
+        starts = (np.cumsum(group) - group)[drew]
+        sums[drew] = np.add.reduceat(np.take(values, idx), starts)
+    return sums
+
+
 def _resampled_sums(
-    columns: Sequence[np.ndarray], resamples: int, seed: int, starts: Sequence[int] = (0,)
+    columns: Sequence[np.ndarray],
+    resamples: int,
+    seed: int,
+    progress: Advance | None = None,
 ) -> np.ndarray:
     """Column sums of ``resamples`` bootstrap samples of the rows: a (resamples, k) array.
 
     A bootstrap sample draws n row indices uniformly with replacement. The rows are
     cut into blocks of ``BLOCK``; how many of the n draws land in each block is one
     multinomial draw per resample, and within a block the draws are uniform, which
-    is the same distribution as n independent uniform indices, but every gather
-    stays inside one cache-sized block. Blocks run on a thread pool, each with its
-    own generator derived from ``seed``, so results do not depend on the number of
-    threads. Memory: O(PER_CALL) per thread, never an n x resamples matrix.
+    is the same distribution as n independent uniform indices. Blocks run on a thread
+    pool, each with its own generator derived from ``seed``. Memory: O(PER_CALL) per
+    thread, never an n x resamples matrix.
 
-    ``starts`` are the first columns of independent sets (the pairs of
-    :func:`bootstrap_many`): columns are packed two by two within each set, as a call on
-    that set alone would pack them, so its sums are the same to the last bit.
+    Within a block, each resample's draws are counted per row once (``np.bincount``),
+    and a column's sum is the dot product of the counts with the column's values: the
+    draws cost the same for one column or eight, and a column adds one pass over the
+    block. Every column is summed on its own, the same way whatever the other columns
+    and the number of threads, so any subset of the columns has the same sums to the
+    last bit. The dot products are BLAS ``ddot`` calls of at most ``DOT`` values, which
+    OpenBLAS runs on one thread (it splits a longer one across its threads, and the
+    split changes the rounding); their partial sums are added in a fixed order. A
+    column with an infinite or NaN value in a block is summed there by gathering the
+    drawn values instead (a row drawn 0 times must not make 0 * inf a NaN).
+
+    ``progress`` is called with the number of draws done as each part of a block ends
+    (from the pool's threads); the calls add up to ``n * resamples``.
     """
     n = columns[0].shape[0]
     m = (n + BLOCK - 1) // BLOCK
@@ -136,15 +182,7 @@ def _resampled_sums(
     root = np.random.SeedSequence(seed)
     count_seq, *block_seqs = root.spawn(m + 1)
     counts = np.random.default_rng(count_seq).multinomial(n, sizes / n, size=resamples)
-    # Two float columns travel as one complex128 column: one gather instead of two.
-    packed: list[np.ndarray] = []
-    bounds = [*starts, len(columns)]
-    for first, end in itertools.pairwise(bounds):
-        for i in range(first, end, 2):
-            if i + 1 < end:
-                packed.append(columns[i] + 1j * columns[i + 1])
-            else:
-                packed.append(np.ascontiguousarray(columns[i], dtype=np.float64))
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
 
     stop = threading.Event()
 
@@ -152,9 +190,22 @@ def _resampled_sums(
         bitgen = np.random.PCG64(block_seqs[j])
         gen = np.random.Generator(bitgen)
         lo, size = j * BLOCK, int(sizes[j])
-        parts = [p[lo : lo + size] for p in packed]
-        out = np.zeros((resamples, len(columns)))
-        idx_buf = np.empty(PER_CALL + 4, dtype=np.intp)
+        # The block's columns, zero-padded to whole dot products of `length` values.
+        length = min(DOT, -(-size // 8) * 8)
+        chunks = -(-size // length)
+        values = _aligned_zeros(len(cols), chunks * length)
+        for col, column in enumerate(cols):
+            values[col, :size] = column[lo : lo + size]
+        gathered = np.flatnonzero(~np.isfinite(values).all(axis=1)).tolist()
+        odd = {col: values[col].copy() for col in gathered}
+        values[gathered] = 0.0  # their dot products are replaced
+        values3 = values.reshape(1, len(cols), chunks, length)
+        # Resamples counted together (one at a time in a full block, many in a small
+        # one): a matrix of counts that stays in the L2 cache.
+        q = max(1, COUNTED // size)
+        held_buf = _aligned_zeros(q, chunks * length)
+        idx_buf = np.empty(0, dtype=np.intp)
+        out = np.zeros((resamples, len(cols)))
         start = 0
         while start < resamples:
             if stop.is_set():  # the caller is unwinding (an error, Ctrl-C, SIGTERM)
@@ -169,21 +220,29 @@ def _resampled_sums(
                     raw = bitgen.random_raw((total + 3) // 4).view(np.uint16)[:total]
                 else:
                     raw = gen.integers(0, size, total)
-                idx = idx_buf[:total]
-                np.copyto(idx, raw, casting="unsafe")
-                offsets = np.concatenate(([0], np.cumsum(c)[:-1]))
-                empty = c == 0
-                col = 0
-                for part in parts:
-                    sums = np.add.reduceat(np.take(part, idx), offsets)
-                    sums[empty] = 0
-                    if np.iscomplexobj(sums):
-                        out[start : start + k, col] = sums.real
-                        out[start : start + k, col + 1] = sums.imag
-                        col += 2
-                    else:
-                        out[start : start + k, col] = sums
-                        col += 1
+                first = 0
+                for r in range(0, k, q):
+                    group = c[r : r + q]
+                    rows, drawn = group.size, int(group.sum())
+                    if drawn > idx_buf.size:
+                        idx_buf = np.empty(drawn, dtype=np.intp)
+                    idx = idx_buf[:drawn]  # np.bincount is several times faster on intp
+                    np.copyto(idx, raw[first : first + drawn], casting="unsafe")
+                    first += drawn
+                    gathers = [_gathered_sums(odd[col], idx, group) for col in gathered]
+                    if rows > 1:  # each resample's draws count in its own row
+                        idx += np.repeat(np.arange(0, rows * size, size), group)
+                    # How many times each resample drew each row of the block.
+                    held = held_buf[:rows]
+                    tally = np.bincount(idx, minlength=rows * size)
+                    np.copyto(held[:, :size], tally.reshape(rows, size))
+                    dots = _dots(values3, held.reshape(rows, 1, chunks, length))
+                    done = out[start + r : start + r + rows]
+                    np.sum(dots, axis=-1, out=done)
+                    for col, sums in zip(gathered, gathers, strict=True):
+                        done[:, col] = sums
+                if progress is not None:
+                    progress(total)
             start += k
         return out
 
@@ -198,7 +257,12 @@ def _resampled_sums(
                 stop.set()  # running blocks end at their next step, queued ones never start
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
-    return np.sum(blocks, axis=0)
+    # The blocks in their order, one after another (np.sum may pair them up differently
+    # for different shapes).
+    sums = blocks[0]
+    for other in blocks[1:]:
+        sums += other
+    return sums
 
 
 def bootstrap_deltas(
@@ -208,16 +272,18 @@ def bootstrap_deltas(
     finalize: Finalize,
     resamples: int,
     seed: int,
+    progress: Advance | None = None,
 ) -> np.ndarray:
     """The cost difference on each paired bootstrap resample of the rows; for a finalized
-    loss, ``a`` and ``b`` may be (n, K), one column per output."""
+    loss, ``a`` and ``b`` may be (n, K), one column per output. ``progress`` as
+    :func:`_resampled_sums`."""
     n = a.shape[0]
     if finalize is None:
         # Linear statistic: resample the per-row difference (and weights).
         if w is None:
-            sums = _resampled_sums([b - a], resamples, seed)
+            sums = _resampled_sums([b - a], resamples, seed, progress)
             return sums[:, 0] / n
-        sums = _resampled_sums([w * (b - a), w], resamples, seed)
+        sums = _resampled_sums([w * (b - a), w], resamples, seed, progress)
         return sums[:, 0] / sums[:, 1]
     # Finalized: resample the sums of every column of a and b ((n,) or (n, K) per output)
     # and the weights, then finalize each column's mean and average over the columns.
@@ -227,7 +293,7 @@ def bootstrap_deltas(
     parts = [a2[:, j] for j in range(k)] + [b2[:, j] for j in range(k)]
     if w is not None:
         parts = [w * p for p in parts] + [w]
-    sums = _resampled_sums(parts, resamples, seed)
+    sums = _resampled_sums(parts, resamples, seed, progress)
     means = sums[:, : 2 * k] / (n if w is None else sums[:, -1:])
     return fin(means[:, k:]).mean(axis=1) - fin(means[:, :k]).mean(axis=1)
 
@@ -256,12 +322,14 @@ def bootstrap_many(
     resamples: int = defaults.RESAMPLES,
     seed: int = 0,
     confidence: float = defaults.CONFIDENCE,
+    progress: Advance | None = None,
 ) -> list[TestResult]:
     """:func:`bootstrap` of several (a, b, w, finalize) pairs on the same rows (every loss
-    and candidate of a comparison), with each resample's row indices drawn once and
-    gathered for every pair's columns. The results are those of :func:`bootstrap` on each
-    pair, to the last bit: the draws depend only on the rows, resamples and seed, and each
-    pair's columns are summed as a call of its own would sum them."""
+    and candidate of a comparison), with each resample's rows drawn and counted once for
+    every pair's columns. The results are those of :func:`bootstrap` on each pair, to the
+    last bit: the draws depend only on the rows, resamples and seed, and each column is
+    summed on its own (:func:`_resampled_sums`). ``progress`` hears of the draws done,
+    ``n * resamples`` in all."""
     columns: list[np.ndarray] = []
     spans = []
     for a, b, w, finalize in pairs:
@@ -271,7 +339,7 @@ def bootstrap_many(
     if not pairs:
         return []
     n = pairs[0][0].shape[0]
-    sums = _resampled_sums(columns, resamples, seed, [start for start, _ in spans])
+    sums = _resampled_sums(columns, resamples, seed, progress)
     out = []
     for (a, b, w, finalize), (start, width) in zip(pairs, spans, strict=True):
         deltas = _deltas_of(sums[:, start : start + width], n, w is not None, finalize)
@@ -289,13 +357,15 @@ def bootstrap(
     resamples: int = defaults.RESAMPLES,
     seed: int = 0,
     confidence: float = defaults.CONFIDENCE,
+    progress: Advance | None = None,
 ) -> TestResult:
     """Paired bootstrap: percentile interval and two-sided p-value of the cost difference.
 
     p = 2 min(#(delta* <= 0) + 1, #(delta* >= 0) + 1) / (B + 1), capped at 1: the
     share of resamples on the other side of 0, with the +1 correction so p >= 1/(B+1).
+    ``progress`` hears of the draws done, ``n * resamples`` in all.
     """
-    deltas = bootstrap_deltas(a, b, w, finalize, resamples, seed)
+    deltas = bootstrap_deltas(a, b, w, finalize, resamples, seed, progress)
     ci, p = bootstrap_interval(deltas, confidence)
     delta = cost(b, w, finalize) - cost(a, w, finalize)
     return TestResult(delta, ci, p)
@@ -308,17 +378,21 @@ def bootstrap_statistic(
     resamples: int = defaults.RESAMPLES,
     seed: int = 0,
     confidence: float = defaults.CONFIDENCE,
+    progress: Advance | None = None,
 ) -> TestResult:
     """Paired bootstrap of a statistic that is not a mean of per-row values (a binned
     calibration error, a mean over series of per-series roots): each resample draws n
     rows with replacement and ``delta(counts)`` recomputes the candidate's statistic
     minus the baseline's with each row counted ``counts[i]`` times (``delta(None)``: the
-    observed rows). Interval and p-value as :func:`bootstrap`."""
+    observed rows). Interval and p-value as :func:`bootstrap`; ``progress`` hears of the
+    n draws of each resample."""
     rng = np.random.default_rng(seed)
     deltas = np.empty(resamples)
     for r in range(resamples):
         counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
         deltas[r] = delta(counts)
+        if progress is not None:
+            progress(n)
     finite = deltas[np.isfinite(deltas)]
     observed = delta(None)
     if not finite.size:

@@ -235,7 +235,7 @@ def run_compare(opts: CompareOptions) -> CompareReport:
         models, keep = paired_rows(prepareds, names, opts.id)
         comparisons = compare_losses(
             models, losses, baseline, test=opts.test, resamples=opts.resamples, seed=opts.seed,
-            confidence=opts.confidence, horizon=opts.horizon, rows=keep,
+            confidence=opts.confidence, horizon=opts.horizon, rows=keep, progress=opts.progress,
         )  # fmt: skip
         n_rows, n_used = models[0].n, int(keep.sum())
         columns = {m.name: m.columns for m in models}
