@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lossctl.inputs.labels import LabelIndex, Labels
 from lossctl.losses import BoundLoss
 from lossctl.losses.spec import (
     ACCURACY_KEY,
@@ -45,6 +46,16 @@ def _combine(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, Any, Any, Any
     elementwise on floats or arrays, bringing both sides to the larger scales first."""
     ws_a, s_a, mean_a, m2_a, wsc_a, vsc_a = a
     ws_b, s_b, mean_b, m2_b, wsc_b, vsc_b = b
+    if isinstance(ws_a, np.ndarray) and all((x == 1.0).all() for x in (wsc_a, wsc_b, vsc_a, vsc_b)):
+        # Every scale 1 (values and weights far from the float64 limit): the same
+        # arithmetic without the factors of 1, which change nothing (x * 1.0 == x).
+        ws = ws_a + ws_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(ws > 0, ws_b / np.where(ws > 0, ws, 1.0), 0.0)
+        delta = mean_b - mean_a
+        mean = np.where(ws > 0, mean_a + delta * share, 0.0)
+        m2 = np.where(ws > 0, m2_a + m2_b + delta * delta * ws_a * share, 0.0)
+        return ws, s_a + s_b, mean, m2, wsc_a, vsc_a
     wsc, vsc = np.maximum(wsc_a, wsc_b), np.maximum(vsc_a, vsc_b)
     ra, rb = wsc_a / wsc, wsc_b / wsc  # powers of two: exact
     qa, qb = vsc_a / vsc, vsc_b / vsc
@@ -169,7 +180,9 @@ class Accumulator:
 
 @dataclass(frozen=True)
 class GroupIndex:
-    """Where each group's rows are in a block, computed once and shared by every loss."""
+    """Where each group's rows are in a block, computed once and shared by every loss:
+    ``order`` puts each group's rows together, ``bounds`` are where the runs start and
+    ``present`` the group of each run."""
 
     codes: np.ndarray
     labels: Sequence[str]
@@ -177,14 +190,32 @@ class GroupIndex:
     present: np.ndarray
     order: np.ndarray
     bounds: np.ndarray
+    #: Every label has rows, the runs in label order: ``present`` is 0, 1, ... (indexing
+    #: by it would change nothing).
+    every: bool = False
 
     @classmethod
-    def of(cls, codes: np.ndarray, labels: Sequence[str]) -> GroupIndex:
-        counts = np.bincount(codes, minlength=len(labels))
+    def of(
+        cls, codes: np.ndarray, labels: Sequence[str], order: np.ndarray | None = None
+    ) -> GroupIndex:
+        """The runs of ``codes`` (by code), or those of ``order`` when given (an order
+        of the rows that puts each group's rows together: the runs in any order)."""
+        k = len(labels)
+        counts = np.bincount(codes, minlength=k)
+        if order is not None:
+            ranked = codes[order]
+            change = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
+            bounds = np.concatenate(([0], change)).astype(np.intp)
+            present = ranked[bounds]
+            every = present.shape[0] == k and bool((present == np.arange(k)).all())
+            return cls(codes, labels, counts, present, order, bounds, every)
         present = np.flatnonzero(counts)
-        order = np.argsort(codes, kind="stable")  # rows grouped: runs for reduceat
+        # Rows grouped: runs for reduceat (few groups: small codes, which numpy's stable
+        # sort orders by radix, in linear time).
+        small = next((t for t in (np.uint8, np.uint16) if k <= np.iinfo(t).max + 1), None)
+        order = np.argsort(codes if small is None else codes.astype(small), kind="stable")
         bounds = np.concatenate(([0], np.cumsum(counts[present])[:-1])).astype(np.intp)
-        return cls(codes, labels, counts, present, order, bounds)
+        return cls(codes, labels, counts, present, order, bounds, present.shape[0] == k)
 
 
 def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
@@ -192,6 +223,7 @@ def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | Non
     weighted_sum, mean, m2, min, max, wscale and vscale (the fields of
     :class:`Accumulator`)."""
     codes, k, p = index.codes, len(index.labels), index.present
+    every = index.every  # (and then runs in code order: p is 0, 1, ..., k - 1)
     if index.present.size == 1:  # one group in this block: no reordering needed
         mins, maxs = np.array([values.min()]), np.array([values.max()])
     else:
@@ -204,15 +236,17 @@ def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | Non
         wmax = float(weight.max())
         if power_scale(wmax) != 1.0:
             wsc_p = _scales(np.maximum.reduceat(weight[index.order], index.bounds))
-            wsc = np.ones(k)
-            wsc[p] = wsc_p
+            wsc = wsc_p if every else np.ones(k)
+            if not every:
+                wsc[p] = wsc_p
             weight = weight / wsc[codes]
     ws = index.counts.astype(np.float64) if weight is None else np.bincount(codes, weight, k)
     sums = np.bincount(codes, values if weight is None else weight * values, k)
     scaled = (vsc_p != 1.0).any()
-    vsc = np.ones(k)
+    vsc = vsc_p if every else np.ones(k)
     if scaled:
-        vsc[p] = vsc_p
+        if not every:
+            vsc[p] = vsc_p
         values = values / vsc[codes]
         top = np.bincount(codes, values if weight is None else weight * values, k)
     else:
@@ -224,11 +258,23 @@ def _block_stats(index: GroupIndex, values: np.ndarray, weight: np.ndarray | Non
     if weight is not None:
         d *= weight
     m2 = np.bincount(codes, d, k)
+    if every:
+        return np.stack([ws, sums, means * vsc, m2, mins, maxs, wsc_p, vsc_p])
     return np.stack([ws[p], sums[p], means[p] * vsc[p], m2[p], mins, maxs, wsc_p, vsc_p])
 
 
 #: Rows of a :class:`GroupTable` statistics array.
 _WS, _SUM, _MEAN, _M2, _MIN, _MAX, _WSC, _VSC = range(8)
+#: The rows :func:`_combine` merges.
+_FIELDS = (_WS, _SUM, _MEAN, _M2, _WSC, _VSC)
+
+
+def _empty_stats(size: int) -> np.ndarray:
+    """(8, size) statistics of groups without rows (those of ``Accumulator()``)."""
+    out = np.zeros((8, size))
+    out[_MIN], out[_MAX] = math.inf, -math.inf
+    out[_WSC], out[_VSC] = 1.0, 1.0
+    return out
 
 
 @dataclass
@@ -241,33 +287,34 @@ class GroupTable:
     """
 
     keys: tuple[str, ...] = ()
-    labels: list[str] = field(default_factory=list)
-    slots: dict[str, int] = field(default_factory=dict)
+    #: The label of each slot, and the slot of each label (vectorised: no dict).
+    index: LabelIndex = field(default_factory=LabelIndex)
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     stats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.labels)
+        return len(self.index)
 
-    def _slots_of(self, labels: Sequence[str]) -> np.ndarray:
+    @property
+    def labels(self) -> Labels:
+        """The label of each slot."""
+        return self.index.labels
+
+    def columns(self, key: str) -> np.ndarray:
+        """The (8, groups) statistics of ``key`` (a view, without the spare room)."""
+        return self.stats[key][:, : len(self)]
+
+    def _slots_of(self, labels: Labels) -> np.ndarray:
         """Slots of ``labels``; new labels get new slots (arrays grow geometrically)."""
-        out = np.empty(len(labels), dtype=np.intp)
-        slots, known = self.slots, self.labels
-        for i, label in enumerate(labels):
-            slot = slots.get(label)
-            if slot is None:
-                slot = slots[label] = len(known)
-                known.append(label)
-            out[i] = slot
-        if len(known) > self.rows.shape[0]:
-            size = max(len(known), 2 * self.rows.shape[0], 16)
+        out = self.index.slots(labels)
+        known = len(self.index)
+        if known > self.rows.shape[0]:
+            size = max(known, 2 * self.rows.shape[0], 16)
             rows = np.zeros(size, np.int64)
             rows[: self.rows.shape[0]] = self.rows
             self.rows = rows
             for key in self.keys:
-                grown = np.zeros((8, size))
-                grown[_MIN], grown[_MAX] = math.inf, -math.inf
-                grown[_WSC], grown[_VSC] = 1.0, 1.0
+                grown = _empty_stats(size)
                 old = self.stats.get(key)
                 if old is not None:
                     grown[:, : old.shape[1]] = old
@@ -275,14 +322,20 @@ class GroupTable:
         return out
 
     def _merge(self, slots: np.ndarray, key: str, block: np.ndarray, fresh: np.ndarray) -> None:
+        """Merge the (8, groups) ``block`` into the groups at ``slots``, row by row (numpy
+        gathers and scatters one-dimensional arrays fastest)."""
         cur = self.stats[key]
-        fields = (_WS, _SUM, _MEAN, _M2, _WSC, _VSC)
-        merged = _combine(tuple(cur[f, slots] for f in fields), tuple(block[f] for f in fields))
-        # A group's first block is taken as it is, as Accumulator() + acc does.
-        for f, value in zip(fields, merged, strict=True):
-            cur[f, slots] = np.where(fresh, block[f], value)
-        cur[_MIN, slots] = np.minimum(cur[_MIN, slots], block[_MIN])
-        cur[_MAX, slots] = np.maximum(cur[_MAX, slots], block[_MAX])
+        if fresh.all():  # a group's first block is taken as it is (Accumulator() + acc)
+            for f in range(8):
+                cur[f][slots] = block[f]
+            return
+        mine = [np.take(cur[f], slots) for f in range(8)]
+        merged = _combine(tuple(mine[f] for f in _FIELDS), tuple(block[f] for f in _FIELDS))
+        some = fresh.any()
+        for f, value in zip(_FIELDS, merged, strict=True):
+            cur[f][slots] = np.where(fresh, block[f], value) if some else value
+        cur[_MIN][slots] = np.minimum(mine[_MIN], block[_MIN])
+        cur[_MAX][slots] = np.maximum(mine[_MAX], block[_MAX])
 
     def add(
         self,
@@ -291,12 +344,31 @@ class GroupTable:
         weight: np.ndarray | None,
     ) -> None:
         """Add one block (every loss key) whose rows are grouped by ``index``."""
-        labels = [str(index.labels[g]) for g in index.present]
+        every = index.every
+        labels = Labels.of(index.labels)
+        labels = labels if every else labels.subset(index.present)
+        counts = index.counts if every else index.counts[index.present]
+        blocks: dict[int, np.ndarray] = {}  # losses sharing their values (mse, rmse): once
+        if not len(self) and labels.distinct:  # the first block: its arrays, as they are
+            self.index.slots(labels)  # slots 0, 1, ...
+            self.rows = counts.astype(np.int64)
+            for key in self.keys:
+                values = per_sample.get(key)
+                if values is None:
+                    self.stats[key] = _empty_stats(len(labels))
+                elif id(values) in blocks:
+                    self.stats[key] = blocks[id(values)].copy()
+                else:
+                    self.stats[key] = blocks[id(values)] = _block_stats(index, values, weight)
+            return
         slots = self._slots_of(labels)
         fresh = self.rows[slots] == 0
         for key, values in per_sample.items():
-            self._merge(slots, key, _block_stats(index, values, weight), fresh)
-        self.rows[slots] += index.counts[index.present]
+            block = blocks.get(id(values))
+            if block is None:
+                block = blocks[id(values)] = _block_stats(index, values, weight)
+            self._merge(slots, key, block, fresh)
+        self.rows[slots] += counts
 
     def merge(self, other: GroupTable) -> None:
         """Add the groups of ``other`` (disjoint rows) into this table."""
@@ -310,7 +382,9 @@ class GroupTable:
         self.rows[slots] += other.rows[:n]
 
     def accumulator(self, label: str, key: str) -> Accumulator:
-        slot = self.slots[label]
+        slot = self.index.slot(label)
+        if slot is None:
+            raise KeyError(label)
         n = int(self.rows[slot])
         if n == 0:
             return Accumulator()
@@ -325,8 +399,7 @@ class BinTable:
 
     bins: int
     overall: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    labels: list[str] = field(default_factory=list)
-    slots: dict[str, int] = field(default_factory=dict)
+    index: LabelIndex = field(default_factory=LabelIndex)
     groups: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 0)))
 
     def __post_init__(self) -> None:
@@ -335,16 +408,16 @@ class BinTable:
         if not self.groups.shape[0]:  # (0, 3, B): the first groups grow it along axis 0
             self.groups = np.zeros((0, 3, self.bins))
 
-    def _grow(self, labels: Sequence[str]) -> np.ndarray:
-        out = np.empty(len(labels), dtype=np.intp)
-        for i, label in enumerate(labels):
-            slot = self.slots.get(label)
-            if slot is None:
-                slot = self.slots[label] = len(self.labels)
-                self.labels.append(label)
-            out[i] = slot
-        if len(self.labels) > self.groups.shape[0]:
-            grown = np.zeros((max(len(self.labels), 2 * self.groups.shape[0], 16), 3, self.bins))
+    @property
+    def labels(self) -> Labels:
+        """The groups, in order of first appearance."""
+        return self.index.labels
+
+    def _grow(self, labels: Labels) -> np.ndarray:
+        out = self.index.slots(labels)
+        known = len(self.index)
+        if known > self.groups.shape[0]:
+            grown = np.zeros((max(known, 2 * self.groups.shape[0], 16), 3, self.bins))
             grown[: self.groups.shape[0]] = self.groups
             self.groups = grown
         return out
@@ -364,20 +437,20 @@ class BinTable:
         codes, labels = groups
         per = bin_sums(confidence, accuracy, self.bins, weight, codes, len(labels))
         present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
-        slots = self._grow([str(labels[g]) for g in present.tolist()])
+        slots = self._grow(Labels.of(labels).subset(present))
         self.groups[slots] += per[present]
 
     def merge(self, other: BinTable) -> None:
         self.overall += other.overall
-        if other.labels:
+        if len(other.index):
             slots = self._grow(other.labels)
-            self.groups[slots] += other.groups[: len(other.labels)]
+            self.groups[slots] += other.groups[: len(other.index)]
 
     def of(self, label: str | None = None) -> np.ndarray:
         """The (3, B) sums overall, or of one group."""
         if label is None:
             return self.overall
-        slot = self.slots.get(label)
+        slot = self.index.slot(label)
         return np.zeros((3, self.bins)) if slot is None else self.groups[slot]
 
 
@@ -399,14 +472,13 @@ def series_index(
 
 def series_costs(table: GroupTable, loss: BoundLoss) -> tuple[list[str], np.ndarray]:
     """Each series' value of a scaled loss (its weighted mean, finalized), by label."""
-    n = len(table)
-    stats = table.stats[loss.key][:, :n]
+    stats = table.columns(loss.key)
     ws, sums = stats[_WS], stats[_SUM]
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.where(ws > 0, sums / np.where(ws > 0, ws, 1.0), np.nan)
     if loss.finalizer is not None:
         values = np.sqrt(values)
-    return table.labels[:n], values
+    return table.labels.tolist(), values
 
 
 def _mean_over_series(values: np.ndarray) -> float:
@@ -462,11 +534,14 @@ class Evaluation:
         weight: np.ndarray | None = None,
         groups: tuple[np.ndarray, Sequence[str]] | None = None,
         series: tuple[np.ndarray, Sequence[str]] | None = None,
+        group_order: np.ndarray | None = None,
     ) -> None:
         """Add one block of per-sample losses (keyed by loss key).
 
         ``groups`` is (codes, labels): row i belongs to group ``labels[codes[i]]``;
-        ``series`` the same for the series of a panel (the scaled losses need it).
+        ``series`` the same for the series of a panel (the scaled losses need it);
+        ``group_order`` an order of the rows that puts each group's rows together, if
+        known (:class:`GroupIndex`).
         A binned loss's confidence and accuracy go to its bins, not to accumulators.
         """
         n = 0
@@ -487,7 +562,7 @@ class Evaluation:
         grouped = groups is not None and len(groups[0]) > 0
         if grouped:
             assert groups is not None  # a table of binned losses alone counts the rows
-            self._table().add(GroupIndex.of(*groups), per_sample, weight)
+            self._table().add(GroupIndex.of(*groups, group_order), per_sample, weight)
         scaled = self.scaled_keys
         if scaled and series is not None and len(series[0]):
             per_series, pairs = self._series_tables(grouped)
@@ -597,10 +672,9 @@ class Evaluation:
             return {}
         return LazyGroups(self, table)
 
-    def _group_of(self, table: GroupTable, g: str, columns: dict[str, list[list[float]]],
+    def _group_of(self, slot: int, g: str, columns: dict[str, list[list[float]]],
                   rows: list[int], per_group: dict[str, dict[str, tuple[float, int]]],
                   ) -> GroupStats:  # fmt: skip
-        slot = table.slots[g]
         accs = {}
         for key, c in columns.items():
             accs[key] = Accumulator(rows[slot], c[_WS][slot], c[_SUM][slot], c[_MEAN][slot],
@@ -654,7 +728,8 @@ class LazyGroups(Mapping[str, GroupStats]):
     def __init__(self, evaluation: Evaluation, table: GroupTable) -> None:
         self._evaluation = evaluation
         self._table = table
-        self._labels = sorted(table.labels)
+        self._labels: list[str] | None = None  # in label order, made when first needed
+        self._slots: dict[str, int] = {}  # the slot of each label, made with them
         self._rows: list[int] = []
         self._columns: dict[str, list[list[float]]] | None = None
         self._per_group: dict[str, dict[str, tuple[float, int]]] | None = None
@@ -672,7 +747,8 @@ class LazyGroups(Mapping[str, GroupStats]):
         made = self._made.get(g)
         if made is not None:
             return made
-        if g not in self._table.slots:
+        slot = self._slot(g)
+        if slot is None:
             raise KeyError(g)
         if not self._rows:  # the lists are made on the first read: none if none is read
             n = len(self._table)
@@ -680,29 +756,28 @@ class LazyGroups(Mapping[str, GroupStats]):
             if self._is_plain:
                 self._plain = {
                     loss.key: _plain_columns(
-                        loss, self._table.stats[loss.key][:, :n], self._table.rows[:n]
+                        loss, self._table.columns(loss.key), self._table.rows[:n]
                     )
                     for loss in self._evaluation.losses
                 }
         if self._plain is not None:
-            made = self._made[g] = self._plain_group(g, self._plain)
+            made = self._made[g] = self._plain_group(slot, g, self._plain)
             return made
         if self._columns is None:
             # Plain floats, one list per statistic: indexing numpy scalars one by one
             # would cost more than the whole evaluation for a million groups.
             n = len(self._table)
             keys = all_keys(self._evaluation.losses)
-            self._columns = {key: self._table.stats[key][:, :n].tolist() for key in keys}
+            self._columns = {key: self._table.columns(key).tolist() for key in keys}
         if self._per_group is None:
             ev = self._evaluation
             self._per_group = ev._group_series() if ev.group_series is not None else {}
         made = self._made[g] = self._evaluation._group_of(
-            self._table, g, self._columns, self._rows, self._per_group
+            slot, g, self._columns, self._rows, self._per_group
         )
         return made
 
-    def _plain_group(self, g: str, plain: dict[str, dict[str, Any]]) -> GroupStats:
-        slot = self._table.slots[g]
+    def _plain_group(self, slot: int, g: str, plain: dict[str, dict[str, Any]]) -> GroupStats:
         n = self._rows[slot]
         stats = {}
         for loss in self._evaluation.losses:
@@ -721,14 +796,29 @@ class LazyGroups(Mapping[str, GroupStats]):
             )
         return GroupStats(g, n, stats)
 
+    def _sorted(self) -> list[str]:
+        """The labels in order (sorted as arrays, decoded once) and their slots."""
+        if self._labels is None:
+            index = self._table.index
+            order = index.order()
+            self._labels = index.labels.subset(order).tolist()
+            self._slots = dict(zip(self._labels, order.tolist(), strict=True))
+        return self._labels
+
+    def _slot(self, g: object) -> int | None:
+        if not isinstance(g, str):
+            return None
+        self._sorted()
+        return self._slots.get(g)
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._labels)
+        return iter(self._sorted())
 
     def __len__(self) -> int:
-        return len(self._labels)
+        return len(self._table)
 
     def __contains__(self, g: object) -> bool:
-        return g in self._table.slots
+        return self._slot(g) is not None
 
     def __repr__(self) -> str:
         return f"<{len(self)} groups>"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lossctl.errors import InputError
+from lossctl.inputs.labels import LabelIndex
 
 if TYPE_CHECKING:
     from lossctl.inputs.history import History
@@ -35,8 +36,8 @@ class HistoryScales:
 
     season: int
     source: str = "the history"
-    labels: list[str] = field(default_factory=list)
-    slots: dict[str, int] = field(default_factory=dict)
+    #: The series of each slot, and the slot of each series (vectorised: no dict).
+    index: LabelIndex = field(default_factory=LabelIndex)
     sum_abs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sum_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
     count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -51,14 +52,8 @@ class HistoryScales:
     show_rows: Callable[[int, int], str] = field(default=lambda a, b: f"rows {a} and {b}")
 
     def _slots_of(self, labels: Sequence[str]) -> np.ndarray:
-        out = np.empty(len(labels), dtype=np.intp)
-        for i, label in enumerate(labels):
-            slot = self.slots.get(label)
-            if slot is None:
-                slot = self.slots[label] = len(self.labels)
-                self.labels.append(label)
-            out[i] = slot
-        size = len(self.labels)
+        out = self.index.slots(labels)
+        size = len(self.index)
         if size > self.count.shape[0]:
             grown = max(size, 2 * self.count.shape[0], 16)
             old = self.count.shape[0]
@@ -152,7 +147,7 @@ class HistoryScales:
                 a, b = sorted((int(rows[order[i - 1]]), int(rows[order[i]])))
                 where = f" ({self.show_rows(a, b)})"
             raise InputError(
-                f"{self.source}: series '{self.labels[s[i]]}' has two rows at time "
+                f"{self.source}: series '{self.index.labels[int(s[i])]}' has two rows at time "
                 f"{self.show_time(t[i])}"
                 f"{where}; a history needs one value per series and time. Drop the "
                 "duplicates (or aggregate them) first."
@@ -170,13 +165,13 @@ class HistoryScales:
         self.last_time[seg_slot] = t[ends]
 
     def scales(self) -> SeriesScales:
-        n = len(self.labels)
+        n = len(self.index)
         count = self.count[:n]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_abs = np.where(count > 0, self.sum_abs[:n] / np.maximum(count, 1), np.nan)
             mean_sq = np.where(count > 0, self.sum_sq[:n] / np.maximum(count, 1), np.nan)
-        return SeriesScales(self.season, self.source, list(self.labels), mean_abs, mean_sq,
-                            self.nobs[:n].copy())  # fmt: skip
+        return SeriesScales(self.season, self.source, self.index.labels.tolist(), mean_abs,
+                            mean_sq, self.nobs[:n].copy(), self.index)  # fmt: skip
 
 
 def _in_order(slots: np.ndarray, time: np.ndarray | None) -> bool:
@@ -202,6 +197,8 @@ class SeriesScales:
     mean_abs: np.ndarray
     mean_sq: np.ndarray
     nobs: np.ndarray
+    #: The slot of each label (``labels`` in slot order), made on first use if not given.
+    lookup: LabelIndex | None = None
     index: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -210,7 +207,10 @@ class SeriesScales:
     def rows(self, codes: np.ndarray, labels: Sequence[str]) -> dict[str, np.ndarray]:
         """Each row's scales by kind; NaN for a series without a usable scale (reported at
         the end by :meth:`check`)."""
-        where = np.array([self.index.get(str(label), -1) for label in labels], dtype=np.intp)
+        if self.lookup is None:
+            self.lookup = LabelIndex()
+            self.lookup.slots(self.labels)
+        where = self.lookup.slots(labels, add=False)  # -1: unknown, the NaN at the end
         out = {}
         for kind, values in (("abs", self.mean_abs), ("squared", self.mean_sq)):
             usable = np.append(np.where(values > 0, values, np.nan), np.nan)

@@ -7,7 +7,7 @@ and :meth:`Prepared.arrays` is the one whole-file (or one-part) read of validate
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,8 @@ class Prepared:
     forecast: ForecastSetup | None = None
     #: --train, --series, --season given with no scaled loss to use them.
     unused_forecast_options: list[str] = field(default_factory=list)
+    #: Group columns read as text, not as dictionaries (mostly distinct in the first rows).
+    text_groups: tuple[str, ...] = ()
 
     def signature(
         self, data: dict[str, DataPrint], test: dict[str, object] | None = None
@@ -79,7 +81,7 @@ class Prepared:
             "scaled losses (mase, msse, rmsse), and none is evaluated; ignored.",
         )
 
-    def series_of(self, arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
+    def series_of(self, arrays: Arrays) -> tuple[np.ndarray, Sequence[str]] | None:
         """The series codes and labels of a block (one series without --series), or None
         when no scaled loss is evaluated."""
         if self.scales is None:
@@ -114,7 +116,7 @@ class Prepared:
         """
         v = validator or self.validator
         cm = self.columns
-        groups = [c for c in dict.fromkeys((cm.by, cm.series)) if c]
+        groups = [c for c in dict.fromkeys((cm.by, cm.series)) if c and c not in self.text_groups]
         ds = self.dataset
         parts: list[Part] | list[Part | None] = (
             ds.parts(1) if ds is not None and part is None else [part]
@@ -163,6 +165,7 @@ def prepare(opts: EvalOptions) -> Prepared:
         Validator,
         class_label_note,
         infer_task,
+        mostly_distinct,
         one_hot_note,
         prediction_kind,
     )
@@ -230,6 +233,7 @@ def prepare(opts: EvalOptions) -> Prepared:
     if opts.classes and task != "multiclass":
         raise UsageError(f"--classes is for multiclass class columns; this is a {task} task.")
     prepared = Prepared(source, columns, task, kind, losses, validator, gates, group_gates)
+    prepared.text_groups = mostly_distinct(probe.table, (columns.by, columns.series))
     _read_history(prepared, opts)
     return prepared
 

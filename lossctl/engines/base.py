@@ -6,7 +6,7 @@ module; it imports neither of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -172,7 +172,8 @@ def add_block(
     """Add a block's per-sample losses (overall and per group) and its diagnostics."""
     from lossctl.core import diagnostics, fingerprint
 
-    evaluation.add(values, arrays.weight, _groups(arrays), prepared.series_of(arrays))
+    order = None if arrays.groups is None else arrays.groups.order
+    evaluation.add(values, arrays.weight, _groups(arrays), prepared.series_of(arrays), order)
     evaluation.fingerprint, evaluation.targets_print = fingerprint.add(
         (evaluation.fingerprint, evaluation.targets_print),
         arrays.y_true, arrays.y_pred, arrays.weight,
@@ -186,7 +187,7 @@ class _Sequential(Exception):
     """A part found something only a sequential pass can report exactly."""
 
 
-def _groups(arrays: Arrays) -> tuple[np.ndarray, list[str]] | None:
+def _groups(arrays: Arrays) -> tuple[np.ndarray, Sequence[str]] | None:
     return None if arrays.groups is None else (arrays.groups.codes, arrays.groups.labels)
 
 

@@ -3,7 +3,7 @@ target columns only, chunk by chunk, with the same readers as every prediction f
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ ONE_SERIES = "(all rows)"
 @dataclass(frozen=True)
 class HistoryChunk:
     codes: np.ndarray
-    labels: list[str]
+    labels: Sequence[str]
     y: np.ndarray
     times: np.ndarray | None
     rows: np.ndarray
@@ -103,6 +103,7 @@ class History:
                             bad_rows = (bad_rows[0] + count, *bad_rows[1:])
                     if bad_rows is not None:
                         continue
+                    labels: Sequence[str]
                     if self.series:
                         groups = group_codes(table.column(self.series))
                         codes, labels = groups.codes, groups.labels

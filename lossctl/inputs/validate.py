@@ -24,6 +24,8 @@ from lossctl.inputs.readers import NUMBER, bad_value_error
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.inputs.labels import Labels
+
 #: How many row numbers an error shows.
 SHOW_ROWS = 5
 #: Probabilities this far outside [0, 1] are float rounding: clipped, with a warning.
@@ -37,10 +39,13 @@ NULL_GROUP = "<null>"
 
 @dataclass
 class Groups:
-    """Group membership of a block: integer codes into ``labels``."""
+    """Group membership of a block: integer codes into ``labels`` (distinct)."""
 
     codes: np.ndarray
-    labels: list[str]
+    labels: Labels
+    #: An order of the rows that puts each group's rows together, when grouping found
+    #: one (then the block need not be sorted by code again).
+    order: np.ndarray | None = None
 
     def take(self, keep: np.ndarray) -> Groups:
         return Groups(self.codes[keep], self.labels)
@@ -841,21 +846,31 @@ def text_values(col: Any) -> np.ndarray:
 
 
 def group_codes(col: Any) -> Groups:
-    """Integer codes and labels of a group column (nulls form the group '<null>')."""
+    """Integer codes and labels of a group column (nulls form the group '<null>').
+
+    Labels are stripped (labels equal after stripping are one group) and stay arrays
+    (:class:`~lossctl.inputs.labels.Labels`): no Python string per label or row. Text is
+    grouped by hashing its rows (:func:`~lossctl.inputs.labels.group_rows`); a
+    dictionary column by its dictionary.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from lossctl.inputs.labels import LabelIndex, Labels, group_rows
+
     if not pa.types.is_dictionary(col.type):
-        text = to_text(col)
+        text = to_text(col)  # stripped as str.strip does (the same whitespace)
         text = text.combine_chunks() if hasattr(text, "combine_chunks") else text
-        col = pc.dictionary_encode(text, null_encoding="encode")  # null: its own code
-    elif hasattr(col, "unify_dictionaries"):
+        if text.null_count:
+            text = pc.fill_null(text, NULL_GROUP)
+        codes, labels, order = group_rows(Labels.from_arrow(text))
+        return Groups(codes, labels, order)
+    if hasattr(col, "unify_dictionaries"):
         col = col.unify_dictionaries()  # one dictionary for every batch of the chunk
     chunks = col.chunks if hasattr(col, "chunks") else [col]
     if not chunks:
-        return Groups(np.empty(0, dtype=np.intp), [])
-    dictionary = chunks[0].dictionary.to_pylist()
-    labels = [NULL_GROUP if v is None else str(v).strip() for v in dictionary]
+        return Groups(np.empty(0, dtype=np.intp), Labels.of([]))
+    labels = _dictionary_labels(chunks[0].dictionary)
     # The index type is whatever the writer chose: pandas Categoricals of few categories
     # are int8 or int16 in Parquet and Feather, pyarrow's own encoding is int32.
     codes = np.concatenate(
@@ -865,12 +880,57 @@ def group_codes(col: Any) -> Groups:
     if nulls:  # null entries of a dictionary column: a group of their own
         valid = np.concatenate([_validity(c) for c in chunks])
         codes = np.where(valid, codes, len(labels))
-        labels.append(NULL_GROUP)
-    if len(set(labels)) < len(labels):  # labels equal after stripping: merge their codes
-        first = {lab: i for i, lab in reversed(list(enumerate(labels)))}
-        remap = np.array([first[lab] for lab in labels], dtype=np.intp)
-        codes = remap[codes]
+        labels = Labels.concat([labels, Labels.of([NULL_GROUP])])
+    ranked = np.sort(labels.hashes)
+    if (ranked[1:] == ranked[:-1]).any():  # labels equal after stripping (or one hash)
+        index = LabelIndex()
+        codes = index.slots(labels)[codes]
+        labels = index.labels
+    labels.distinct = True
     return Groups(codes, labels)
+
+
+def mostly_distinct(table: pa.Table, columns: Sequence[str | None]) -> tuple[str, ...]:
+    """The group columns of ``columns`` whose values in ``table`` (the first rows) are
+    mostly distinct: read as text rather than as dictionaries, a reader's dictionary of
+    a million labels costs more than :func:`group_codes` grouping the text. (A column
+    that is a dictionary already stays one.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = []
+    for c in dict.fromkeys(columns):
+        if not c or c not in table.column_names:
+            continue
+        col = table.column(c)
+        if pa.types.is_dictionary(col.type):
+            continue
+        try:
+            distinct = pc.count_distinct(col).as_py()
+        except pa.ArrowNotImplementedError:  # not a type of labels: an error later
+            continue
+        if 2 * distinct > table.num_rows:
+            out.append(c)
+    return tuple(out)
+
+
+def _dictionary_labels(dictionary: Any) -> Labels:
+    """The labels of a dictionary's values: stripped text, '<null>' for a null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lossctl.inputs.labels import Labels
+
+    t = dictionary.type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)):
+        values = dictionary.to_pylist()  # numbers, dates: as str() writes them
+        return Labels.of([NULL_GROUP if v is None else str(v).strip() for v in values])
+    if pa.types.is_string_view(t):
+        dictionary = pc.cast(dictionary, pa.string())
+    dictionary = pc.utf8_trim_whitespace(dictionary)  # the whitespace of str.strip
+    if dictionary.null_count:
+        dictionary = pc.fill_null(dictionary, NULL_GROUP)
+    return Labels.from_arrow(dictionary)
 
 
 def _index_dtype(t: Any) -> np.dtype[Any]:
