@@ -629,13 +629,15 @@ def compare(
     engine: Literal["local", "dask"] = "local",
     scheduler: str | None = None,
     registry: Registry | None = None,
+    progress: Progress | None = None,
 ) -> CompareReport:
     """Compare models on the same rows, as ``lossctl compare`` does.
 
     ``data`` is a dict of model name -> data, a list of data (paths or in-memory), or
     one data with several ``pred`` columns (``compare(df, pred=["ridge", "gbr"])``).
     The first model is the baseline unless ``baseline`` names another. ``tolerance``
-    is a fraction or "N%".
+    is a fraction or "N%". ``progress`` (a :class:`lossctl.options.Progress`) hears of
+    the bootstrap's draws.
     """
     from lossctl.core.baseline import parse_compare_tolerance
     from lossctl.flows.compare import run_compare
@@ -660,6 +662,7 @@ def compare(
         registry=registry,
         engine=engine,
         scheduler=scheduler,
+        progress=progress,
     )
     report = CompareReport(run_compare(opts))
     _warn(report.warnings)
