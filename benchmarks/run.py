@@ -215,8 +215,9 @@ READ_BYTES = textwrap.dedent(
     sys.argv = ["lossctl", *sys.argv[1:]]
     try:
         main()
-    finally:
-        report(0)
+    except SystemExit as exc:  # the exit without pyarrow loaded: keep its code
+        report(exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1)
+    report(0)
     """
 )
 
